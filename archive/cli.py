@@ -1,0 +1,334 @@
+"""The `wenhua` command: thin click glue, one function per subcommand, each calling the
+library. Every subcommand takes --data-dir and --db after its name.
+
+User mistakes (unknown site, missing file, bad URL, unreadable database) end in one line
+on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from archive.config import ArchiveConfig, resolve
+from archive.db import Archive, DatabaseError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+USER_ERRORS: tuple[type[Exception], ...] = ()
+
+
+class UserError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"wenhua: error: {self.message}", err=True)
+
+
+def archive_options(func: F) -> F:
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        envvar="WENHUA_DATA",
+        help="Data directory (archive.sqlite, images/, raw/, logs/). Default ./wenhua-data.",
+    )
+    @click.option(
+        "--db",
+        "db_url",
+        envvar="WENHUA_DB",
+        help="SQLAlchemy database URL replacing the SQLite file, e.g. postgresql+psycopg://…",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, data_dir: str | None, db_url: str | None, **kwargs: Any) -> Any:
+        return func(*args, config=resolve(data_dir, db_url), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_archive(config: ArchiveConfig) -> Archive:
+    try:
+        return Archive(config.db_url)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def user_errors(func: F) -> F:
+    """Turn the library's 'you asked for something wrong' exceptions into one-line errors."""
+    from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (SiteDefinitionError, UnknownSiteError, DatabaseError) as exc:
+            raise UserError(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wenhua")
+def cli() -> None:
+    """wenhua — crawl and archive regional cultural news portals."""
+
+
+@cli.command()
+@archive_options
+@click.option("--progress/--no-progress", default=True, help="Live progress on stderr.")
+@user_errors
+def demo(config: ArchiveConfig, progress: bool) -> None:
+    """Serve the bundled demo portal on loopback, crawl all of it and print a summary.
+
+    Example: wenhua demo --data-dir /tmp/demo
+    """
+    from archive.crawl import run_crawl, summarize
+    from crawler.demo_portal import DemoPortal
+    from crawler.sitedefs import available_sites
+
+    names = [name for name in available_sites() if name.startswith("demo-")]
+    archive = open_archive(config)
+    with DemoPortal() as portal:
+        click.echo(
+            f"demo portal serving at {portal.base_url}; archiving into {config.data_dir}", err=True
+        )
+        run_ids = run_crawl(
+            config, {name: portal.base_url for name in names}, polite=False, progress=progress
+        )
+    click.echo(summarize(archive, names, run_ids).render())
+    archive.close()
+
+
+@cli.command()
+@archive_options
+@click.argument("sites", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="Crawl every configured site.")
+@click.option(
+    "--no-politeness",
+    is_flag=True,
+    help="Lift delays, throttling and per-domain limits (local benchmarks only).",
+)
+@click.option("--progress/--no-progress", default=True, help="Live progress on stderr.")
+@user_errors
+def crawl(
+    config: ArchiveConfig,
+    sites: tuple[str, ...],
+    all_sites: bool,
+    no_politeness: bool,
+    progress: bool,
+) -> None:
+    """Crawl configured portals into the archive.
+
+    Example: wenhua crawl tsggwl --data-dir ./archive
+    """
+    from archive.crawl import run_crawl, summarize
+    from crawler.sitedefs import available_sites, load_site
+
+    names = list(available_sites()) if all_sites else list(sites)
+    if not names:
+        raise UserError("name at least one site (see `wenhua sites list`) or give --all")
+    for name in names:
+        load_site(name)  # fail fast, with the file and key, before any crawl starts
+    archive = open_archive(config)
+    run_ids = run_crawl(config, dict.fromkeys(names), polite=not no_politeness, progress=progress)
+    click.echo(summarize(archive, names, run_ids).render())
+    archive.close()
+
+
+def _read_input(source: str) -> tuple[bytes, str | None, str]:
+    """(bytes, content type, address) of a file path or an http(s) URL."""
+    if source.startswith(("http://", "https://")):
+        request = urllib.request.Request(source, headers={"User-Agent": "wenhua-extract/0.1"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.read(), response.headers.get("Content-Type"), response.geturl()
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise UserError(f"cannot fetch {source}: {getattr(exc, 'reason', exc)}") from exc
+    path = Path(source)
+    if not path.is_file():
+        raise UserError(f"no such file: {source} (give a saved page or an http(s) URL)")
+    return path.read_bytes(), None, path.resolve().as_uri()
+
+
+@cli.command()
+@archive_options
+@click.option("--url", "page_url", help="The page's address, for relative links (file inputs).")
+@click.option("--site", "site_name", help="Site definition to use (default: matched by URL).")
+@click.argument("inputs", nargs=-1, required=True)
+@user_errors
+def extract(
+    config: ArchiveConfig, page_url: str | None, site_name: str | None, inputs: tuple[str, ...]
+) -> None:
+    """Print the normalized record of each page (file or URL) as one JSON line, in order.
+
+    Example: wenhua extract --url http://demo.wenhua.local/new-13173.html page.html
+    """
+    from crawler.encoding import decode_html
+    from crawler.extract import ExtractionError, extract_raw
+    from crawler.sitedefs import load_site, site_for_url
+    from crawler.urls import canonical_url
+    from pipelines.normalize import normalize
+
+    failed = 0
+    for source in inputs:
+        body, content_type, address = _read_input(source)
+        url = page_url or address
+        site = load_site(site_name) if site_name else site_for_url(url)
+        text, _ = decode_html(body, content_type, site.encoding if site else None)
+        try:
+            raw = extract_raw(text, url, site)
+        except ExtractionError as exc:
+            click.echo(f"wenhua: error: {source}: {exc}", err=True)
+            failed += 1
+            continue
+        result = normalize(
+            raw, site=site, fetched_at=datetime.now(UTC), canonical_url=canonical_url(url)
+        )
+        record = {**result.record, "problems": result.problem_dicts()}
+        click.echo(json.dumps(record, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@archive_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "json"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@user_errors
+def export(config: ArchiveConfig, fmt: str, out: str | None) -> None:
+    """Export every archived article (current version) with its images.
+
+    Example: wenhua export --format csv --out articles.csv
+    """
+    from archive.export import iter_records, write_records
+
+    archive = open_archive(config)
+    with archive.session() as session:
+        if out:
+            with open(out, "w", encoding="utf-8", newline="") as handle:
+                count = write_records(iter_records(session), fmt, handle)
+        else:
+            count = write_records(iter_records(session), fmt, sys.stdout)
+    click.echo(f"exported {count} articles", err=True)
+    archive.close()
+
+
+@cli.command()
+@click.option("--fetched-at", help="ISO time the text was fetched (resolves 昨天, 3小时前 …).")
+@click.argument("texts", nargs=-1, required=True)
+def meta(fetched_at: str | None, texts: tuple[str, ...]) -> None:
+    """Parse meta lines (publish time, source, editor, author); one JSON object per TEXT.
+
+    Example: wenhua meta '发布时间:Mon Nov 02 11:20:24 GMT+08:00 2020来源:路南发布编辑:王瑶'
+    """
+    from pipelines.metadata import parse_meta
+
+    when = None
+    if fetched_at:
+        try:
+            when = datetime.fromisoformat(fetched_at)
+        except ValueError as exc:
+            raise UserError(f"--fetched-at {fetched_at!r} is not an ISO 8601 time") from exc
+        if when.tzinfo is None:
+            raise UserError(f"--fetched-at {fetched_at!r} needs an offset, e.g. +08:00")
+    for text in texts:
+        click.echo(json.dumps(parse_meta(text, fetched_at=when).as_dict(), ensure_ascii=False))
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@archive_options
+def db_upgrade(config: ArchiveConfig) -> None:
+    """Apply schema migrations (also done implicitly on first use).
+
+    Example: wenhua db upgrade --db postgresql+psycopg://localhost/wenhua
+    """
+    from archive.db import current_revision
+
+    archive = open_archive(config)
+    click.echo(f"database at revision {current_revision(archive.engine)}")
+    archive.close()
+
+
+@cli.group()
+def sites() -> None:
+    """Configured portals."""
+
+
+@sites.command("list")
+@user_errors
+def sites_list() -> None:
+    """List every site definition with its region and whether it was checked live.
+
+    Example: wenhua sites list
+    """
+    from crawler.sitedefs import load_all_sites
+
+    for site in load_all_sites():
+        where = "".join(p for p in (site.region.city, site.region.district) if p)
+        flag = "" if site.checked else "  (not yet checked against the live site)"
+        click.echo(f"{site.name:24} {where:12} {site.base_url}{flag}")
+
+
+@cli.command()
+@archive_options
+@click.option("--limit", default=50, show_default=True)
+def failures(config: ArchiveConfig, limit: int) -> None:
+    """List recorded failures (fetch, extraction, image), newest first.
+
+    Example: wenhua failures --limit 20
+    """
+    from sqlalchemy import select
+
+    from archive.models import Failure
+
+    archive = open_archive(config)
+    with archive.session() as session:
+        for row in session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)):
+            status = row.http_status or "-"
+            click.echo(
+                f"{row.created_at:%Y-%m-%d %H:%M} run {row.crawl_run_id} {row.kind:10} "
+                f"{status} {row.url}  {row.reason}"
+            )
+    archive.close()
+
+
+@cli.command()
+@archive_options
+@click.option("--limit", default=50, show_default=True)
+def problems(config: ArchiveConfig, limit: int) -> None:
+    """List normalization problems (field, raw text, reason), newest first.
+
+    Example: wenhua problems
+    """
+    from sqlalchemy import select
+
+    from archive.models import Problem
+
+    archive = open_archive(config)
+    with archive.session() as session:
+        for row in session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)):
+            click.echo(f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}")
+    archive.close()
+
+
+def main() -> None:
+    cli(prog_name="wenhua")

@@ -1,0 +1,29 @@
+"""Alembic environment: run against the connection `archive.db.upgrade` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from archive.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError(
+            "run migrations through `wenhua db upgrade`, which supplies the connection"
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,254 @@
+"""Writing to the archive: idempotent, versioned, nothing ever deleted.
+
+An article is found by its canonical URL. A capture whose normalized record hashes the
+same as the current version only moves `last_seen`; a different hash appends a version.
+The hash covers what the page says (title, meta fields, body, image list), not the raw
+bytes, which change with every server-side timestamp or compression run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from archive.models import (
+    Article,
+    ArticleVersion,
+    CrawlRun,
+    Failure,
+    Image,
+    ImageUrl,
+    Problem,
+    Site,
+    VersionImage,
+    utcnow,
+)
+from crawler.sitedefs import SiteDefinition
+
+HASHED_FIELDS = (
+    "title",
+    "published_at",
+    "published_precision",
+    "source",
+    "editor",
+    "author",
+    "body_text",
+)
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    essence = {key: record.get(key) for key in HASHED_FIELDS}
+    essence["images"] = [
+        [image.get("url"), image.get("alt"), image.get("caption")]
+        for image in record.get("images", [])
+    ]
+    blob = json.dumps(essence, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _insert_ignore(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, so concurrent writers never duplicate a row."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def ensure_site(session: Session, site: SiteDefinition) -> Site:
+    _insert_ignore(
+        session,
+        Site,
+        {"name": site.name, "title": site.title, "family": site.family, "base_url": site.base_url},
+        ["name"],
+    )
+    row = session.scalars(select(Site).where(Site.name == site.name)).one()
+    row.title, row.family, row.base_url = site.title, site.family, site.base_url
+    row.province, row.city, row.district = (
+        site.region.province,
+        site.region.city,
+        site.region.district,
+    )
+    return row
+
+
+def start_run(session: Session, sites: Iterable[str], settings: dict[str, Any]) -> CrawlRun:
+    run = CrawlRun(sites={"names": list(sites)}, settings=settings, stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, stats: dict[str, Any], status: str) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is not None:
+        run.finished_at = utcnow()
+        run.stats = stats
+        run.status = status
+
+
+def store_image(session: Session, facts: dict[str, Any], url: str, seen: datetime) -> None:
+    _insert_ignore(
+        session,
+        Image,
+        {
+            "sha256": facts["sha256"],
+            "mime": facts["mime"],
+            "width": facts["width"],
+            "height": facts["height"],
+            "size": facts["size"],
+            "path": facts["path"],
+            "first_seen": seen,
+        },
+        ["sha256"],
+    )
+    _insert_ignore(
+        session,
+        ImageUrl,
+        {"url": url, "image_sha256": facts["sha256"], "first_seen": seen},
+        ["url", "image_sha256"],
+    )
+
+
+def store_article(
+    session: Session,
+    *,
+    site_id: int,
+    record: dict[str, Any],
+    capture: dict[str, Any],
+    image_results: list[dict[str, Any]],
+    problems: list[dict[str, str]],
+    run_id: int | None,
+) -> str:
+    """Store one extracted article; returns 'new', 'changed' or 'unchanged'."""
+    fetched_at = datetime.fromisoformat(capture["fetched_at"])
+    _insert_ignore(
+        session,
+        Article,
+        {
+            "url": record["url"],
+            "site_id": site_id,
+            "first_seen": fetched_at,
+            "last_seen": fetched_at,
+            "changed_at": fetched_at,
+        },
+        ["url"],
+    )
+    article = session.scalars(
+        select(Article).where(Article.url == record["url"]).with_for_update()
+    ).one()
+    article.last_seen = max(article.last_seen, fetched_at)
+    article.gone_at = None
+    digest = content_hash(record)
+    current = (
+        session.get(ArticleVersion, article.current_version_id)
+        if article.current_version_id
+        else None
+    )
+    if current is not None and current.content_hash == digest:
+        _link_late_images(session, current.id, image_results, fetched_at)
+        return "unchanged"
+
+    version = ArticleVersion(
+        article_id=article.id,
+        crawl_run_id=run_id,
+        content_hash=digest,
+        fetched_at=fetched_at,
+        http_status=capture["http_status"],
+        final_url=capture["final_url"],
+        content_type=capture.get("content_type"),
+        last_modified=capture.get("last_modified"),
+        etag=capture.get("etag"),
+        raw_sha256=capture["raw_sha256"],
+        title=record["title"],
+        published_at=record.get("published_at"),
+        published_precision=record.get("published_precision"),
+        source=record.get("source"),
+        editor=record.get("editor"),
+        author=record.get("author"),
+        city=record.get("city"),
+        district=record.get("district"),
+        category=record.get("category"),
+        body_text=record["body_text"],
+        body_html=record["body_html"],
+    )
+    session.add(version)
+    session.flush()
+    for position, image in enumerate(record.get("images", [])):
+        result = image_results[position] if position < len(image_results) else {}
+        sha = result.get("sha256")
+        if sha:
+            store_image(session, result, image["url"], fetched_at)
+        session.add(
+            VersionImage(
+                version_id=version.id,
+                position=position,
+                url=image["url"],
+                image_sha256=sha,
+                alt=image.get("alt"),
+                caption=image.get("caption"),
+            )
+        )
+        if not sha:
+            session.add(
+                Failure(
+                    crawl_run_id=run_id,
+                    url=image["url"],
+                    kind="image",
+                    reason=result.get("error", "not downloaded"),
+                )
+            )
+    for problem in problems:
+        session.add(
+            Problem(crawl_run_id=run_id, version_id=version.id, url=record["url"], **problem)
+        )
+    outcome = "new" if current is None else "changed"
+    article.current_version_id = version.id
+    article.changed_at = fetched_at
+    return outcome
+
+
+def _link_late_images(
+    session: Session, version_id: int, image_results: list[dict[str, Any]], seen: datetime
+) -> None:
+    """An image that failed when its version was stored and arrived on a later crawl."""
+    missing = session.scalars(
+        select(VersionImage).where(
+            VersionImage.version_id == version_id, VersionImage.image_sha256.is_(None)
+        )
+    ).all()
+    for link in missing:
+        result = image_results[link.position] if link.position < len(image_results) else {}
+        if result.get("sha256"):
+            store_image(session, result, link.url, seen)
+            link.image_sha256 = result["sha256"]
+
+
+def store_failure(
+    session: Session,
+    *,
+    run_id: int | None,
+    url: str,
+    kind: str,
+    reason: str,
+    http_status: int | None,
+    raw_sha256: str | None,
+    retries: int,
+) -> None:
+    session.add(
+        Failure(
+            crawl_run_id=run_id,
+            url=url,
+            kind=kind,
+            reason=reason,
+            http_status=http_status,
+            raw_sha256=raw_sha256,
+            retries=retries,
+        )
+    )

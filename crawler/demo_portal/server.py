@@ -1,0 +1,260 @@
+"""The demo portal's HTTP server: every family on one loopback port, told apart by path.
+
+Responses are pure functions of the request path (see ``resolve``), rendered once and cached,
+with a strong ``ETag`` derived from the bytes and a ``Last-Modified`` derived from the
+articles shown, so conditional requests (304) behave like a well-configured static server.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
+from urllib.parse import urlsplit
+
+from crawler.demo_portal import family_culture_cloud as cc
+from crawler.demo_portal import family_hanweb as hanweb
+from crawler.demo_portal import family_trs as trs
+from crawler.demo_portal.corpus import (
+    DISTRICTS,
+    HANWEB_PREFIX,
+    SITE_CULTURE_CLOUD,
+    SITE_HANWEB,
+    SITE_TRS,
+    TRS_PREFIX,
+    ImageSpec,
+    corpus,
+)
+from crawler.demo_portal.images import content_type, image_bytes
+from crawler.demo_portal.render import PORTAL_EPOCH, Resource, list_modified, newest
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /search\n"
+SEARCH_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>站内搜索</title></head>'
+    '<body><form action="/search"><input name="q"><button>搜索</button></form>'
+    "<p>演示站不提供搜索。</p></body></html>"
+)
+
+_Render = Callable[[], Resource]
+
+# Content-Type header and body encoding per site.
+_CHARSETS = {
+    SITE_CULTURE_CLOUD: (cc.CONTENT_TYPE, "utf-8"),
+    SITE_TRS: (trs.CONTENT_TYPE, trs.ENCODING),
+    SITE_HANWEB: (hanweb.CONTENT_TYPE, "utf-8"),
+}
+_LIST_TEMPLATES = {
+    SITE_CULTURE_CLOUD: cc.render_list,
+    SITE_TRS: trs.render_list,
+    SITE_HANWEB: hanweb.render_list,
+}
+
+
+def _html(site: str, render: Callable[[], str], modified: datetime) -> _Render:
+    content_type, encoding = _CHARSETS[site]
+    return lambda: Resource(render().encode(encoding), content_type, modified)
+
+
+def _image(spec: ImageSpec, modified: datetime) -> _Render:
+    return lambda: Resource(image_bytes(spec), content_type(spec), modified)
+
+
+@functools.cache
+def routes() -> dict[str, _Render]:
+    """Every URL the portal answers (path plus query where the query selects a page).
+
+    Values render lazily: building the table is cheap, a page costs only when requested.
+    """
+    data = corpus()
+    articles = data.articles
+    table: dict[str, _Render] = {}
+    cc_articles = [a for a in articles if a.site == SITE_CULTURE_CLOUD]
+    home = _html(SITE_CULTURE_CLOUD, partial(cc.render_home, articles), newest(cc_articles))
+    table["/"] = table["/index.html"] = home
+    for name, slug, _ in DISTRICTS:
+        mine = [a for a in cc_articles if a.district == name]
+        render = partial(cc.render_home, articles, name)
+        table[f"/area-{slug}.html"] = _html(SITE_CULTURE_CLOUD, render, newest(mine))
+    for prefix, site, render_home in (
+        (TRS_PREFIX, SITE_TRS, trs.render_home),
+        (HANWEB_PREFIX, SITE_HANWEB, hanweb.render_home),
+    ):
+        columns = tuple(lst for lst in data.lists if lst.site == site)
+        modified = newest([a for a in articles if a.site == site])
+        table[f"{prefix}/"] = table[f"{prefix}/index.html"] = _html(
+            site, partial(render_home, columns), modified
+        )
+    for lst in data.lists:
+        for page in range(1, lst.page_count + 1):
+            render = partial(_LIST_TEMPLATES[lst.site], lst, page)
+            table[lst.page_path(page)] = _html(lst.site, render, list_modified(lst, page))
+    for article in articles:
+        layout = data.layouts[article.path]
+        if article.site == SITE_CULTURE_CLOUD:
+            render = partial(cc.render_article, article, layout)
+        else:
+            template = trs.render_article if article.site == SITE_TRS else hanweb.render_article
+            render = partial(template, article, layout, data.column_of(article))
+        table[article.path] = _html(article.site, render, article.published)
+        for image in article.images:  # each image URL belongs to exactly one article
+            table[image.path] = _image(data.images[image.path], article.published)
+    table["/robots.txt"] = lambda: Resource(
+        ROBOTS_TXT.encode(), "text/plain; charset=utf-8", PORTAL_EPOCH
+    )
+    table["/search"] = lambda: Resource(
+        SEARCH_PAGE.encode(), "text/html; charset=utf-8", PORTAL_EPOCH
+    )
+    return table
+
+
+NOT_FOUND = Resource(
+    (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>404 页面不存在</title></head>'
+        "<body><h1>404</h1><p>您访问的页面不存在或已被删除。</p>"
+        '<p><a href="/">返回首页</a></p></body></html>'
+    ).encode(),
+    "text/html; charset=utf-8",
+    PORTAL_EPOCH,
+    status=404,
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render(key: str) -> Resource:
+    return routes()[key]()
+
+
+def resolve(target: str) -> Resource:
+    """The response for a request target such as ``/list-xxzx-lunan-2.html`` or
+    ``/fengrun/col/col1661/index.html?pageNum=2``. Unknown query strings are ignored, as a
+    static server would; unknown paths give the 404 page."""
+    parts = urlsplit(target)
+    table = routes()
+    for key in (f"{parts.path}?{parts.query}", parts.path):
+        if key in table:
+            return _render(key)
+    return NOT_FOUND
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: crawlers reuse connections
+    server_version = "wenhua-demo/1.0"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def _respond(self, send_body: bool) -> None:
+        portal = cast(_Server, self.server).portal
+        portal._count(self.path)
+        resource = resolve(self.path)
+        if resource.status == 200 and self._not_modified(resource):
+            self.send_response(304)
+            self.send_header("ETag", resource.etag)
+            self.send_header("Last-Modified", resource.last_modified_header)
+            self.end_headers()
+            return
+        self.send_response(resource.status)
+        self.send_header("Content-Type", resource.content_type)
+        self.send_header("Content-Length", str(len(resource.body)))
+        if resource.status == 200:
+            self.send_header("ETag", resource.etag)
+            self.send_header("Last-Modified", resource.last_modified_header)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(resource.body)
+
+    def _not_modified(self, resource: Resource) -> bool:
+        # RFC 9110: If-None-Match wins over If-Modified-Since when both are sent.
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = [tag.strip() for tag in if_none_match.split(",")]
+            return "*" in tags or any(t.removeprefix("W/") == resource.etag for t in tags)
+        if_modified_since = self.headers.get("If-Modified-Since")
+        if if_modified_since is None:
+            return False
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return resource.last_modified.replace(microsecond=0) <= since
+
+    def log_message(self, format: str, *args: object) -> None:
+        # Quiet by design: tests and `wenhua demo` would otherwise print every request.
+        return
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # idle keep-alive connections must not block shutdown
+
+    def __init__(self, address: tuple[str, int], portal: DemoPortal) -> None:
+        super().__init__(address, _Handler)
+        self.portal = portal
+
+
+class DemoPortal:
+    """The demo portal on a loopback port, served from a daemon thread.
+
+    >>> with DemoPortal() as portal:            # doctest: +SKIP
+    ...     urllib.request.urlopen(portal.base_url + "/new-13173.html")
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.hits: collections.Counter[str] = collections.Counter()
+        self._hits_lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("DemoPortal is not started: call start() or use it as a context")
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self) -> DemoPortal:
+        if self._server is not None:
+            return self
+        routes()  # build the corpus and URL table now, not inside the first request
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="demo-portal", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> DemoPortal:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _count(self, target: str) -> None:
+        with self._hits_lock:
+            self.hits[target] += 1

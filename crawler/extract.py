@@ -1,0 +1,108 @@
+"""Extraction: a pure function of (HTML, URL, site definition) to the raw fields a page shows.
+
+Selectors come from the site definition and are tried in order; the first that yields
+something wins. Nothing here interprets values (dates, labels): that is the normalizer's
+job (`pipelines.normalize`), so `wenhua extract` and the crawler share one path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsel import Selector, SelectorList
+
+from crawler.sitedefs import SiteDefinition
+
+WHITESPACE = re.compile(r"[\s\u00a0\u3000]+")
+
+
+class ExtractionError(Exception):
+    """The page has no recognisable article (no title or no body)."""
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    url: str
+    title: str
+    body_html: str
+    meta_text: str | None = None
+    published_text: str | None = None
+    source: str | None = None
+    editor: str | None = None
+    author: str | None = None
+    district: str | None = None
+
+
+def squash(text: str) -> str:
+    return WHITESPACE.sub(" ", text).strip()
+
+
+def select(doc: Selector, selector: str) -> SelectorList[Selector]:
+    if selector.startswith("xpath:"):
+        return doc.xpath(selector[len("xpath:") :])
+    return doc.css(selector)
+
+
+def first_text(doc: Selector, selectors: tuple[str, ...], joiner: str = "") -> str | None:
+    """Text of the first selector that yields any; elements contribute all their text."""
+    for selector in selectors:
+        parts: list[str] = []
+        for node in select(doc, selector):
+            if isinstance(node.root, str):
+                parts.append(node.root)
+            else:
+                parts.append(joiner.join(node.xpath(".//text()").getall()))
+        text = squash(joiner.join(parts))
+        if text:
+            return text
+    return None
+
+
+def first_html(doc: Selector, selectors: tuple[str, ...]) -> str | None:
+    for selector in selectors:
+        nodes = select(doc, selector)
+        html = "".join(node.get() for node in nodes)
+        if nodes and squash(" ".join(nodes.xpath(".//text()").getall()) + html).strip():
+            return html
+    return None
+
+
+GENERIC_TITLE = ("h1", "xpath://meta[@property='og:title']/@content", "title")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def generic_body(doc: Selector) -> str | None:
+    """The block whose own paragraphs hold the most Chinese text (a stop-gap until the
+    density-based generic extractor exists)."""
+    best, best_score = None, 0
+    for node in doc.xpath("//article | //div | //section | //td"):
+        text = "".join(node.xpath("./p//text()").getall())
+        score = len(CJK.findall(text))
+        if score > best_score:
+            best, best_score = node, score
+    return best.get() if best is not None else None
+
+
+def extract_raw(html: str, url: str, site: SiteDefinition | None) -> RawArticle:
+    doc = Selector(text=html)
+    rules = site.fields if site else None
+    title = (rules and first_text(doc, rules.title)) or first_text(doc, GENERIC_TITLE)
+    body = (rules and first_html(doc, rules.body)) or generic_body(doc)
+    if not title:
+        raise ExtractionError("no title found")
+    if not body:
+        raise ExtractionError("no article body found")
+    if rules is None:
+        return RawArticle(url=url, title=title, body_html=body)
+    return RawArticle(
+        url=url,
+        title=title,
+        body_html=body,
+        meta_text=first_text(doc, rules.meta, joiner=" "),
+        published_text=first_text(doc, rules.published_at, joiner=" "),
+        source=first_text(doc, rules.source),
+        editor=first_text(doc, rules.editor),
+        author=first_text(doc, rules.author),
+        district=first_text(doc, rules.district),
+    )

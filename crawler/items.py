@@ -1,0 +1,49 @@
+"""What the spider hands to the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.extract import RawArticle
+
+
+@dataclass
+class Capture:
+    """Provenance of one HTTP response: enough to prove what was served and when."""
+
+    url: str  # canonical URL of the request
+    final_url: str  # canonical URL after redirects
+    fetched_at: str  # ISO 8601 UTC
+    http_status: int
+    content_type: str | None
+    last_modified: str | None
+    etag: str | None
+    raw_sha256: str
+    body: bytes = field(repr=False)
+
+
+@dataclass
+class ArticleItem:
+    site: str
+    capture: Capture
+    raw: RawArticle
+    category: str | None = None
+    district: str | None = None
+    # Filled by the pipelines, in order: normalize, images, storage.
+    record: dict[str, Any] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    image_results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FailureItem:
+    """A page that did not become an article: kept with its raw capture when there is one."""
+
+    site: str
+    url: str
+    kind: str  # fetch | extraction
+    reason: str
+    http_status: int | None = None
+    capture: Capture | None = None
+    retries: int = 0

@@ -1,0 +1,47 @@
+"""Scrapy settings for wenhua. Only the defaults live here; `archive.crawl` layers the
+command line's choices (data dir, database, politeness) on top."""
+
+from __future__ import annotations
+
+from archive.config import resolve
+
+BOT_NAME = "wenhua"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Polite by default: these are small government servers.
+ROBOTSTXT_OBEY = True
+USER_AGENT = (
+    "wenhua-archiver/0.1 (+https://github.com/wenhua-archive/wenhua; cultural-news archive)"
+)
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+REDIRECT_MAX_TIMES = 10
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Large-frontier crawls keep memory flat by finishing articles before new list pages.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.images.ArchiveImagesPipeline": 200,
+    "pipelines.storage.ArchiveStoragePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.progress.Progress": 500,
+}
+# Images live in the data directory (WENHUA_DATA or ./wenhua-data); `wenhua` overrides it
+# from --data-dir.
+FILES_STORE = str(resolve().data_dir)
+WENHUA_PROGRESS = False
+MEDIA_ALLOW_REDIRECTS = True
+LOG_LEVEL = "INFO"

@@ -1,0 +1,269 @@
+"""Body cleaning: from the body container's HTML to clean HTML, plain text and images.
+
+Rules are data: the tags that never carry article text, the short blocks that are page
+chrome when they stand alone (share, print, font-size, QR, comments, prev/next), the
+patterns of image-credit captions and of file names that leak into the text. The code
+only loops over them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import nh3
+from bs4 import BeautifulSoup
+from bs4.element import Comment, NavigableString, Tag
+
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "input",
+    "button",
+    "select",
+    "textarea",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "video",
+    "audio",
+    "link",
+    "meta",
+)
+
+# Words that make up page tools; a short block made only of these (and brackets) is chrome.
+CHROME_WORDS = (
+    "打印本页",
+    "打印本頁",
+    "打印此页",
+    "打印",
+    "关闭窗口",
+    "关闭本页",
+    "關閉窗口",
+    "关闭",
+    "關閉",
+    "字体大小",
+    "字體大小",
+    "字体",
+    "字體",
+    "字号",
+    "字號",
+    "默认",
+    "大",
+    "中",
+    "小",
+    "分享到",
+    "分享",
+    "收藏",
+    "返回顶部",
+    "返回",
+    "顶部",
+    "纠错",
+    "我要纠错",
+)
+CHROME_PUNCT = re.compile(r"[\s【】\[\]（）()：:|/、，,.。>»·-]+")
+# A short block that starts with (or contains) one of these is chrome whatever follows.
+CHROME_BLOCKS = tuple(
+    re.compile(p)
+    for p in (
+        r"扫一扫|掃一掃|获得更多|意想不到|手机打开|手機打開",
+        r"^(全部评论|相关场馆|相关阅读|相关新闻|相关文章|推荐内容|热点内容|更多>>|更多)",
+        r"^(上一篇|下一篇|上一条|下一条|上一篇文章|下一篇文章)\s*[：:]",
+        r"^(当前位置|您的位置|您现在的位置|當前位置)\s*[：:]",
+        r"ICP备|ICP證|网站标识码|網站標識碼|公网安备|技术支持\s*[：:]|^主办\s*[：:]|^承办\s*[：:]",
+    )
+)
+CHROME_MAX_LEN = 60
+
+FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
+# Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
+CAPTION = re.compile(
+    r"^[（(]?.{0,40}(摄|攝|供图|供圖|摄影|攝影|图片来源)[）)]?$|^[（(]?(摄影|攝影|图|圖)[／/：:].{1,30}[）)]?$|^图为"
+)
+CAPTION_MAX_LEN = 80
+
+BLOCK_TAGS = (
+    "p",
+    "div",
+    "section",
+    "article",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "tr",
+    "table",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "ul",
+    "ol",
+    "center",
+    "pre",
+)
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "img",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "sub",
+    "sup",
+    "span",
+    "div",
+}
+ALLOWED_ATTRIBUTES = {
+    "img": {"src", "alt", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u200b]+")
+
+
+@dataclass(frozen=True)
+class BodyImage:
+    url: str
+    alt: str | None
+    caption: str | None
+
+
+@dataclass(frozen=True)
+class CleanBody:
+    html: str
+    text: str
+    images: tuple[BodyImage, ...]
+
+
+def squash(text: str) -> str:
+    return SPACES.sub(" ", text).strip()
+
+
+def _is_chrome(text: str) -> bool:
+    if len(text) > CHROME_MAX_LEN:
+        return False
+    if any(p.search(text) for p in CHROME_BLOCKS):
+        return True
+    rest = CHROME_PUNCT.sub("", text)
+    for word in CHROME_WORDS:
+        rest = rest.replace(word, "")
+    return not rest
+
+
+def _block_of(tag: Tag) -> Tag:
+    """The nearest block ancestor (the paragraph an image sits in)."""
+    node: Tag = tag
+    while node.parent is not None and node.name not in BLOCK_TAGS:
+        node = node.parent
+    return node
+
+
+def _next_block(tag: Tag) -> Tag | None:
+    sibling = tag.find_next_sibling()
+    while sibling is not None and not squash(sibling.get_text()) and not sibling.find("img"):
+        sibling = sibling.find_next_sibling()
+    return sibling if isinstance(sibling, Tag) else None
+
+
+def clean_body(
+    html: str,
+    page_url: str,
+    *,
+    remove: tuple[str, ...] = (),
+    rewrite_url: Callable[[str], str] = lambda url: url,
+) -> CleanBody:
+    """Clean a body container. `rewrite_url` maps absolute image URLs (e.g. to the
+    site's canonical origin)."""
+    soup = BeautifulSoup(html, "lxml")
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(DROP_TAGS):
+        tag.decompose()
+    for selector in remove:
+        for tag in soup.select(selector):
+            tag.decompose()
+
+    images: list[BodyImage] = []
+    for img in soup.find_all("img"):
+        src = img.get("data-src") or img.get("src") or img.get("data-original")
+        if not isinstance(src, str) or not src.strip() or src.startswith("data:"):
+            img.decompose()
+            continue
+        url = rewrite_url(urljoin(page_url, src.strip()))
+        img.attrs = {"src": url, **({"alt": img["alt"]} if img.get("alt") else {})}
+        alt = squash(str(img.get("alt", ""))) or None
+        caption = None
+        figure = img.find_parent("figure")
+        figcaption = figure.find("figcaption") if figure else None
+        if isinstance(figcaption, Tag):
+            caption = squash(figcaption.get_text()) or None
+            figcaption.decompose()
+        else:
+            candidate = _next_block(_block_of(img))
+            if candidate is not None and not candidate.find("img"):
+                text = squash(candidate.get_text())
+                if text and len(text) <= CAPTION_MAX_LEN and CAPTION.search(text):
+                    caption = text
+                    candidate.decompose()
+        images.append(BodyImage(url=url, alt=alt, caption=caption))
+
+    # Chrome and leaked file names go from the smallest blocks up, so a container that
+    # also holds article text is never dropped whole.
+    for tag in reversed(soup.find_all(BLOCK_TAGS)):
+        if tag.find("img"):
+            continue
+        text = squash(tag.get_text())
+        if not text:
+            continue
+        if _is_chrome(text) or FILE_NAME.match(text):
+            tag.decompose()
+    for node in soup.find_all(string=True):
+        if isinstance(node, NavigableString) and FILE_NAME.match(squash(str(node))):
+            node.extract()
+
+    root = soup.body or soup
+    clean_html = nh3.clean(
+        root.decode_contents(),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+    ).strip()
+
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for tag in root.find_all(BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    lines = (squash(line) for line in root.get_text().split("\n"))
+    text = "\n".join(line for line in lines if line and not FILE_NAME.match(line))
+    return CleanBody(html=clean_html, text=text, images=tuple(images))

@@ -1,0 +1,135 @@
+"""Images, content-addressed: Scrapy's FilesPipeline through its hooks.
+
+Scrapy names media by SHA1 of the URL and dedupes by URL; an archive needs the bytes'
+identity instead. So the hooks are overridden, not the machinery: `file_path` names a
+downloaded file by the sha256 of its bytes (the same bytes from two URLs land in one
+file), `file_downloaded` refuses anything Pillow cannot read as an image (recorded as a
+failure, never stored) and keeps the image's facts, and `item_completed` puts one
+result per body image on the item, in body order.
+
+Scrapy's media pipelines re-encode images (ImagesPipeline); archives must keep the
+bytes as served, hence FilesPipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from io import BytesIO
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import FileException
+
+from crawler.items import ArticleItem
+from crawler.urls import OriginMap
+
+IMAGES_DIR = "images"
+MIME_BY_FORMAT = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+EXT_BY_MIME = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tif",
+}
+
+
+def image_path(sha256: str, mime: str) -> str:
+    """Where an image's bytes live, relative to the data directory."""
+    return f"{IMAGES_DIR}/{sha256[:2]}/{sha256[2:4]}/{sha256}{EXT_BY_MIME.get(mime, '')}"
+
+
+def inspect_image(data: bytes) -> dict[str, Any]:
+    """The facts the archive keeps about an image; FileException when it is not one."""
+    try:
+        with Image.open(BytesIO(data)) as img:
+            img.verify()
+        with Image.open(BytesIO(data)) as img:
+            img.load()  # decodes every pixel: a truncated download fails here
+            fmt, width, height = img.format, img.width, img.height
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise FileException(f"not a readable image ({exc.__class__.__name__}: {exc})") from exc
+    mime = MIME_BY_FORMAT.get(fmt or "", f"image/{(fmt or 'unknown').lower()}")
+    sha256 = hashlib.sha256(data).hexdigest()
+    return {
+        "sha256": sha256,
+        "mime": mime,
+        "width": width,
+        "height": height,
+        "size": len(data),
+        "path": image_path(sha256, mime),
+    }
+
+
+class ArchiveImagesPipeline(FilesPipeline):
+    def get_media_requests(self, item: Any, info: Any) -> list[Request]:
+        if not isinstance(item, ArticleItem):
+            return []
+        origins: OriginMap = self.crawler.spider.origins  # type: ignore[union-attr]
+        to_serving = origins.to_serving
+        return [
+            Request(to_serving(image["url"]), callback=NO_CALLBACK)
+            for image in item.record.get("images", [])
+        ]
+
+    def file_path(
+        self,
+        request: Request,
+        response: Response | None = None,
+        info: Any = None,
+        *,
+        item: Any = None,
+    ) -> str:
+        if response is None:
+            # Asked before downloading, to skip fresh files: a URL says nothing about
+            # the bytes, so there is never a file to skip by.
+            return f"{IMAGES_DIR}/pending/{hashlib.sha1(request.url.encode()).hexdigest()}"
+        return str(inspect_image(response.body)["path"])
+
+    def file_downloaded(
+        self, response: Response, request: Request, info: Any, *, item: Any = None
+    ) -> str:
+        facts = inspect_image(response.body)
+        # Content-addressed: bytes already stored are never rewritten.
+        if not self.store.stat_file(facts["path"], info):
+            self.store.persist_file(facts["path"], BytesIO(response.body), info)
+        self._facts[facts["sha256"]] = facts
+        return str(facts["sha256"])
+
+    @property
+    def _facts(self) -> dict[str, dict[str, Any]]:
+        if not hasattr(self, "_facts_by_sha"):
+            self._facts_by_sha: dict[str, dict[str, Any]] = {}
+        return self._facts_by_sha
+
+    def item_completed(self, results: list[Any], item: Any, info: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        outcomes = []
+        for ok, value in results:
+            if ok:
+                outcomes.append(
+                    dict(
+                        self._facts.get(value["checksum"])
+                        or {"sha256": value["checksum"], "path": value["path"]}
+                    )
+                )
+            else:
+                reason = (
+                    value.getErrorMessage() if hasattr(value, "getErrorMessage") else str(value)
+                )
+                outcomes.append({"error": reason or value.__class__.__name__})
+        item.image_results = outcomes
+        return item

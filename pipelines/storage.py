@@ -1,0 +1,107 @@
+"""Item pipeline: the archive database and the raw-capture store.
+
+One crawl run row per spider, opened when the spider opens and closed with Scrapy's
+final stats, so every run states what it did. Each item is written in its own
+transaction: a crash loses at most the item in flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from archive.config import resolve
+from archive.db import Archive
+from archive.rawstore import RawStore
+from archive.store import ensure_site, finish_run, start_run, store_article, store_failure
+from crawler.items import ArticleItem, FailureItem
+
+RUN_SETTINGS = (
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED",
+    "ROBOTSTXT_OBEY",
+    "USER_AGENT",
+    "DOWNLOAD_TIMEOUT",
+    "RETRY_TIMES",
+)
+
+
+class ArchiveStoragePipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.config = resolve(settings.get("WENHUA_DATA_DIR"), settings.get("WENHUA_DB_URL"))
+        self.archive: Archive | None = None
+        self.raw = RawStore(self.config.raw_dir)
+        self.run_id: int | None = None
+        self.site_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.archive = Archive(self.config.db_url)
+        settings = {key: self.crawler.settings.get(key) for key in RUN_SETTINGS}
+        with self.archive.session() as session:
+            self.site_id = ensure_site(session, spider.site_def).id
+            self.run_id = start_run(session, [spider.site_def.name], settings).id
+        self.crawler.stats.set_value("wenhua/run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.archive is not None and self.site_id is not None
+        stats = self.crawler.stats
+        if isinstance(item, ArticleItem):
+            self.raw.put(item.capture.raw_sha256, item.capture.body)
+            capture = {k: v for k, v in asdict(item.capture).items() if k != "body"}
+            with self.archive.session() as session:
+                outcome = store_article(
+                    session,
+                    site_id=self.site_id,
+                    record=item.record,
+                    capture=capture,
+                    image_results=item.image_results,
+                    problems=item.problems,
+                    run_id=self.run_id,
+                )
+            stats.inc_value(f"wenhua/articles_{outcome}")
+            stats.inc_value(
+                "wenhua/images_failed", sum(1 for r in item.image_results if "error" in r)
+            )
+        elif isinstance(item, FailureItem):
+            raw_sha = None
+            if item.capture is not None:
+                raw_sha = item.capture.raw_sha256
+                self.raw.put(raw_sha, item.capture.body)
+            with self.archive.session() as session:
+                store_failure(
+                    session,
+                    run_id=self.run_id,
+                    url=item.url,
+                    kind=item.kind,
+                    reason=item.reason,
+                    http_status=item.http_status,
+                    raw_sha256=raw_sha,
+                    retries=item.retries,
+                )
+            stats.inc_value("wenhua/failures")
+            stats.inc_value(f"wenhua/failures/{item.kind}")
+        return item
+
+    def close_spider(self) -> None:
+        if self.archive is None:
+            return
+        stats = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in self.crawler.stats.get_stats().items()
+        }
+        reason = stats.get("finish_reason") or "finished"
+        with self.archive.session() as session:
+            if self.run_id is not None:
+                finish_run(
+                    session, self.run_id, stats, "finished" if reason == "finished" else str(reason)
+                )
+        self.archive.close()

@@ -1,0 +1,134 @@
+"""The `wenhua` command as a user runs it: real subprocesses, real demo portal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.db import Archive
+from crawler.demo_portal import DemoPortal, build_corpus
+from tests.archive_checks import records_by_url, row_counts
+
+SEED_URL = "http://demo.wenhua.local/new-13173.html"
+TIMEOUT = 600
+
+
+def wenhua(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", "from archive.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"wenhua {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("cli-demo")
+    result = wenhua("demo", "--data-dir", str(data), "--no-progress")
+    assert f"articles:   {len(build_corpus())}" in result.stdout
+    assert "failures:   0" in result.stdout
+    return data
+
+
+def test_second_demo_adds_no_rows(demo_dir: Path) -> None:
+    archive = Archive(f"sqlite:///{demo_dir / 'archive.sqlite'}")
+    before = row_counts(archive)
+    result = wenhua("demo", "--data-dir", str(demo_dir), "--no-progress")
+    assert f"unchanged {len(build_corpus())}" in result.stdout
+    assert row_counts(archive) == before
+
+
+def test_export_jsonl_and_csv(demo_dir: Path, tmp_path: Path) -> None:
+    result = wenhua("export", "--data-dir", str(demo_dir))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(build_corpus())
+    assert len({line["id"] for line in lines}) == len(lines)
+    seed = next(line for line in lines if line["url"] == SEED_URL)
+    assert seed["published_at"] == "2020-11-02T11:20:24+08:00"
+    assert seed["first_seen"] and seed["last_seen"] and seed["gone_at"] is None
+    assert all(i["path"].startswith("images/") and len(i["sha256"]) == 64 for i in seed["images"])
+    out = tmp_path / "a.csv"
+    wenhua("export", "--data-dir", str(demo_dir), "--format", "csv", "--out", str(out))
+    assert out.read_text(encoding="utf-8").count(SEED_URL) == 1
+
+
+def test_extract_of_seed_page_equals_archived_record(demo_dir: Path, tmp_path: Path) -> None:
+    with DemoPortal() as portal:
+        served = portal.base_url + "/new-13173.html"
+        from urllib.request import urlopen
+
+        page = tmp_path / "seed.html"
+        with urlopen(served, timeout=30) as response:
+            page.write_bytes(response.read())
+    result = wenhua("extract", "--url", SEED_URL, str(page))
+    extracted = json.loads(result.stdout)
+    archived = records_by_url(Archive(f"sqlite:///{demo_dir / 'archive.sqlite'}"))[SEED_URL]
+    for key in (
+        "url",
+        "title",
+        "published_at",
+        "published_precision",
+        "source",
+        "editor",
+        "author",
+        "body_text",
+        "body_html",
+        "site",
+        "city",
+    ):
+        assert extracted[key] == archived[key], key
+    assert [i["url"] for i in extracted["images"]] == [i["url"] for i in archived["images"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("crawl", "no-such-site"), "unknown site 'no-such-site'"),
+        (("extract", "missing-page.html"), "no such file: missing-page.html"),
+        (("export", "--db", "nosuchdriver://x"), "nosuchdriver"),
+        (("meta", "--fetched-at", "yesterday", "x"), "--fetched-at 'yesterday'"),
+    ],
+)
+def test_user_mistakes_give_one_line_errors(
+    args: tuple[str, ...], needle: str, tmp_path: Path
+) -> None:
+    result = (
+        wenhua(*args, "--data-dir", str(tmp_path), check=False)
+        if args[0] != "meta"
+        else wenhua(*args, check=False)
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
+
+
+def test_broken_page_is_reported_not_crashed(tmp_path: Path) -> None:
+    page = tmp_path / "empty.html"
+    page.write_bytes(b"<html><body><div>\xff\xfe</div></body></html>")
+    result = wenhua("extract", "--site", "demo-culture-cloud", str(page), check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "empty.html" in result.stderr and "no title" in result.stderr
+
+
+def test_meta_parses_the_seed_line() -> None:
+    result = wenhua("meta", "发布时间:Mon Nov 02 11:20:24 GMT+08:00 2020来源:路南发布编辑:王瑶")
+    assert json.loads(result.stdout) == {
+        "published_at": "2020-11-02T11:20:24+08:00",
+        "published_precision": "second",
+        "source": "路南发布",
+        "editor": "王瑶",
+        "author": None,
+    }

@@ -1,0 +1,98 @@
+"""Site definitions: every bundled file loads, and a malformed file is refused with an
+error naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.sitedefs import (
+    SiteDefinitionError,
+    UnknownSiteError,
+    available_sites,
+    load_site,
+    load_site_file,
+    site_for_url,
+)
+
+VALID = """
+name = "{name}"
+base_url = "http://example.gov.cn"
+[[start]]
+url = "/list/index.html"
+category = "文化动态"
+[list]
+article_links = ["ul.list a::attr(href)"]
+[fields]
+title = ["h1::text"]
+body = ["div.content"]
+"""
+
+# (replacement applied to VALID, key the error must name)
+MALFORMED = [
+    ('name = "{name}"', 'name = "other"', "'name'"),
+    ('base_url = "http://example.gov.cn"', 'base_url = "example.gov.cn"', "'base_url'"),
+    ('[[start]]\nurl = "/list/index.html"', "[[start]]\ncategory2 = 1", "'start[0].url'"),
+    ('article_links = ["ul.list a::attr(href)"]', "article_links = 5", "'list.article_links'"),
+    ('title = ["h1::text"]', 'title = ["h1::::text("]', "'fields.title'"),
+    ('body = ["div.content"]', 'body = ["div.content"]\nbodyy = ["x"]', "'fields.bodyy'"),
+    ("[list]", '[list]\narticle_url_pattern = "(["', "'list.article_url_pattern'"),
+    ('body = ["div.content"]', "", "'fields.body'"),
+]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace("{name}", name), encoding="utf-8")
+    return path
+
+
+def test_every_bundled_definition_loads() -> None:
+    names = available_sites()
+    assert "tsggwl" in names
+    assert any(name.startswith("demo-") for name in names)
+    for name in names:
+        site = load_site(name)
+        assert site.name == name
+        assert site.start and site.fields.title and site.fields.body
+
+
+def test_real_portal_is_marked_unchecked() -> None:
+    assert load_site("tsggwl").checked is False
+
+
+@pytest.mark.parametrize(("old", "new", "key"), MALFORMED)
+def test_malformed_file_names_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    assert old in VALID
+    path = write(tmp_path, "broken", VALID.replace(old, new))
+    with pytest.raises(SiteDefinitionError) as err:
+        load_site_file(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert key in message
+
+
+def test_invalid_toml_names_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad", "name = \n")
+    with pytest.raises(SiteDefinitionError, match=r"bad\.toml: not valid TOML"):
+        load_site_file(path)
+
+
+def test_adding_a_portal_is_adding_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "my-county", VALID)
+    monkeypatch.setenv("WENHUA_SITES", str(tmp_path))
+    site = load_site("my-county")
+    assert site.start[0].category == "文化动态"
+    assert site.absolute("/list/index.html") == "http://example.gov.cn/list/index.html"
+
+
+def test_unknown_site_lists_known_ones() -> None:
+    with pytest.raises(UnknownSiteError, match=r"unknown site 'nosuch'.*known sites: .*tsggwl"):
+        load_site("nosuch")
+
+
+def test_site_for_url_matches_origin_and_pattern() -> None:
+    site = site_for_url("http://demo.wenhua.local/new-13173.html")
+    assert site is not None and site.name == "demo-culture-cloud"
+    assert site_for_url("http://elsewhere.example/new-1.html") is None
