@@ -132,3 +132,48 @@ def test_meta_parses_the_seed_line() -> None:
         "editor": "王瑶",
         "author": None,
     }
+
+
+def test_problems_are_listed_for_an_archivist(tmp_path: Path) -> None:
+    from archive.store import ensure_site, store_article
+    from crawler.sitedefs import load_site
+    from pipelines.metadata import parse_meta
+
+    meta = parse_meta("发布时间:2021-02-30 10:00 来源:路南发布")
+    assert meta.published is None
+    problems = [{"field": p.field, "raw": p.raw, "reason": p.reason} for p in meta.problems]
+    archive = Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}")
+    with archive.session() as session:
+        site_id = ensure_site(session, load_site("demo-culture-cloud")).id
+        store_article(
+            session,
+            site_id=site_id,
+            record={
+                "url": "http://demo.wenhua.local/new-9.html",
+                "title": "t",
+                "body_text": "b",
+                "body_html": "<p>b</p>",
+                "images": [],
+            },
+            capture={
+                "fetched_at": "2024-01-01T00:00:00+00:00",
+                "http_status": 200,
+                "final_url": "http://demo.wenhua.local/new-9.html",
+                "raw_sha256": "c" * 64,
+            },
+            image_results=[],
+            problems=problems,
+            run_id=None,
+        )
+    result = wenhua("problems", "--data-dir", str(tmp_path))
+    assert "http://demo.wenhua.local/new-9.html\tpublished_at\tinvalid date" in result.stdout
+    assert "2021-02-30" in result.stdout
+
+
+def test_meta_resolves_relative_times_against_fetch_time() -> None:
+    result = wenhua(
+        "meta", "--fetched-at", "2024-03-05T12:00:00+08:00", "发布时间:昨天 09:30 来源:丰南发布"
+    )
+    parsed = json.loads(result.stdout)
+    assert parsed["published_at"] == "2024-03-04T09:30:00+08:00"
+    assert parsed["source"] == "丰南发布"
