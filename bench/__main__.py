@@ -1,0 +1,116 @@
+"""`python -m bench all [--quick]`: run the benchmarks, print a table, write docs/benchmarks.md.
+
+Sections: end-to-end crawl throughput next to the bare-download limit, peak memory as the
+crawl grows, export throughput and archive size. (Search latency and extraction speed have
+their own scripts, bench/search_bench.py and bench/extraction.py, folded in when present.)
+A benchmark is not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.crawl import CrawlFigures, measure
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.platform()}, Python {platform.python_version()}"
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def crawl_table(rows: list[CrawlFigures]) -> str:
+    lines = [
+        "| articles | requests | bare pages/s | full pages/s | full articles/s | full / bare | peak RSS MB | export articles/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.articles} | {r.full_pages} | {r.bare_pages_per_s:.1f} | {r.full_pages_per_s:.1f} "
+            f"| {r.full_articles_per_s:.1f} | {r.ratio:.0%} | {r.peak_rss_mb:.0f} | {r.export_per_s:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def size_table(rows: list[CrawlFigures]) -> str:
+    lines = [
+        "| articles | database MB | images MB | raw captures MB | WARC MB | total per 1,000 articles MB |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        mb = {k: v / 2**20 for k, v in r.data_bytes.items()}
+        total = sum(mb.values())
+        lines.append(
+            f"| {r.articles} | {mb.get('database', 0):.1f} | {mb.get('images', 0):.1f} | "
+            f"{mb.get('raw', 0):.1f} | {mb.get('warc', 0):.1f} | {total / r.articles * 1000:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("what", choices=["all", "crawl"], nargs="?", default="all")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to show it still runs")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave docs/benchmarks.md"
+    )
+    args = parser.parse_args()
+    sizes = [200] if args.quick else [1000, 10000]
+    rows = []
+    for size in sizes:
+        print(f"crawling a {size}-article portal …", flush=True)
+        rows.append(measure(size))
+    crawl = crawl_table(rows)
+    sizes_md = size_table(rows)
+    print(crawl)
+    print(sizes_md)
+    if args.no_write or args.quick:
+        return
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    DOC.parent.mkdir(exist_ok=True)
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    section = (
+        "## Crawl throughput, memory, export, archive size\n\n"
+        f"Machine: {machine()}. Date: {stamp}. Commit: {commit()}. Command: `python -m bench all`.\n\n"
+        "Full pipeline = `wenhua crawl --no-politeness` (fetch, extract, normalize, images, raw "
+        "captures, SQLite); bare = a Scrapy spider that only downloads and follows the same "
+        "links (bench/bare.py), same server, same run, same concurrency.\n\n"
+        f"{crawl}\n\n{sizes_md}\n"
+    )
+    marker = "## Crawl throughput, memory, export, archive size"
+    if marker in text:
+        before, rest = text.split(marker, 1)
+        after = rest.split("\n## ", 1)
+        text = before + section + ("\n## " + after[1] if len(after) > 1 else "")
+    else:
+        text = text.rstrip() + "\n\n" + section
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
