@@ -265,3 +265,26 @@ def test_history_of_a_changed_article(crawled: dict[str, Any]) -> None:
     assert old["content_hash"] != new["content_hash"]
     text = wenhua(crawled["env"], "history", spelled).stdout
     assert "version 2  (current)" in text and "+改写后的第二段" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("history", "http://nowhere.example/a.html"), "http://nowhere.example/a.html"),
+        (("runs", "show", "9999"), "no crawl run with id 9999"),
+    ],
+)
+def test_unknown_url_or_run_is_a_one_line_error(
+    crawled: dict[str, Any], args: tuple[str, ...], needle: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from archive.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=crawled["env"],
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wenhua: error: ") and needle in lines[0]
