@@ -330,5 +330,11 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     archive.close()
 
 
+from archive.cli_history import history, runs  # noqa: E402
+
+cli.add_command(history)
+cli.add_command(runs)
+
+
 def main() -> None:
     cli(prog_name="wenhua")

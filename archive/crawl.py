@@ -120,7 +120,7 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             )
             or 0
         )
-        totals: dict[str, int] = {"new": 0, "changed": 0, "unchanged": 0}
+        totals: dict[str, int] = {"new": 0, "changed": 0, "unchanged": 0, "gone": 0}
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids))):
             for key in totals:
                 totals[key] += int(run.stats.get(f"wenhua/articles_{key}", 0))

@@ -144,7 +144,9 @@ def store_article(
         select(Article).where(Article.url == record["url"]).with_for_update()
     ).one()
     article.last_seen = max(article.last_seen, fetched_at)
-    article.gone_at = None
+    if article.gone_at is not None:  # back after a withdrawal: the feed must see it
+        article.gone_at = None
+        article.changed_at = max(article.changed_at, fetched_at)
     digest = content_hash(record)
     current = (
         session.get(ArticleVersion, article.current_version_id)
@@ -228,6 +230,23 @@ def _link_late_images(
         if result.get("sha256"):
             store_image(session, result, link.url, seen)
             link.image_sha256 = result["sha256"]
+
+
+def mark_gone(session: Session, url: str, when: datetime, run_id: int | None) -> bool:
+    """A known article's page now answers 404/410: set gone_at (nothing is deleted).
+
+    Returns True when `url` is an archived article (already gone ones keep their first
+    gone_at); an unknown URL is not an article and stays a plain fetch failure.
+    """
+    article = session.scalars(
+        select(Article).where(Article.url == url).with_for_update()
+    ).one_or_none()
+    if article is None:
+        return False
+    if article.gone_at is None:
+        article.gone_at = when
+        article.changed_at = max(article.changed_at, when)
+    return True
 
 
 def store_failure(

@@ -8,12 +8,21 @@ transaction: a crash loses at most the item in flight.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from archive.config import resolve
 from archive.db import Archive
+from archive.models import utcnow
 from archive.rawstore import RawStore
-from archive.store import ensure_site, finish_run, start_run, store_article, store_failure
+from archive.store import (
+    ensure_site,
+    finish_run,
+    mark_gone,
+    start_run,
+    store_article,
+    store_failure,
+)
 from crawler.items import ArticleItem, FailureItem
 
 RUN_SETTINGS = (
@@ -26,6 +35,24 @@ RUN_SETTINGS = (
     "DOWNLOAD_TIMEOUT",
     "RETRY_TIMES",
 )
+
+
+# A known article whose page answers these is withdrawn: marked gone, never deleted.
+GONE_STATUSES = (404, 410)
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The run's headline figures, from Scrapy's and the pipelines' stats."""
+    return {
+        "pages": int(stats.get("wenhua/pages", 0)),
+        "articles_new": int(stats.get("wenhua/articles_new", 0)),
+        "articles_changed": int(stats.get("wenhua/articles_changed", 0)),
+        "articles_unchanged": int(stats.get("wenhua/articles_unchanged", 0)),
+        "articles_gone": int(stats.get("wenhua/articles_gone", 0)),
+        "images": int(stats.get("file_count", 0)),
+        "images_failed": int(stats.get("wenhua/images_failed", 0)),
+        "failures": int(stats.get("wenhua/failures", 0)),
+    }
 
 
 class ArchiveStoragePipeline:
@@ -76,7 +103,15 @@ class ArchiveStoragePipeline:
             if item.capture is not None:
                 raw_sha = item.capture.raw_sha256
                 self.raw.put(raw_sha, item.capture.body)
+            gone = False
             with self.archive.session() as session:
+                if item.kind == "fetch" and item.http_status in GONE_STATUSES:
+                    when = (
+                        datetime.fromisoformat(item.capture.fetched_at)
+                        if item.capture is not None
+                        else utcnow()
+                    )
+                    gone = mark_gone(session, item.url, when, self.run_id)
                 store_failure(
                     session,
                     run_id=self.run_id,
@@ -87,6 +122,8 @@ class ArchiveStoragePipeline:
                     raw_sha256=raw_sha,
                     retries=item.retries,
                 )
+            if gone:
+                stats.inc_value("wenhua/articles_gone")
             stats.inc_value("wenhua/failures")
             stats.inc_value(f"wenhua/failures/{item.kind}")
         return item
@@ -98,6 +135,7 @@ class ArchiveStoragePipeline:
             k: (v.isoformat() if hasattr(v, "isoformat") else v)
             for k, v in self.crawler.stats.get_stats().items()
         }
+        stats["counts"] = run_counts(stats)
         reason = stats.get("finish_reason") or "finished"
         with self.archive.session() as session:
             if self.run_id is not None:

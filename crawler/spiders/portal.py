@@ -50,10 +50,16 @@ class PortalSpider(Spider):
             url, callback=self.parse_list, errback=self.failed, cb_kwargs={"start": start}
         )
 
+    def count_page(self) -> None:
+        crawler = getattr(self, "crawler", None)  # absent when built without a crawler
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value("wenhua/pages")
+
     def canonical(self, url: str) -> str:
         return canonical_url(self.origins.to_canonical(url))
 
     def parse_list(self, response: Response, start: StartPage) -> Iterator[Request]:
+        self.count_page()
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
             return
@@ -81,8 +87,12 @@ class PortalSpider(Spider):
     def capture(self, response: Response) -> Capture:
         body = response.body
         request = response.request
+        # After redirects the identity stays the URL the portal links to; the redirect
+        # target is provenance (final_url).
+        redirected = request.meta.get("redirect_urls") if request is not None else None
+        requested = redirected[0] if redirected else (request.url if request else response.url)
         return Capture(
-            url=self.canonical(request.url if request is not None else response.url),
+            url=self.canonical(requested),
             final_url=self.canonical(response.url),
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             http_status=response.status,
@@ -96,6 +106,7 @@ class PortalSpider(Spider):
     def parse_article(
         self, response: Response, start: StartPage
     ) -> Iterator[ArticleItem | FailureItem]:
+        self.count_page()
         capture = self.capture(response)
         text, _ = decode_html(
             response.body, _header(response, "Content-Type"), self.site_def.encoding
@@ -125,6 +136,7 @@ class PortalSpider(Spider):
         status = None
         capture = None
         if isinstance(failure.value, HttpError):
+            self.count_page()
             response = failure.value.response
             status = response.status
             capture = self.capture(response)
