@@ -364,5 +364,10 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     archive.close()
 
 
+from archive.cli_web import serve  # noqa: E402
+
+cli.add_command(serve)
+
+
 def main() -> None:
     cli(prog_name="wenhua")

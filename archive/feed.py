@@ -105,9 +105,7 @@ def iter_feed(
     batch: int = 500,
 ) -> Iterator[dict[str, Any]]:
     """Export records of the changes in (since, upper], in change order."""
-    ids = change_ids(
-        session, since, upper, site=site, district=district, all_versions=all_versions
-    )
+    ids = change_ids(session, since, upper, site=site, district=district, all_versions=all_versions)
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         rows = session.execute(
