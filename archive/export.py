@@ -102,10 +102,15 @@ def iter_records(session: Session, batch: int = 500) -> Iterator[dict[str, Any]]
         session.expunge_all()
 
 
-def write_records(records: Iterator[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+def write_records(
+    records: Iterator[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    fields: tuple[str, ...] = EXPORT_FIELDS,
+) -> int:
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+        writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         for record in records:
             writer.writerow({**record, "images": json.dumps(record["images"], ensure_ascii=False)})

@@ -216,3 +216,21 @@ class Failure(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     retries: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleChange(Base):
+    """The export feed's log: one row per new version, withdrawal or return of an article.
+
+    Rows are appended in the same transaction as the change they record, and ids are
+    handed out in commit order (see archive.store.record_change), so "every change after
+    id N" never misses a row that commits later with a smaller id.
+    """
+
+    __tablename__ = "article_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    # The version current after the change (for 'gone': the one that was withdrawn).
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # new | changed | gone | restored
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import (
     Article,
+    ArticleChange,
     ArticleVersion,
     CrawlRun,
     Failure,
@@ -144,7 +145,8 @@ def store_article(
         select(Article).where(Article.url == record["url"]).with_for_update()
     ).one()
     article.last_seen = max(article.last_seen, fetched_at)
-    if article.gone_at is not None:  # back after a withdrawal: the feed must see it
+    was_gone = article.gone_at is not None
+    if was_gone:  # back after a withdrawal: the feed must see it
         article.gone_at = None
         article.changed_at = max(article.changed_at, fetched_at)
     digest = content_hash(record)
@@ -155,6 +157,8 @@ def store_article(
     )
     if current is not None and current.content_hash == digest:
         _link_late_images(session, current.id, image_results, fetched_at)
+        if was_gone:
+            record_change(session, article.id, "restored", version_id=current.id)
         return "unchanged"
 
     version = ArticleVersion(
@@ -213,7 +217,30 @@ def store_article(
     outcome = "new" if current is None else "changed"
     article.current_version_id = version.id
     article.changed_at = fetched_at
+    record_change(session, article.id, outcome, version_id=version.id)
     return outcome
+
+
+def record_change(
+    session: Session, article_id: int, kind: str, *, version_id: int | None = None
+) -> int:
+    """Append to the export feed's change log, in the caller's transaction; returns its id.
+
+    kind is 'new', 'changed', 'gone' or 'restored'. Call it as the last write of the
+    transaction: on PostgreSQL it locks the log until commit so that change ids become
+    visible in id order (a reader that has seen id N has seen every id below N); SQLite
+    serializes writers anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE article_changes IN SHARE ROW EXCLUSIVE MODE"))
+    if version_id is None:
+        version_id = session.scalar(
+            select(Article.current_version_id).where(Article.id == article_id)
+        )
+    change = ArticleChange(article_id=article_id, version_id=version_id, kind=kind)
+    session.add(change)
+    session.flush()
+    return change.id
 
 
 def _link_late_images(
@@ -246,6 +273,7 @@ def mark_gone(session: Session, url: str, when: datetime, run_id: int | None) ->
     if article.gone_at is None:
         article.gone_at = when
         article.changed_at = max(article.changed_at, when)
+        record_change(session, article.id, "gone")
     return True
 
 

@@ -1,0 +1,40 @@
+"""`wenhua serve`: the read-only HTTP API and web UI."""
+
+from __future__ import annotations
+
+import socket
+
+import click
+
+from archive.cli import UserError, archive_options, open_archive
+from archive.config import ArchiveConfig
+
+
+@click.command()
+@archive_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
+def serve(config: ArchiveConfig, host: str, port: int) -> None:
+    """Serve the archive read-only: JSON API under /api, web UI at /search, docs at /docs.
+
+    The first line on stderr names the address once it accepts connections.
+
+    Example: wenhua serve --data-dir /tmp/demo --port 8000
+    """
+    import uvicorn
+
+    from archive.web import create_app
+
+    archive = open_archive(config)
+    app = create_app(config, archive)
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    bound = sock.getsockname()[1]
+    click.echo(f"wenhua serve: listening on http://{host}:{bound}/", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        archive.close()
