@@ -38,7 +38,11 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.progress.Progress": 500,
+    "pipelines.warc.WarcExtension": 600,
 }
+# WARC capture (#5): files under DATA/warc/, rolled over at this size.
+WENHUA_WARC_ENABLED = True
+WENHUA_WARC_MAX_BYTES = 1024**3
 # Images live in the data directory (WENHUA_DATA or ./wenhua-data); `wenhua` overrides it
 # from --data-dir.
 FILES_STORE = str(resolve().data_dir)
