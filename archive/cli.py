@@ -330,5 +330,11 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     archive.close()
 
 
+from archive.cli_preservation import bag, verify  # noqa: E402
+
+cli.add_command(verify)
+cli.add_command(bag)
+
+
 def main() -> None:
     cli(prog_name="wenhua")
