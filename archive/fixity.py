@@ -90,9 +90,7 @@ def _check_warc_records(path: Path, name: str, report: FixityReport) -> None:
 
 def _check_warcs(session: Session, config: ArchiveConfig, report: FixityReport) -> None:
     registered = {row.name: row for row in session.scalars(select(WarcFile))}
-    on_disk = {
-        f"warc/{path.name}" for path in config.warc_dir.glob("*.warc.gz") if path.is_file()
-    }
+    on_disk = {f"warc/{path.name}" for path in config.warc_dir.glob("*.warc.gz") if path.is_file()}
     for name in sorted(registered.keys() | on_disk):
         path = config.data_dir / name
         if not path.is_file():
@@ -128,8 +126,7 @@ def _check_version_pointer(
         return
     if record.rec_type != "response":
         report.problems.append(
-            f"article version {version.id}: {where} is a {record.rec_type} record, "
-            "not a response"
+            f"article version {version.id}: {where} is a {record.rec_type} record, not a response"
         )
     elif hashlib.sha256(body).hexdigest() != version.raw_sha256:
         report.problems.append(
