@@ -124,6 +124,8 @@ def _check_version_pointer(
             f"article version {version.id}: {where}: unreadable ({type(exc).__name__})"
         )
         return
+    if record.rec_type == "revisit":
+        return  # the payload was captured earlier, under WARC-Refers-To-Target-URI
     if record.rec_type != "response":
         report.problems.append(
             f"article version {version.id}: {where} is a {record.rec_type} record, not a response"
