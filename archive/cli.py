@@ -371,6 +371,10 @@ cli.add_command(runs)
 from archive.cli_web import serve  # noqa: E402
 
 cli.add_command(serve)
+from archive.cli_preservation import bag, verify  # noqa: E402
+
+cli.add_command(verify)
+cli.add_command(bag)
 
 
 def main() -> None:

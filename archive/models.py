@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -145,6 +146,11 @@ class ArticleVersion(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # The response record this version was extracted from (#5): WARC file relative to the
+    # data directory, offset and length of its gzip member.
+    warc_file: Mapped[str | None] = mapped_column(String(300))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None]
 
     article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
     images: Mapped[list[VersionImage]] = relationship(order_by="VersionImage.position")
@@ -233,4 +239,18 @@ class ArticleChange(Base):
     # The version current after the change (for 'gone': the one that was withdrawn).
     version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"))
     kind: Mapped[str] = mapped_column(String(20))  # new | changed | gone | restored
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WarcFile(Base):
+    """A closed WARC file (#5): its sha256 as written, for `wenhua verify`, and its run."""
+
+    __tablename__ = "warc_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)  # relative to the data dir
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

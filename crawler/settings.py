@@ -3,6 +3,8 @@ command line's choices (data dir, database, politeness) on top."""
 
 from __future__ import annotations
 
+import os
+
 from archive.config import resolve
 
 BOT_NAME = "wenhua"
@@ -38,7 +40,11 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.progress.Progress": 500,
+    "pipelines.warc.WarcExtension": 600,
 }
+# WARC capture (#5): files under DATA/warc/, rolled over at this size.
+WENHUA_WARC_ENABLED = True
+WENHUA_WARC_MAX_BYTES = int(os.environ.get("WENHUA_WARC_MAX_BYTES", 1024**3))
 # Images live in the data directory (WENHUA_DATA or ./wenhua-data); `wenhua` overrides it
 # from --data-dir.
 FILES_STORE = str(resolve().data_dir)

@@ -11,9 +11,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from archive.config import resolve
 from archive.db import Archive
-from archive.models import utcnow
+from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
 from archive.store import (
     ensure_site,
@@ -94,6 +96,8 @@ class ArchiveStoragePipeline:
                     problems=item.problems,
                     run_id=self.run_id,
                 )
+            if outcome != "unchanged":
+                self._link_warc(item)
             stats.inc_value(f"wenhua/articles_{outcome}")
             stats.inc_value(
                 "wenhua/images_failed", sum(1 for r in item.image_results if "error" in r)
@@ -127,6 +131,27 @@ class ArchiveStoragePipeline:
             stats.inc_value("wenhua/failures")
             stats.inc_value(f"wenhua/failures/{item.kind}")
         return item
+
+    def _link_warc(self, item: ArticleItem) -> None:
+        """Point the new version at its WARC response record, add its metadata record (#5)."""
+        from pipelines.warc import WarcExtension, set_location
+
+        warc = WarcExtension.of(self.crawler)
+        if warc is None or self.archive is None:
+            return
+        key = item.capture.final_url
+        with self.archive.session() as session:
+            version = session.scalars(
+                select(ArticleVersion)
+                .join(Article, Article.current_version_id == ArticleVersion.id)
+                .where(Article.url == item.record["url"])
+            ).one()
+            location = warc.location(key)
+            if location is not None:
+                set_location(version, location)
+            else:
+                warc.pending.append((version.id, key))
+        warc.add_metadata(item.record["url"], key, item.record)
 
     def close_spider(self) -> None:
         if self.archive is None:

@@ -1,0 +1,491 @@
+"""WARC capture: a Scrapy extension writing every HTTP exchange to WARC 1.1 files (warcio).
+
+Connected to `response_downloaded`, where the body is still as sent (content-encoded);
+Twisted has de-chunked it, so `Transfer-Encoding` is dropped, and Scrapy keeps no status
+line, so it is rebuilt from `response.protocol` and the status. The request is recorded
+as the downloader middlewares left it. Records carry the URL actually requested (the
+serving URL); the `metadata` record of an article version carries the canonical URL.
+
+The reactor only snapshots the exchange and puts it on a queue; one writer thread per
+spider builds the records, hashes, writes (gzip per record), rolls files over at
+`WENHUA_WARC_MAX_BYTES`, and indexes each closed file to `<name>.cdxj`. Files are named
+per spider (`<site>-<time>-<pid>-<seq>.warc.gz`), so several spiders in one process never
+share a file. Payload digests seen by any writer in the process (and those in existing
+CDXJ indexes) turn a repeated payload into a `revisit` record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archive.config import resolve
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+WARC_SUBDIR = "warc"
+DEFAULT_MAX_BYTES = 1024**3
+SOFTWARE = "wenhua"
+
+
+def software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{SOFTWARE}/{version('wenhua')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return f"{SOFTWARE}/unknown"
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest as warcio writes it (sha1, base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where a response record lives: file relative to the data directory, gzip member."""
+
+    file: str
+    offset: int
+    length: int
+    record_id: str
+
+
+@dataclass
+class Exchange:
+    url: str
+    key: str  # canonical final URL: how the storage pipeline finds the record again
+    date: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    protocol: str
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class Metadata:
+    canonical_url: str
+    key: str
+    record: dict[str, Any]
+
+
+class DigestRegistry:
+    """Payload digest -> (target URI, WARC-Date) of its first capture; shared per process."""
+
+    _by_dir: dict[Path, DigestRegistry] = {}  # noqa: RUF012 - process-wide on purpose
+    _guard = threading.Lock()
+
+    def __init__(self, warc_dir: Path) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[str, tuple[str, str]] = {}
+        self._seed(warc_dir)
+
+    @classmethod
+    def for_dir(cls, warc_dir: Path) -> DigestRegistry:
+        with cls._guard:
+            if warc_dir not in cls._by_dir:
+                cls._by_dir[warc_dir] = cls(warc_dir)
+            return cls._by_dir[warc_dir]
+
+    def _seed(self, warc_dir: Path) -> None:
+        """Recrawls: payloads captured by earlier runs, read from their CDXJ indexes."""
+        for index in sorted(warc_dir.glob("*.cdxj")):
+            with index.open(encoding="utf-8") as lines:
+                for line in lines:
+                    parts = line.split(" ", 2)
+                    if len(parts) != 3:
+                        continue
+                    try:
+                        fields = json.loads(parts[2])
+                    except ValueError:
+                        continue
+                    digest, mime = fields.get("digest"), fields.get("mime")
+                    if not digest or mime == "warc/revisit" or "status" not in fields:
+                        continue
+                    stamp = parts[1]
+                    date = (
+                        f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T"
+                        f"{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
+                    )
+                    full = digest if ":" in digest else f"sha1:{digest}"
+                    self.seen.setdefault(full, (fields["url"], date))
+
+    def first(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
+        """The earlier capture of this payload, or None (and this one becomes the first)."""
+        with self.lock:
+            earlier = self.seen.get(digest)
+            if earlier is None:
+                self.seen[digest] = (uri, date)
+            return earlier
+
+
+@dataclass
+class WrittenFile:
+    name: str  # relative to the data directory, e.g. warc/site-….warc.gz
+    records: int = 0
+    sha256: str = ""
+    size: int = 0
+
+
+class WarcWriterThread(threading.Thread):
+    """Owns the files of one spider: builds and writes records in queue order."""
+
+    def __init__(
+        self, data_dir: Path, prefix: str, max_bytes: int, registry: DigestRegistry
+    ) -> None:
+        super().__init__(name=f"warc-writer-{prefix}", daemon=True)
+        self.data_dir = data_dir
+        self.warc_dir = data_dir / WARC_SUBDIR
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.registry = registry
+        self.jobs: queue.Queue[Exchange | Metadata | None] = queue.Queue()
+        self.run_id: int | None = None
+        self.locations: dict[str, WarcLocation] = {}
+        self.locations_lock = threading.Lock()
+        self.files: list[WrittenFile] = []
+        self.errors: list[str] = []
+        self._seq = 0
+        self._handle: Any = None
+        self._writer: WARCWriter | None = None
+        self._current: WrittenFile | None = None
+
+    # -- the reactor's side -------------------------------------------------------------
+
+    def submit(self, job: Exchange | Metadata) -> None:
+        self.jobs.put(job)
+
+    def location(self, key: str) -> WarcLocation | None:
+        with self.locations_lock:
+            return self.locations.get(key)
+
+    def finish(self) -> None:
+        self.jobs.put(None)
+        self.join()
+
+    # -- the thread's side --------------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                break
+            try:
+                if isinstance(job, Exchange):
+                    self._write_exchange(job)
+                else:
+                    self._write_metadata(job)
+            except Exception as exc:  # a bad record must not kill the writer
+                logger.exception("WARC writer: cannot write a record")
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+        self._close_file()
+
+    def _open_file(self) -> WARCWriter:
+        if self._writer is not None:
+            return self._writer
+        self.warc_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        self._seq += 1
+        filename = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+        self._handle = (self.warc_dir / filename).open("xb")
+        self._writer = WARCWriter(self._handle, gzip=True, warc_version="1.1")
+        self._current = WrittenFile(name=f"{WARC_SUBDIR}/{filename}")
+        self.files.append(self._current)
+        info = {
+            "software": software_version(),
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "wenhua-crawl-run-id": str(self.run_id) if self.run_id is not None else "",
+            "wenhua-site": self.prefix,
+            "hostname": os.uname().nodename,
+        }
+        self._write(self._writer.create_warcinfo_record(filename, info))
+        return self._writer
+
+    def _write(self, record: Any) -> tuple[int, int]:
+        assert self._writer is not None and self._current is not None
+        offset = self._handle.tell()
+        self._writer.write_record(record)
+        self._current.records += 1
+        return offset, self._handle.tell() - offset
+
+    def _after_write(self) -> None:
+        if self._handle is not None and self._handle.tell() >= self.max_bytes:
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._writer is None or self._current is None:
+            return
+        self._handle.close()
+        self._writer = None
+        path = self.data_dir / self._current.name
+        self._current.sha256, self._current.size = file_sha256(path), path.stat().st_size
+        try:
+            write_cdxj(path)
+        except Exception as exc:
+            logger.exception("cannot index %s", path)
+            self.errors.append(f"index {path.name}: {exc}")
+
+    def _write_exchange(self, job: Exchange) -> None:
+        writer = self._open_file()
+        reason = _reason(job.status)
+        status_line = f"{job.status} {reason}".strip()
+        http_headers = StatusAndHeaders(
+            status_line, job.response_headers, protocol=job.protocol or "HTTP/1.1"
+        )
+        warc_headers = {"WARC-Date": job.date}
+        digest = payload_digest(job.body)
+        earlier = self.registry.first(digest, job.url, job.date) if job.body else None
+        if earlier is not None:
+            response = writer.create_revisit_record(
+                job.url,
+                digest,
+                earlier[0],
+                earlier[1],
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        else:
+            response = writer.create_warc_record(
+                job.url,
+                "response",
+                payload=BytesIO(job.body),
+                length=len(job.body),
+                http_headers=http_headers,
+                warc_headers_dict={**warc_headers, "WARC-Payload-Digest": digest},
+            )
+        offset, length = self._write(response)
+        record_id = response.rec_headers.get_header("WARC-Record-ID")
+        assert self._current is not None
+        location = WarcLocation(self._current.name, offset, length, record_id)
+        with self.locations_lock:
+            self.locations[job.key] = location
+
+        split = urlsplit(job.url)
+        target = split.path or "/"
+        if split.query:
+            target += "?" + split.query
+        request_headers = StatusAndHeaders(
+            f"{job.method} {target} {job.protocol or 'HTTP/1.1'}",
+            job.request_headers,
+            is_http_request=True,
+        )
+        request = writer.create_warc_record(
+            job.url,
+            "request",
+            payload=BytesIO(job.request_body),
+            length=len(job.request_body),
+            http_headers=request_headers,
+            warc_headers_dict={"WARC-Date": job.date, "WARC-Concurrent-To": record_id},
+        )
+        self._write(request)
+        self._after_write()
+
+    def _write_metadata(self, job: Metadata) -> None:
+        writer = self._open_file()
+        body = json.dumps(job.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        headers: dict[str, str] = {}
+        location = self.location(job.key)
+        if location is not None:
+            headers["WARC-Concurrent-To"] = location.record_id
+            headers["WARC-Refers-To"] = location.record_id
+        record = writer.create_warc_record(
+            job.canonical_url,
+            "metadata",
+            payload=BytesIO(body),
+            length=len(body),
+            warc_content_type="application/json; charset=utf-8",
+            warc_headers_dict=headers,
+        )
+        self._write(record)
+        self._after_write()
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_cdxj(warc_path: Path) -> Path:
+    """Index one WARC file to `<name>.cdxj` beside it (sorted, pywb-compatible)."""
+    from cdxj_indexer.main import write_cdx_index
+
+    out = warc_path.with_name(warc_path.name.removesuffix(".warc.gz") + ".cdxj")
+    tmp = out.with_suffix(".cdxj.tmp")
+    write_cdx_index(str(tmp), [str(warc_path)], {"sort": True})
+    tmp.replace(out)
+    return out
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        text = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        if text.lower() == "transfer-encoding":
+            continue
+        for value in values:
+            pairs.append(
+                (text, value.decode("latin-1") if isinstance(value, bytes) else str(value))
+            )
+    return pairs
+
+
+def warc_date() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class WarcExtension:
+    """Built in from_crawler; `WENHUA_WARC_ENABLED = False` turns capture off."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("WENHUA_WARC_ENABLED", True):
+            raise NotConfigured("WENHUA_WARC_ENABLED is off")
+        self.crawler = crawler
+        self.config = resolve(settings.get("WENHUA_DATA_DIR"), settings.get("WENHUA_DB_URL"))
+        self.max_bytes = settings.getint("WENHUA_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
+        self.writer: WarcWriterThread | None = None
+        # Versions stored before their response record was written: (version id, key).
+        self.pending: list[tuple[int, str]] = []
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcExtension:
+        return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler: Any) -> WarcExtension | None:
+        """The crawler's WARC extension, for the storage pipeline (None when disabled)."""
+        extensions = getattr(crawler, "extensions", None)
+        for ext in getattr(extensions, "middlewares", ()):
+            if isinstance(ext, cls):
+                return ext
+        return None
+
+    def _start(self) -> WarcWriterThread:
+        if self.writer is None:
+            spider = self.crawler.spider
+            site_def = getattr(spider, "site_def", None)
+            prefix = site_def.name if site_def is not None else getattr(spider, "name", "crawl")
+            registry = DigestRegistry.for_dir(self.config.warc_dir)
+            self.writer = WarcWriterThread(self.config.data_dir, prefix, self.max_bytes, registry)
+            self.writer.start()
+        if self.writer.run_id is None:
+            self.writer.run_id = self.crawler.stats.get_value("wenhua/run_id")
+        return self.writer
+
+    def spider_opened(self, spider: Any) -> None:
+        self._start()
+
+    def key(self, url: str) -> str:
+        canonical = getattr(self.crawler.spider, "canonical", None)
+        return str(canonical(url)) if callable(canonical) else url
+
+    def response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
+        writer = self._start()
+        request_headers = _headers(request.headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            host = urlsplit(request.url).netloc
+            request_headers.insert(0, ("Host", host))
+        writer.submit(
+            Exchange(
+                url=response.url,
+                key=self.key(response.url),
+                date=warc_date(),
+                method=request.method,
+                request_headers=request_headers,
+                request_body=request.body or b"",
+                protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+                status=response.status,
+                response_headers=_headers(response.headers),
+                body=response.body,
+            )
+        )
+
+    def add_metadata(self, canonical_url: str, final_url: str, record: dict[str, Any]) -> None:
+        """A metadata record for a stored article version (final_url: its capture's URL)."""
+        self._start().submit(Metadata(canonical_url, final_url, record))
+
+    def location(self, final_url: str) -> WarcLocation | None:
+        return self.writer.location(final_url) if self.writer is not None else None
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.writer is None:
+            return
+        self.writer.finish()
+        stats = self.crawler.stats
+        stats.set_value("wenhua/warc_files", len(self.writer.files))
+        stats.set_value("wenhua/warc_records", sum(f.records for f in self.writer.files))
+        for error in self.writer.errors:
+            stats.inc_value("wenhua/warc_errors")
+            logger.error("WARC writer: %s", error)
+        self._record_in_database()
+
+    def _record_in_database(self) -> None:
+        from archive.db import Archive
+        from archive.models import ArticleVersion, WarcFile
+
+        assert self.writer is not None
+        archive = Archive(self.config.db_url)
+        try:
+            with archive.session() as session:
+                for written in self.writer.files:
+                    session.add(
+                        WarcFile(
+                            name=written.name,
+                            crawl_run_id=self.writer.run_id,
+                            sha256=written.sha256,
+                            size=written.size,
+                            records=written.records,
+                        )
+                    )
+                for version_id, key in self.pending:
+                    location = self.writer.location(key)
+                    version = session.get(ArticleVersion, version_id)
+                    if location is not None and version is not None:
+                        set_location(version, location)
+        finally:
+            archive.close()
+
+
+def set_location(version: Any, location: WarcLocation) -> None:
+    version.warc_file = location.file
+    version.warc_offset = location.offset
+    version.warc_length = location.length
