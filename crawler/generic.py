@@ -41,7 +41,9 @@ CN_PUNCT = re.compile(r"[，。！？；：、“”（）《》]")
 SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea", "head"}
 LINK_TAGS = {"a", "button"}
 # Containers the body may be; paragraphs and inline tags are never chosen on their own.
-CONTAINER_TAGS = {"div", "td", "table", "tbody", "tr", "article", "section", "main", "center"}
+CONTAINER_TAGS = {
+    "div", "td", "table", "tbody", "tr", "article", "section", "main", "center", "form"
+}
 DESCEND_SHARE = 0.7
 
 # class/id tokens that name page chrome, and tokens that name an article body.
