@@ -352,5 +352,10 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     archive.close()
 
 
+from archive.cli_sites_new import sites_new  # noqa: E402
+
+sites.add_command(sites_new)
+
+
 def main() -> None:
     cli(prog_name="wenhua")
