@@ -117,6 +117,10 @@ def demo(config: ArchiveConfig, progress: bool) -> None:
     help="Lift delays, throttling and per-domain limits (local benchmarks only).",
 )
 @click.option("--progress/--no-progress", default=True, help="Live progress on stderr.")
+@click.option("--start-url", help="Crawl a portal with no definition, starting from this URL.")
+@click.option(
+    "--allow-domain", "allow_domains", multiple=True, help="Extra domain --start-url may visit."
+)
 @user_errors
 def crawl(
     config: ArchiveConfig,
@@ -124,13 +128,31 @@ def crawl(
     all_sites: bool,
     no_politeness: bool,
     progress: bool,
+    start_url: str | None = None,
+    allow_domains: tuple[str, ...] = (),
 ) -> None:
     """Crawl configured portals into the archive.
 
     Example: wenhua crawl tsggwl --data-dir ./archive
+    Example: wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
     """
     from archive.crawl import run_crawl, summarize
     from crawler.sitedefs import available_sites, load_site
+
+    if start_url:
+        from archive.crawl import run_discovery
+
+        if sites or all_sites:
+            raise UserError("give either site names or --start-url, not both")
+        if not start_url.startswith(("http://", "https://")):
+            raise UserError(f"--start-url {start_url!r} is not an http(s) URL")
+        archive = open_archive(config)
+        name, run_ids = run_discovery(
+            config, start_url, allow_domains, polite=not no_politeness, progress=progress
+        )
+        click.echo(summarize(archive, [name], run_ids).render())
+        archive.close()
+        return
 
     names = list(available_sites()) if all_sites else list(sites)
     if not names:
@@ -375,6 +397,9 @@ from archive.cli_preservation import bag, verify  # noqa: E402
 
 cli.add_command(verify)
 cli.add_command(bag)
+from archive.cli_sites_new import sites_new  # noqa: E402
+
+sites.add_command(sites_new)
 
 
 def main() -> None:

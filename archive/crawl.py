@@ -125,3 +125,26 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             for key in totals:
                 totals[key] += int(run.stats.get(f"wenhua/articles_{key}", 0))
     return Summary(articles, images, districts, earliest, latest, failures, totals)
+
+
+def run_discovery(
+    config: ArchiveConfig,
+    start_url: str,
+    allow_domains: tuple[str, ...] = (),
+    *,
+    polite: bool = True,
+    progress: bool = True,
+) -> tuple[str, list[int]]:
+    """Crawl a portal without a definition from one start URL (crawler.spiders.discover);
+    returns the synthetic site name and the crawl run ids."""
+    from crawler.spiders.discover import DiscoverSpider, synthetic_site
+
+    Archive(config.db_url).close()
+    process = CrawlerProcess(crawl_settings(config, polite=polite, progress=progress))
+    process.crawl(DiscoverSpider, start_url=start_url, allow_domains=",".join(allow_domains))
+    crawlers = list(process.crawlers)
+    process.start()
+    run_ids = [
+        c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
+    ]
+    return synthetic_site(start_url).name, run_ids

@@ -68,38 +68,43 @@ def first_html(doc: Selector, selectors: tuple[str, ...]) -> str | None:
     return None
 
 
-GENERIC_TITLE = ("h1", "xpath://meta[@property='og:title']/@content", "title")
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def generic_body(doc: Selector) -> str | None:
-    """The block whose own paragraphs hold the most Chinese text (a stop-gap until the
-    density-based generic extractor exists)."""
-    best, best_score = None, 0
-    for node in doc.xpath("//article | //div | //section | //td"):
-        text = "".join(node.xpath("./p//text()").getall())
-        score = len(CJK.findall(text))
-        if score > best_score:
-            best, best_score = node, score
-    return best.get() if best is not None else None
-
-
 def extract_raw(html: str, url: str, site: SiteDefinition | None) -> RawArticle:
+    """Raw fields by the site's selectors; the generic extractor (crawler.generic) fills
+    every field the definition does not give or whose selectors find nothing."""
+    from crawler.generic import extract_generic
+
     doc = Selector(text=html)
     rules = site.fields if site else None
-    title = (rules and first_text(doc, rules.title)) or first_text(doc, GENERIC_TITLE)
-    body = (rules and first_html(doc, rules.body)) or generic_body(doc)
+    title = rules and first_text(doc, rules.title)
+    body = rules and first_html(doc, rules.body)
+    meta_text = rules and first_text(doc, rules.meta, joiner=" ")
+    generic = extract_generic(doc) if not (title and body and meta_text) else None
+    if generic is not None:
+        title = title or generic.title
+        body = body or generic.body_html
     if not title:
         raise ExtractionError("no title found")
     if not body:
         raise ExtractionError("no article body found")
-    if rules is None:
-        return RawArticle(url=url, title=title, body_html=body)
+    if rules is None or (generic is not None and not meta_text):
+        assert generic is not None
+        return RawArticle(
+            url=url,
+            title=title,
+            body_html=body,
+            meta_text=generic.meta_text,
+            published_text=(rules and first_text(doc, rules.published_at, joiner=" "))
+            or generic.published_text,
+            source=(rules and first_text(doc, rules.source)) or generic.source,
+            editor=(rules and first_text(doc, rules.editor)) or generic.editor,
+            author=(rules and first_text(doc, rules.author)) or generic.author,
+            district=(rules and first_text(doc, rules.district)) or None,
+        )
     return RawArticle(
         url=url,
         title=title,
         body_html=body,
-        meta_text=first_text(doc, rules.meta, joiner=" "),
+        meta_text=meta_text or None,
         published_text=first_text(doc, rules.published_at, joiner=" "),
         source=first_text(doc, rules.source),
         editor=first_text(doc, rules.editor),

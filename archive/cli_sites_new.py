@@ -1,0 +1,179 @@
+"""`wenhua sites new URL [--article URL] [--out FILE]`: propose a site definition.
+
+From a list page (live URL or saved file) and an article page, finds the article-link
+selector, the next-page link and the title/meta/body containers with the generic
+extractor, and prints a TOML definition with the values each selector extracts as
+comments, for a person to review and save. Nothing is written unless --out is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import click
+from parsel import Selector
+
+from archive.cli import UserError
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None, list[str]]:
+    """(article link selector, URL pattern, example URLs) from a list page."""
+    from crawler.generic import css_path
+    from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
+
+    groups: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
+    patterns: dict[str, str] = {}
+    for link in doc.root.iter("a"):
+        href = (link.get("href") or "").strip()
+        if not href:
+            continue
+        url = urljoin(page_url, href)
+        for pattern in ARTICLE_PATTERNS:
+            if pattern.search(path_and_query(url)):
+                parent = link.getparent()
+                key = css_path(parent.getparent() if parent is not None else link) + " a"
+                groups[key] += 1
+                examples.setdefault(key, []).append(url)
+                patterns[key] = pattern.pattern
+                break
+    if not groups:
+        return None, None, []
+    key, _ = groups.most_common(1)[0]
+    return f"{key}::attr(href)", patterns[key], examples[key]
+
+
+def propose(
+    list_html: str, list_url: str, article_html: str | None, article_url: str | None
+) -> str:
+    from crawler.generic import css_path, extract_generic
+
+    doc = Selector(text=list_html)
+    host = (urlsplit(list_url).hostname or "site").lower()
+    name = re.sub(r"[^a-z0-9-]+", "-", host).strip("-")
+    links, pattern, examples = _link_selector(doc, list_url)
+    next_href = doc.xpath("//a[contains(normalize-space(.), '下一页')]/@href").get()
+    title = squash_title(doc)
+    base = f"{urlsplit(list_url).scheme}://{urlsplit(list_url).netloc}"
+    lines = [
+        "# Proposed by `wenhua sites new`: review every selector, then save as",
+        f"# crawler/sites/{name}.toml",
+        f"name = {_quote(name)}",
+        f"title = {_quote(title or host)}",
+        'family = "unknown"',
+        f"base_url = {_quote(base)}",
+        "checked = false",
+        "",
+        "[region]",
+        'province = ""',
+        'city = ""',
+        "",
+        "[[start]]",
+        f"url = {_quote(urlsplit(list_url).path or '/')}",
+        "",
+        "[list]",
+    ]
+    if links:
+        lines.append(f"article_links = [{_quote(links)}]")
+        lines.append(f"# found {len(examples)} links, e.g. {examples[0]}")
+        lines.append(f"article_url_pattern = '{pattern}'")
+    else:
+        lines.append("article_links = []  # no article-shaped links found: fill in by hand")
+    if next_href:
+        lines.append("next_page = [\"xpath://a[contains(normalize-space(.), '下一页')]/@href\"]")
+        lines.append(f"# next page: {urljoin(list_url, next_href)}")
+    else:
+        lines.append("next_page = []  # no 下一页 link found")
+    lines += ["", "[fields]"]
+    if article_html is not None:
+        article = extract_generic(Selector(text=article_html))
+        if article.title_node is not None:
+            lines.append(f"title = [{_quote(css_path(article.title_node) + '::text')}]")
+        else:
+            lines.append('title = ["title::text"]')
+        lines.append(f"# title: {article.title}")
+        meta_node = _meta_node(article)
+        if meta_node is not None:
+            lines.append(f"meta = [{_quote(css_path(meta_node))}]")
+        lines.append(
+            f"# meta: {(article.meta_text or '').splitlines()[0] if article.meta_text else '-'}"
+        )
+        if article.body_node is not None:
+            body_text = " ".join("".join(article.body_node.itertext()).split())
+            lines.append(f"body = [{_quote(css_path(article.body_node))}]")
+            lines.append(f"# body: {body_text[:60]}…")
+        lines.append("remove = []")
+        if article_url:
+            lines.append(f"# article checked: {article_url}")
+    return "\n".join(lines) + "\n"
+
+
+def squash_title(doc: Selector) -> str | None:
+    from crawler.generic import _title_head
+
+    text = " ".join(doc.xpath("//title//text()").getall()).strip()
+    return _title_head(text) if text else None
+
+
+def _meta_node(article: Any) -> Any:
+    """The first element after the title whose own text is the meta line."""
+    from crawler.generic import _is_meta_line, squash
+
+    node = article.title_node
+    if node is None:
+        return None
+    for following in node.itersiblings():
+        if isinstance(following.tag, str) and _is_meta_line(squash("".join(following.itertext()))):
+            return following
+    parent = node.getparent()
+    if parent is not None:
+        for following in parent.itersiblings():
+            text = squash("".join(following.itertext()))
+            if isinstance(following.tag, str) and _is_meta_line(text):
+                return following
+    return None
+
+
+@click.command("new")
+@click.argument("list_page")
+@click.option("--article", "article_page", help="An article page (URL or saved file).")
+@click.option("--url", "page_url", help="The list page's address when LIST_PAGE is a file.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the proposal to FILE.")
+def sites_new(
+    list_page: str, article_page: str | None, page_url: str | None, out: str | None
+) -> None:
+    """Propose a site definition from a list page and an article page.
+
+    Example: wenhua sites new http://www.example.gov.cn/col/col12/index.html
+    """
+    from archive.cli import _read_input
+    from crawler.encoding import decode_html
+
+    body, content_type, address = _read_input(list_page)
+    list_url = page_url or address
+    list_html, _ = decode_html(body, content_type, None)
+    article_html = article_url = None
+    if article_page is None and list_url.startswith("http"):
+        links, _, examples = _link_selector(Selector(text=list_html), list_url)
+        if links and examples and list_page.startswith("http"):
+            article_page = examples[0]
+    if article_page:
+        raw, ctype, article_url = _read_input(article_page)
+        article_html, _ = decode_html(raw, ctype, None)
+    proposal = propose(list_html, list_url, article_html, article_url)
+    if out:
+        Path(out).write_text(proposal, encoding="utf-8")
+        click.echo(f"proposal written to {out}", err=True)
+    else:
+        click.echo(proposal, nl=False)
+
+
+__all__ = ["UserError", "propose", "sites_new"]

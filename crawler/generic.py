@@ -1,0 +1,465 @@
+"""Zero-configuration article extraction: title, meta block, body, for any portal.
+
+Pure functions on a page parsed once (a parsel Selector; its lxml tree is walked once for
+statistics). The rules are data at the top of the module; the code loops over them.
+
+How the body is found (a text-density method for Chinese pages):
+
+* every element gets the count of CJK characters it holds outside links, the count of
+  Chinese sentence punctuation, and the CJK characters inside links;
+* boilerplate counts as nothing: elements whose class/id names page chrome (nav, footer,
+  share, related, comment, ...), short blocks of chrome text (当前位置, 相关阅读, ICP备 ...),
+  the title and short meta lines (a date next to a label such as 来源/发布时间);
+* starting from <body>, descend into the child block that holds most of the remaining text
+  while it holds at least ``DESCEND_SHARE`` of it and it is a container (not a paragraph);
+  class/id hints such as content/article/TRS_Editor/zoom break ties towards the article.
+
+The meta block is the text between the title element and the body container in document
+order, so a date in the page header (today's date) or in a related list after the body is
+never read as the publish time. Meta tags (PubDate, ContentSource, article:published_time
+...) and JSON-LD (datePublished, author, publisher) fill what the block does not say. Editor
+credits printed just after the body (责任编辑：X) are kept from the tail.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from pipelines.body import CHROME_BLOCKS
+from pipelines.metadata import parse_meta
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+CN_PUNCT = re.compile(r"[，。！？；：、“”（）《》]")
+SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "textarea", "head"}
+LINK_TAGS = {"a", "button"}
+# Containers the body may be; paragraphs and inline tags are never chosen on their own.
+CONTAINER_TAGS = {
+    "div", "td", "table", "tbody", "tr", "article", "section", "main", "center", "form"
+}
+DESCEND_SHARE = 0.7
+
+# class/id tokens that name page chrome, and tokens that name an article body.
+NEGATIVE_HINT = re.compile(
+    r"(?:^|[-_\s])(nav|navbar|menu|foot|footer|copyright|share|bdshare|jiathis|related|relate|"
+    r"xgxw|xgwz|recommend|tuijian|hot|rank|comment|comments|pinglun|reply|breadcrumb|crumb|"
+    r"position|location|weizhi|dqwz|sidebar|side|aside|qrcode|ewm|erweima|tools|tool|print|"
+    r"font-?size|fontsize|zh|prev|next|prevnext|pager|pagination|page-?nav|header|top|logo|"
+    r"banner|friendlink|links|login|search|venue|ad|ads|gotop)(?:$|[-_\s\d])",
+    re.IGNORECASE,
+)
+POSITIVE_HINT = re.compile(
+    r"trs_editor|zoom|content|article|artic|detail|text|body|main|news_con|newscon|"
+    r"con_?text|wzzw|zhengwen|postmessage|t_f|vsbcontent|v_news_content|arc",
+    re.IGNORECASE,
+)
+POSITIVE_BONUS = 1.15
+
+# A short line is meta when a label and a date (or a label and a value) make it up.
+META_LABEL = re.compile(
+    r"(发布|發布|发表|發表|更新|刊发|上传|发稿|公开|生成|发文)?(时间|時間|日期)\s*[:：]|"
+    r"(信息|文章|稿件|消息|内容|內容|新闻|转载)?(来源|來源)\s*[:：]|"
+    r"(责任)?(编辑|編輯|责编|責編)\s*[:：]|作者\s*[:：]|(浏览|瀏覽|点击|點擊|阅读)(次数|数|量)?\s*[:：]|"
+    r"发表于|發表於"
+)
+DATE_LIKE = re.compile(r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|GMT|CST")
+META_MAX_LEN = 160
+CREDIT_LABEL = re.compile(
+    r"(责任编辑|責任編輯|责编|責編|编辑|編輯|作者|记者|記者|通讯员|通訊員|来源|來源|审核|校对|监制)\s*[:：]"
+)
+TAIL_MAX_NODES = 4
+TAIL_MAX_LEN = 80
+TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-—–]\s|--|—|-)\s*")
+TITLE_META = (
+    "//meta[@name='ArticleTitle']/@content",
+    "//meta[@property='og:title']/@content",
+    "//meta[@name='og:title']/@content",
+    "//meta[@name='title']/@content",
+)
+TITLE_CANDIDATES = (
+    "//h1",
+    "//h2",
+    "//h3",
+    "//*[contains(translate(@class,'TITLE','title'),'title')]",
+    "//*[contains(translate(@id,'TITLE','title'),'title')]",
+)
+DATE_META = (
+    "PubDate",
+    "pubdate",
+    "publishdate",
+    "PublishDate",
+    "article:published_time",
+    "og:article:published_time",
+    "og:release_date",
+    "publish_time",
+    "firstpublishedtime",
+    "dc.date",
+    "DC.Date",
+)
+SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
+AUTHOR_META = ("author", "Author", "article:author", "og:article:author")
+WS = re.compile(r"[\s\u00a0\u3000]+")
+
+
+def squash(text: str) -> str:
+    return WS.sub(" ", text).strip()
+
+
+@dataclass
+class Stats:
+    text: int = 0  # CJK characters outside links and boilerplate
+    punct: int = 0
+    link: int = 0
+    chars: int = 0  # all visible characters, for short-block tests
+
+
+@dataclass
+class GenericArticle:
+    title: str | None = None
+    title_node: Any = None
+    body_html: str | None = None
+    body_node: Any = None
+    meta_text: str | None = None
+    published_text: str | None = None
+    source: str | None = None
+    editor: str | None = None
+    author: str | None = None
+    meta_nodes: list[Any] = field(default_factory=list)
+
+
+def _attrs(node: Any) -> str:
+    return f"{node.get('class') or ''} {node.get('id') or ''}".strip()
+
+
+def _is_negative(node: Any) -> bool:
+    hints = _attrs(node)
+    return bool(hints) and bool(NEGATIVE_HINT.search(hints))
+
+
+def _tag(node: Any) -> str | None:
+    tag = node.tag
+    return tag.lower() if isinstance(tag, str) else None
+
+
+def _own_text(node: Any) -> str:
+    return "".join(node.itertext()) if _tag(node) not in SKIP_TAGS else ""
+
+
+def _is_meta_line(text: str) -> bool:
+    return (
+        len(text) <= META_MAX_LEN
+        and bool(META_LABEL.search(text))
+        and (bool(DATE_LIKE.search(text)) or len(text) <= 40)
+    )
+
+
+def _is_chrome_text(text: str) -> bool:
+    return len(text) <= 80 and any(p.search(text) for p in CHROME_BLOCKS)
+
+
+def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
+    tag = _tag(node)
+    result = Stats()
+    if tag is None or tag in SKIP_TAGS:
+        stats[node] = result
+        return result
+    if node.text:
+        result.text += len(CJK.findall(node.text))
+        result.punct += len(CN_PUNCT.findall(node.text))
+        result.chars += len(node.text.strip())
+    for child in node:
+        sub = _compute(child, stats, exclude)
+        if _tag(child) in LINK_TAGS:
+            result.link += sub.text + sub.link
+        else:
+            result.text += sub.text
+            result.punct += sub.punct
+            result.link += sub.link
+        result.chars += sub.chars
+        if child.tail:
+            result.text += len(CJK.findall(child.tail))
+            result.punct += len(CN_PUNCT.findall(child.tail))
+            result.chars += len(child.tail.strip())
+    if node in exclude or _is_negative(node):
+        result = Stats(link=result.text + result.link, chars=result.chars)
+    elif result.chars <= META_MAX_LEN:
+        text = squash(_own_text(node))
+        if _is_chrome_text(text) or (_is_meta_line(text) and result.punct <= 3):
+            result = Stats(chars=result.chars)
+    stats[node] = result
+    return result
+
+
+def _score(node: Any, stat: Stats) -> float:
+    score = float(stat.text + 2 * stat.punct)
+    if POSITIVE_HINT.search(_attrs(node)):
+        score *= POSITIVE_BONUS
+    return score
+
+
+def find_body(root: Any, exclude: set[Any]) -> Any:
+    body = root.find(".//body")
+    start = body if body is not None else root
+    stats: dict[Any, Stats] = {}
+    _compute(start, stats, exclude)
+
+    # stats hold each element's contribution as its parent counts it: boilerplate, the
+    # title and meta lines count nothing.
+    node = start
+    while True:
+        children = [c for c in node if _tag(c) in CONTAINER_TAGS]
+        if not children:
+            return node
+        scored = [(_score(c, stats[c]), c) for c in children]
+        best_score, best = max(scored, key=lambda pair: pair[0])
+        total = _score(node, stats[node])
+        if total <= 0 or best_score < DESCEND_SHARE * total:
+            return node
+        node = best
+
+
+def _walk(node: Any) -> Iterator[tuple[str, Any]]:
+    """Document-order events: ('start', el), ('text', str), ('end', el)."""
+    tag = _tag(node)
+    if tag is None or tag in SKIP_TAGS:
+        if node.tail:
+            yield "text", node.tail
+        return
+    yield "start", node
+    if node.text:
+        yield "text", node.text
+    for child in node:
+        yield from _walk(child)
+    yield "end", node
+    if node.tail:
+        yield "text", node.tail
+
+
+BREAKS = ("br", "p", "div", "li", "tr", "span")
+
+
+def _between(root: Any, after: Any, before: Any, limit: int = 600) -> str:
+    """Text after the element `after` ends and before the element `before` starts."""
+    parts: list[str] = []
+    collecting = after is None
+    for event, value in _walk(root):
+        if event == "start" and value is before:
+            break
+        if event == "end" and value is after:
+            collecting = True
+            continue
+        if event == "start" and collecting and _tag(value) in BREAKS:
+            parts.append("\n" if _tag(value) != "span" else " ")
+        if event == "text" and collecting:
+            parts.append(value)
+    text = "\n".join(squash(line) for line in "".join(parts).split("\n"))
+    text = "\n".join(line for line in text.split("\n") if line)
+    return text[-limit:]
+
+
+def _tail_credits(body: Any) -> str | None:
+    """Credit lines (责任编辑：X) printed in the few blocks right after the body."""
+    lines: list[str] = []
+    node = body
+    seen = 0
+    while node is not None and seen < TAIL_MAX_NODES:
+        sibling = node.getnext()
+        while sibling is not None and seen < TAIL_MAX_NODES:
+            if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
+                seen += 1
+                text = squash(_own_text(sibling))
+                if (
+                    text
+                    and len(text) <= TAIL_MAX_LEN
+                    and CREDIT_LABEL.search(text)
+                    and not DATE_LIKE.search(text)
+                ):
+                    lines.append(text)
+            sibling = sibling.getnext()
+        node = node.getparent()
+        if node is not None and _tag(node) == "body":
+            break
+    return "\n".join(lines) or None
+
+
+def _title_head(title: str) -> str:
+    """<title> without the site-name suffix: the text before the first separator after
+    which something follows (titles are 'Article_Column_Site' or 'Article - Site')."""
+    for match in TITLE_SEPARATORS.finditer(title):
+        if match.start() >= 4 and match.end() < len(title):
+            return title[: match.start()].strip()
+    return title.strip()
+
+
+def _node_text(node: Any) -> str:
+    return squash("".join(node.itertext()))
+
+
+def find_title(doc: Selector) -> tuple[str | None, Any]:
+    """(title, the element that shows it on the page or None)."""
+    root = doc.root
+    page_title = squash(" ".join(doc.xpath("//title//text()").getall()))
+    declared = [squash(t) for x in TITLE_META for t in doc.xpath(x).getall() if squash(t)]
+    declared += [t for t in _jsonld_values(doc, "headline") if t]
+    candidates: list[tuple[str, Any]] = []
+    for xpath in TITLE_CANDIDATES:
+        for node in root.xpath(xpath):
+            text = _node_text(node)
+            if 4 <= len(text) <= 120 and not _is_negative(node):
+                candidates.append((text, node))
+    wanted = [_title_head(t) for t in declared] + declared
+    if page_title:
+        wanted.append(page_title)
+    # 1. an element whose text is the declared title or starts the <title>
+    for want in wanted:
+        for text, node in candidates:
+            if text == want:
+                return text, node
+    if page_title:
+        matches = [(t, n) for t, n in candidates if page_title.startswith(t)]
+        if matches:
+            return max(matches, key=lambda pair: len(pair[0]))
+    if declared:
+        return _title_head(declared[0]), _find_text_node(root, _title_head(declared[0]))
+    if page_title:
+        head = _title_head(page_title)
+        return head, _find_text_node(root, head)
+    for text, node in candidates:
+        return text, node
+    return None, None
+
+
+def _find_text_node(root: Any, text: str) -> Any:
+    """The smallest element whose whole text is `text` (the title shown in a table cell)."""
+    body = root.find(".//body")
+    if body is None:
+        return None
+    for node in body.iter():
+        if _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5") and (
+            _node_text(node) == text
+        ):
+            return node
+    return None
+
+
+def _jsonld(doc: Selector) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for raw in doc.xpath("//script[@type='application/ld+json']/text()").getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                found.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return found
+
+
+def _name_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return squash(value) or None
+    if isinstance(value, dict):
+        return _name_of(value.get("name"))
+    if isinstance(value, list):
+        names = [n for n in (_name_of(v) for v in value) if n]
+        return "、".join(names) or None
+    return None
+
+
+def _jsonld_values(doc: Selector, key: str) -> list[str]:
+    values = [_name_of(item.get(key)) for item in _jsonld(doc)]
+    return [v for v in values if v]
+
+
+def _meta_tag(doc: Selector, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        for attr in ("name", "property", "itemprop"):
+            value = doc.xpath(f"//meta[@{attr}='{name}']/@content").get()
+            if value and squash(value):
+                return squash(value)
+    return None
+
+
+def extract_generic(doc: Selector) -> GenericArticle:
+    """Title, meta block, direct meta values and body container of any article page."""
+    root = doc.root
+    title, title_node = find_title(doc)
+    exclude = {title_node} if title_node is not None else set()
+    body_node = find_body(root, exclude)
+    article = GenericArticle(title=title, title_node=title_node, body_node=body_node)
+
+    if body_node is not None:
+        article.body_html = _body_html(body_node)
+    block = _between(root, title_node, body_node) if title_node is not None else ""
+    if title_node is None and body_node is not None:
+        block = _between(root, None, body_node)[-200:]
+    tail = _tail_credits(body_node) if body_node is not None else None
+    article.meta_text = "\n".join(p for p in (block, tail) if p) or None
+
+    meta = parse_meta(block) if block else None
+    if meta is None or (meta.published is None and not meta.problems):
+        article.published_text = _meta_tag(doc, DATE_META) or next(
+            iter(_jsonld_values(doc, "datePublished")), None
+        )
+    has_source = meta is not None and meta.source
+    if not has_source:
+        article.source = _meta_tag(doc, SOURCE_META) or next(
+            iter(_jsonld_values(doc, "publisher")), None
+        )
+    if not (meta is not None and meta.author):
+        article.author = next(iter(_jsonld_values(doc, "author")), None)
+    return article
+
+
+def _body_html(node: Any) -> str:
+    """The container's HTML without the boilerplate blocks inside it."""
+    clone = copy.deepcopy(node)
+    clone.tail = None
+    for child in list(clone.iterdescendants()):
+        if _tag(child) is None or child.getparent() is None:
+            continue
+        if _is_negative(child):
+            child.drop_tree()
+            continue
+        text = squash(_own_text(child))
+        if _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6:
+            child.drop_tree()
+    return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _link_share(node: Any) -> float:
+    total = len(squash(_own_text(node)))
+    links = sum(len(squash(_own_text(a))) for a in node.iter("a"))
+    return links / total if total else 0.0
+
+
+def css_path(node: Any) -> str:
+    """A CSS path for an element: by id when it has one, else tag.class chain."""
+    parts: list[str] = []
+    while node is not None and _tag(node) not in ("html", None):
+        tag = _tag(node)
+        ident = node.get("id")
+        if ident and re.match(r"^[A-Za-z][\w-]*$", ident):
+            parts.append(f"{tag}#{ident}")
+            break
+        classes = [c for c in (node.get("class") or "").split() if re.match(r"^[A-Za-z][\w-]*$", c)]
+        parts.append(str(tag) + "".join(f".{c}" for c in classes[:2]))
+        if tag == "body":
+            break
+        node = node.getparent()
+    return " ".join(reversed(parts))
+
+
+__all__ = ["GenericArticle", "css_path", "extract_generic", "find_body", "find_title"]
