@@ -8,13 +8,15 @@ transaction: a crash loses at most the item in flight.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from archive.config import resolve
 from archive.db import Archive
+from archive.incremental import mark_done, mark_seen
 from archive.rawstore import RawStore
 from archive.store import ensure_site, finish_run, start_run, store_article, store_failure
-from crawler.items import ArticleItem, FailureItem
+from crawler.items import ArticleItem, FailureItem, NotModifiedItem
 
 RUN_SETTINGS = (
     "CONCURRENT_REQUESTS",
@@ -37,6 +39,8 @@ class ArchiveStoragePipeline:
         self.raw = RawStore(self.config.raw_dir)
         self.run_id: int | None = None
         self.site_id: int | None = None
+        # `--since DATE`: articles published before it are not archived (#7).
+        self.since: str | None = settings.get("WENHUA_SINCE") or None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
@@ -54,6 +58,19 @@ class ArchiveStoragePipeline:
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None and self.site_id is not None
         stats = self.crawler.stats
+        site = self.crawler.spider.site_def.name
+        if isinstance(item, NotModifiedItem):
+            with self.archive.session() as session:
+                mark_seen(session, item.url, datetime.fromisoformat(item.fetched_at))
+                mark_done(session, site, item.url)
+            stats.inc_value("wenhua/articles_unchanged")
+            stats.inc_value("wenhua/not_modified")
+            return item
+        if isinstance(item, ArticleItem) and self._before_since(item.record):
+            with self.archive.session() as session:
+                mark_done(session, site, item.capture.url)
+            stats.inc_value("wenhua/articles_before_since")
+            return item
         if isinstance(item, ArticleItem):
             self.raw.put(item.capture.raw_sha256, item.capture.body)
             capture = {k: v for k, v in asdict(item.capture).items() if k != "body"}
@@ -67,6 +84,7 @@ class ArchiveStoragePipeline:
                     problems=item.problems,
                     run_id=self.run_id,
                 )
+                mark_done(session, site, item.capture.url)
             stats.inc_value(f"wenhua/articles_{outcome}")
             stats.inc_value(
                 "wenhua/images_failed", sum(1 for r in item.image_results if "error" in r)
@@ -87,9 +105,14 @@ class ArchiveStoragePipeline:
                     raw_sha256=raw_sha,
                     retries=item.retries,
                 )
+                mark_done(session, site, item.url)
             stats.inc_value("wenhua/failures")
             stats.inc_value(f"wenhua/failures/{item.kind}")
         return item
+
+    def _before_since(self, record: dict[str, Any]) -> bool:
+        published = record.get("published_at")
+        return bool(self.since and published and published[:10] < self.since)
 
     def close_spider(self) -> None:
         if self.archive is None:
