@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import functools
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -158,11 +159,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, send_body: bool) -> None:
         portal = cast(_Server, self.server).portal
         hit = portal._count(self.path)
+        portal.user_agents.add(self.headers.get("User-Agent", ""))
         path = urlsplit(self.path).path
         faults = portal.faults
         if path in faults.redirect_loop:
-            self.send_response(302)
-            self.send_header("Location", self.path)
+            self.send_response(302)  # to itself with a new query: every hop looks new
+            self.send_header("Location", f"{path}?hop={hit}")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -229,6 +231,12 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.portal = portal
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-body (a crawler refusing a huge page) is not an error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 @dataclass
 class Faults:
@@ -238,7 +246,7 @@ class Faults:
     the connection without a response, or send half the body under the full Content-Length.
     ``gbk_no_charset``: paths served as bare ``text/html`` with a ``<meta>`` claiming UTF-8
     over GBK bytes. ``disallow``: extra robots.txt ``Disallow`` lines. ``redirect_loop``:
-    paths that redirect to themselves. ``huge``: paths answered with that many bytes.
+    paths that redirect to themselves, endlessly. ``huge``: paths answered with that many bytes.
     """
 
     unavailable: dict[str, int] = field(default_factory=dict)
@@ -297,6 +305,7 @@ class DemoPortal:
         self.faults = faults or Faults()
         self.edited: set[str] = set()
         self.withdrawn: dict[str, int] = {}
+        self.user_agents: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
         self._hits_lock = threading.Lock()
         self._server: _Server | None = None

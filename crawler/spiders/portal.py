@@ -59,6 +59,7 @@ class PortalSpider(Spider):
         self.revisit_all = _flag(revisit_all)
         self.full_lists = _flag(full_lists)
         self.known: dict[str, KnownArticle] = {}
+        self.scheduled: set[str] = set()  # canonical URLs requested by this run
         self.archive: Archive | None = None
 
     def state(self) -> Archive:
@@ -84,6 +85,7 @@ class PortalSpider(Spider):
         if leftovers:
             self.logger.info("resuming %d pending requests of %s", len(leftovers), name)
             self.crawler.stats.set_value("wenhua/frontier_resumed", len(leftovers))
+        self.scheduled.update(entry.url for entry in leftovers)
         for entry in leftovers:
             start = StartPage(url="", **_context(entry.context))
             url = self.origins.to_serving(entry.url)
@@ -110,24 +112,28 @@ class PortalSpider(Spider):
             self.list_request(self.origins.to_serving(self.site_def.absolute(start.url)), start)
             for start in self.site_def.start
         ]
-        self.record(revisits + starts)
-        for request in starts + revisits:
+        for request in self.record(starts + revisits):
             yield request
 
-    def record(self, requests: list[Request], done: str | None = None) -> None:
-        """Write requests to the durable frontier (and mark `done` finished) in one go."""
-        entries = [
-            FrontierItem(
-                self.canonical(r.url),
-                "list" if r.callback == self.parse_list else "article",
-                _context_of(r.cb_kwargs["start"]),
-            )
-            for r in requests
-        ]
+    def record(self, requests: list[Request], done: str | None = None) -> list[Request]:
+        """Write requests to the durable frontier (and mark `done` finished) in one go;
+        returns those not already requested by this run (a repeat would be dropped by the
+        duplicate filter and stay pending for ever)."""
+        fresh: list[Request] = []
+        entries = []
+        for request in requests:
+            url = self.canonical(request.url)
+            if url in self.scheduled:
+                continue
+            self.scheduled.add(url)
+            fresh.append(request)
+            kind = "list" if request.callback == self.parse_list else "article"
+            entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
         with self.state().session() as session:
             schedule(session, self.site_def.name, entries)
             if done is not None:
                 mark_done(session, self.site_def.name, done)
+        return fresh
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
@@ -185,8 +191,7 @@ class PortalSpider(Spider):
                 break
         if not follow:
             self.crawler.stats.inc_value("wenhua/lists_stopped_known")
-        self.record(requests, done=list_url)
-        yield from requests
+        yield from self.record(requests, done=list_url)
 
     def capture(self, response: Response) -> Capture:
         body = response.body
@@ -249,9 +254,11 @@ class PortalSpider(Spider):
             reason = f"HTTP {status}"
         else:
             reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        # A failure belongs to the URL that was linked, not to the last hop of its redirects.
+        first_url = (request.meta.get("redirect_urls") or [request.url])[0]
         yield FailureItem(
             site=self.site_def.name,
-            url=self.canonical(request.url),
+            url=self.canonical(first_url),
             kind="fetch",
             reason=reason,
             http_status=status,
