@@ -98,6 +98,7 @@ def test_extract_of_seed_page_equals_archived_record(demo_dir: Path, tmp_path: P
         (("extract", "missing-page.html"), "no such file: missing-page.html"),
         (("export", "--db", "nosuchdriver://x"), "nosuchdriver"),
         (("meta", "--fetched-at", "yesterday", "x"), "--fetched-at 'yesterday'"),
+        (("crawl", "demo-trs-lubei", "--since", "last year"), "--since 'last year'"),
     ],
 )
 def test_user_mistakes_give_one_line_errors(
