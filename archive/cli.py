@@ -121,6 +121,27 @@ def demo(config: ArchiveConfig, progress: bool) -> None:
 @click.option(
     "--allow-domain", "allow_domains", multiple=True, help="Extra domain --start-url may visit."
 )
+@click.option(
+    "--user-agent",
+    envvar="WENHUA_USER_AGENT",
+    help="User-Agent naming you and a contact URL (env WENHUA_USER_AGENT).",
+)
+@click.option(
+    "--revisit-all",
+    is_flag=True,
+    help="Re-check every known article now (conditional GET), not on its revisit schedule.",
+)
+@click.option(
+    "--full-lists",
+    is_flag=True,
+    help="Read every list page, not only until one lists known articles only.",
+)
+@click.option("--since", metavar="DATE", help="Ignore articles published before DATE (YYYY-MM-DD).")
+@click.option(
+    "--serve-at",
+    metavar="URL",
+    help="Fetch from this origin (a mirror, a local copy) while recording canonical URLs.",
+)
 @user_errors
 def crawl(
     config: ArchiveConfig,
@@ -130,6 +151,11 @@ def crawl(
     progress: bool,
     start_url: str | None = None,
     allow_domains: tuple[str, ...] = (),
+    user_agent: str | None = None,
+    revisit_all: bool = False,
+    full_lists: bool = False,
+    since: str | None = None,
+    serve_at: str | None = None,
 ) -> None:
     """Crawl configured portals into the archive.
 
@@ -159,8 +185,22 @@ def crawl(
         raise UserError("name at least one site (see `wenhua sites list`) or give --all")
     for name in names:
         load_site(name)  # fail fast, with the file and key, before any crawl starts
+    if since is not None:
+        try:
+            since = datetime.strptime(since, "%Y-%m-%d").date().isoformat()
+        except ValueError as exc:
+            raise UserError(f"--since {since!r} is not a date (YYYY-MM-DD)") from exc
     archive = open_archive(config)
-    run_ids = run_crawl(config, dict.fromkeys(names), polite=not no_politeness, progress=progress)
+    run_ids = run_crawl(
+        config,
+        dict.fromkeys(names, serve_at),
+        polite=not no_politeness,
+        progress=progress,
+        user_agent=user_agent,
+        since=since,
+        revisit_all=revisit_all,
+        full_lists=full_lists,
+    )
     click.echo(summarize(archive, names, run_ids).render())
     archive.close()
 

@@ -3,6 +3,7 @@ the command line, one CrawlerProcess for all requested sites, and the run summar
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +22,17 @@ IMPOLITE = {
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    "WENHUA_RETRY_BACKOFF": 0.1,
 }
 
 
 def crawl_settings(
-    config: ArchiveConfig, *, polite: bool = True, progress: bool = True
+    config: ArchiveConfig,
+    *,
+    polite: bool = True,
+    progress: bool = True,
+    user_agent: str | None = None,
+    since: str | None = None,
 ) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -41,6 +48,11 @@ def crawl_settings(
     }
     if not polite:
         overrides.update(IMPOLITE)
+    user_agent = user_agent or os.environ.get("WENHUA_USER_AGENT")
+    if user_agent:
+        overrides["USER_AGENT"] = user_agent
+    if since:
+        overrides["WENHUA_SINCE"] = since
     settings.setdict(overrides, priority="cmdline")
     return settings
 
@@ -51,6 +63,10 @@ def run_crawl(
     *,
     polite: bool = True,
     progress: bool = True,
+    user_agent: str | None = None,
+    since: str | None = None,
+    revisit_all: bool = False,
+    full_lists: bool = False,
 ) -> list[int]:
     """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
     from crawler.spiders.portal import PortalSpider
@@ -58,9 +74,18 @@ def run_crawl(
     # Migrate before Scrapy starts: several spiders opening a new archive at once
     # must not race to create it.
     Archive(config.db_url).close()
-    process = CrawlerProcess(crawl_settings(config, polite=polite, progress=progress))
+    settings = crawl_settings(
+        config, polite=polite, progress=progress, user_agent=user_agent, since=since
+    )
+    process = CrawlerProcess(settings)
     for name, serve_at in sites.items():
-        process.crawl(PortalSpider, site=name, serve_at=serve_at)
+        process.crawl(
+            PortalSpider,
+            site=name,
+            serve_at=serve_at,
+            revisit_all=revisit_all,
+            full_lists=full_lists,
+        )
     crawlers = list(process.crawlers)
     process.start()
     return [

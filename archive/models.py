@@ -254,3 +254,25 @@ class WarcFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     records: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FrontierEntry(Base):
+    """A request a crawl scheduled (#7): durable, so a killed crawl resumes where it stopped.
+
+    `url` is canonical; `context` carries the start page's category and district.
+    """
+
+    __tablename__ = "frontier"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(10))  # list | article
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("site", "url", name="uq_frontier_site_url"),
+        Index("ix_frontier_site_state", "site", "state"),
+    )

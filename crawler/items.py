@@ -47,3 +47,12 @@ class FailureItem:
     http_status: int | None = None
     capture: Capture | None = None
     retries: int = 0
+
+
+@dataclass
+class NotModifiedItem:
+    """A known article answered 304 to a conditional request: unchanged, seen again (#7)."""
+
+    site: str
+    url: str  # canonical
+    fetched_at: str  # ISO 8601 UTC

@@ -76,6 +76,7 @@ class SiteDefinition:
     fields: FieldRules
     encoding: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    revisit_days: float = 7.0  # how often a recrawl re-checks a known article (#7)
 
     @property
     def domain(self) -> str:
@@ -239,7 +240,14 @@ class _Validator:
         if not fields.body:
             raise self.fail("fields.body", "missing (required)")
 
+        revisit_days = raw.get("revisit_days", 7)
+        if isinstance(revisit_days, bool) or not isinstance(revisit_days, int | float):
+            raise self.fail("revisit_days", "expected a number of days, e.g. 7")
+        if revisit_days < 0:
+            raise self.fail("revisit_days", f"{revisit_days} is negative; use 0 or more days")
+
         return SiteDefinition(
+            revisit_days=float(revisit_days),
             name=name,
             path=self.path,
             title=self.string(raw, "title") or name,

@@ -23,7 +23,10 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
+from sqlalchemy import select
 
+from archive.models import Image as Image_
+from archive.models import ImageUrl
 from crawler.items import ArticleItem
 from crawler.urls import OriginMap
 
@@ -83,6 +86,39 @@ class ArchiveImagesPipeline(FilesPipeline):
             Request(to_serving(image["url"]), callback=NO_CALLBACK)
             for image in item.record.get("images", [])
         ]
+
+    def media_to_download(self, request: Request, info: Any, *, item: Any = None) -> Any:
+        """An image URL already in the archive is not downloaded again (#7), unless the crawl
+        re-checks everything (`--revisit-all`): its stored bytes and facts are the result."""
+        spider: Any = self.crawler.spider
+        if spider is None or getattr(spider, "revisit_all", True) or not hasattr(spider, "state"):
+            return None
+        archive = spider.state()
+        url = spider.origins.to_canonical(request.url)
+        with archive.session() as session:
+            image = session.scalars(
+                select(Image_)
+                .join(ImageUrl, ImageUrl.image_sha256 == Image_.sha256)
+                .where(ImageUrl.url == url)
+            ).first()
+            if image is None:
+                return None
+            facts = {
+                "sha256": image.sha256,
+                "mime": image.mime,
+                "width": image.width,
+                "height": image.height,
+                "size": image.size,
+                "path": image.path,
+            }
+        self._facts[image.sha256] = facts
+        self.crawler.stats.inc_value("wenhua/images_known")
+        return {
+            "url": request.url,
+            "path": facts["path"],
+            "checksum": facts["sha256"],
+            "status": "archived",
+        }
 
     def file_path(
         self,

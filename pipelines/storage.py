@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from archive.config import resolve
 from archive.db import Archive
+from archive.incremental import mark_done, mark_seen
 from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
 from archive.store import (
@@ -25,7 +26,7 @@ from archive.store import (
     store_article,
     store_failure,
 )
-from crawler.items import ArticleItem, FailureItem
+from crawler.items import ArticleItem, FailureItem, NotModifiedItem
 
 RUN_SETTINGS = (
     "CONCURRENT_REQUESTS",
@@ -66,6 +67,8 @@ class ArchiveStoragePipeline:
         self.raw = RawStore(self.config.raw_dir)
         self.run_id: int | None = None
         self.site_id: int | None = None
+        # `--since DATE`: articles published before it are not archived (#7).
+        self.since: str | None = settings.get("WENHUA_SINCE") or None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
@@ -83,6 +86,19 @@ class ArchiveStoragePipeline:
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None and self.site_id is not None
         stats = self.crawler.stats
+        site = self.crawler.spider.site_def.name
+        if isinstance(item, NotModifiedItem):
+            with self.archive.session() as session:
+                mark_seen(session, item.url, datetime.fromisoformat(item.fetched_at))
+                mark_done(session, site, item.url)
+            stats.inc_value("wenhua/articles_unchanged")
+            stats.inc_value("wenhua/not_modified")
+            return item
+        if isinstance(item, ArticleItem) and self._before_since(item.record):
+            with self.archive.session() as session:
+                mark_done(session, site, item.capture.url)
+            stats.inc_value("wenhua/articles_before_since")
+            return item
         if isinstance(item, ArticleItem):
             self.raw.put(item.capture.raw_sha256, item.capture.body)
             capture = {k: v for k, v in asdict(item.capture).items() if k != "body"}
@@ -96,6 +112,7 @@ class ArchiveStoragePipeline:
                     problems=item.problems,
                     run_id=self.run_id,
                 )
+                mark_done(session, site, item.capture.url)
             if outcome != "unchanged":
                 self._link_warc(item)
             stats.inc_value(f"wenhua/articles_{outcome}")
@@ -126,11 +143,16 @@ class ArchiveStoragePipeline:
                     raw_sha256=raw_sha,
                     retries=item.retries,
                 )
+                mark_done(session, site, item.url)
             if gone:
                 stats.inc_value("wenhua/articles_gone")
             stats.inc_value("wenhua/failures")
             stats.inc_value(f"wenhua/failures/{item.kind}")
         return item
+
+    def _before_since(self, record: dict[str, Any]) -> bool:
+        published = record.get("published_at")
+        return bool(self.since and published and published[:10] < self.since)
 
     def _link_warc(self, item: ArticleItem) -> None:
         """Point the new version at its WARC response record, add its metadata record (#5)."""

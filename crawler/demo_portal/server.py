@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import collections
 import functools
+import re
+import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -155,8 +158,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         portal = cast(_Server, self.server).portal
-        portal._count(self.path)
-        resource = resolve(self.path)
+        hit = portal._count(self.path)
+        portal.user_agents.add(self.headers.get("User-Agent", ""))
+        path = urlsplit(self.path).path
+        faults = portal.faults
+        if path in faults.redirect_loop:
+            self.send_response(302)  # to itself with a new query: every hop looks new
+            self.send_header("Location", f"{path}?hop={hit}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if hit <= faults.unavailable.get(path, 0):
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if hit <= faults.drop.get(path, 0):
+            self.close_connection = True  # no status line, no headers: the peer sees EOF
+            return
+        resource = portal.resource(self.path)
+        if resource.status == 200 and hit <= faults.truncate.get(path, 0):
+            self.send_response(200)
+            self.send_header("Content-Type", resource.content_type)
+            self.send_header("Content-Length", str(len(resource.body)))
+            self.end_headers()
+            self.wfile.write(resource.body[: len(resource.body) // 2])
+            self.close_connection = True
+            return
         if resource.status == 200 and self._not_modified(resource):
             self.send_response(304)
             self.send_header("ETag", resource.etag)
@@ -202,17 +231,81 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.portal = portal
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-body (a crawler refusing a huge page) is not an error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+@dataclass
+class Faults:
+    """Opt-in misbehaviour, keyed by URL path; all off by default (`wenhua demo` is clean).
+
+    ``unavailable`` / ``drop`` / ``truncate``: the first N hits of a path answer 503, close
+    the connection without a response, or send half the body under the full Content-Length.
+    ``gbk_no_charset``: paths served as bare ``text/html`` with a ``<meta>`` claiming UTF-8
+    over GBK bytes. ``disallow``: extra robots.txt ``Disallow`` lines. ``redirect_loop``:
+    paths that redirect to themselves, endlessly. ``huge``: paths answered with that many bytes.
+    """
+
+    unavailable: dict[str, int] = field(default_factory=dict)
+    drop: dict[str, int] = field(default_factory=dict)
+    truncate: dict[str, int] = field(default_factory=dict)
+    gbk_no_charset: set[str] = field(default_factory=set)
+    disallow: list[str] = field(default_factory=list)
+    redirect_loop: set[str] = field(default_factory=set)
+    huge: dict[str, int] = field(default_factory=dict)
+
+
+GONE = Resource(
+    (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>410 信息已撤回</title></head>'
+        "<body><h1>410</h1><p>该信息已撤回。</p></body></html>"
+    ).encode(),
+    "text/html; charset=utf-8",
+    PORTAL_EPOCH,
+    status=410,
+)
+
+
+def _gbk_without_charset(resource: Resource) -> Resource:
+    text = resource.body.decode("gb18030")
+    text = re.sub(r"<meta[^>]*charset[^>]*>", "", text, flags=re.IGNORECASE)
+    text = text.replace("<head>", '<head><meta charset="utf-8">', 1)
+    return replace(resource, body=text.encode("gb18030"), content_type="text/html")
+
+
+def _edited(resource: Resource) -> Resource:
+    """The page as re-published by an editor: a correction note after the title."""
+    charset = resource.content_type.partition("charset=")[2].lower() or "utf-8"
+    if charset in ("gbk", "gb2312"):
+        charset = "gb18030"
+    note = "（更正）"
+    text = resource.body.decode(charset)
+    text = re.sub(r"(<h1[^>]*>)([^<]*)", lambda m: m.group(1) + m.group(2) + note, text, count=1)
+    return replace(resource, body=text.encode(charset))
+
 
 class DemoPortal:
     """The demo portal on a loopback port, served from a daemon thread.
 
     >>> with DemoPortal() as portal:            # doctest: +SKIP
     ...     urllib.request.urlopen(portal.base_url + "/new-13173.html")
+
+    Between two crawls, `edit(path)` changes an article (new bytes, new ETag) and
+    `withdraw(path)` makes it answer 410 (or 404), as a portal's editors would.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.faults = faults or Faults()
+        self.edited: set[str] = set()
+        self.withdrawn: dict[str, int] = {}
+        self.user_agents: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
         self._hits_lock = threading.Lock()
         self._server: _Server | None = None
@@ -255,6 +348,38 @@ class DemoPortal:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _count(self, target: str) -> None:
+    def _count(self, target: str) -> int:
+        """Count a hit of ``target``; returns how many hits its path has had, this one included."""
+        path = urlsplit(target).path
         with self._hits_lock:
             self.hits[target] += 1
+            if path != target:
+                self.hits[path] += 1
+            return self.hits[path]
+
+    def edit(self, path: str) -> None:
+        self.edited.add(path)
+
+    def withdraw(self, path: str, status: int = 410) -> None:
+        self.withdrawn[path] = status
+
+    def resource(self, target: str) -> Resource:
+        """`resolve` plus this instance's edits, withdrawals and faults."""
+        path = urlsplit(target).path
+        if path in self.withdrawn:
+            return GONE if self.withdrawn[path] == 410 else NOT_FOUND
+        if path == "/robots.txt" and self.faults.disallow:
+            extra = "".join(f"Disallow: {p}\n" for p in self.faults.disallow)
+            return Resource(
+                (ROBOTS_TXT + extra).encode(), "text/plain; charset=utf-8", PORTAL_EPOCH
+            )
+        if path in self.faults.huge:
+            size = self.faults.huge[path]
+            body = b"<html><body>" + b"x" * size + b"</body></html>"
+            return Resource(body, "text/html; charset=utf-8", PORTAL_EPOCH)
+        resource = resolve(target)
+        if path in self.edited and resource.status == 200:
+            resource = _edited(resource)
+        if path in self.faults.gbk_no_charset and resource.status == 200:
+            resource = _gbk_without_charset(resource)
+        return resource

@@ -24,7 +24,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.encoding import decode_html
 from crawler.extract import ExtractionError, extract_raw
-from crawler.items import ArticleItem, FailureItem
+from crawler.items import ArticleItem, FailureItem, NotModifiedItem
 from crawler.sitedefs import FieldRules, ListRules, Region, SiteDefinition, StartPage
 from crawler.spiders.portal import ARTICLE_PRIORITY, PortalSpider
 from crawler.urls import OriginMap
@@ -177,7 +177,7 @@ class DiscoverSpider(PortalSpider):
 
     def parse_unknown(
         self, response: Response, start: StartPage
-    ) -> Iterator[Request | ArticleItem | FailureItem]:
+    ) -> Iterator[Request | ArticleItem | FailureItem | NotModifiedItem]:
         """A page of no known URL shape: an article if it reads like one, else a list."""
         if not isinstance(response, TextResponse):
             return
@@ -187,7 +187,7 @@ class DiscoverSpider(PortalSpider):
 
     def parse_article(
         self, response: Response, start: StartPage
-    ) -> Iterator[ArticleItem | FailureItem]:
+    ) -> Iterator[ArticleItem | FailureItem | NotModifiedItem]:
         if isinstance(response, TextResponse):
             # Articles link to further articles (prev/next, related): keep discovering.
             yield from self.follow(response)  # type: ignore[misc]

@@ -19,9 +19,18 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.db import Archive
+from archive.incremental import (
+    FrontierItem,
+    KnownArticle,
+    known_articles,
+    mark_done,
+    pending,
+    schedule,
+)
 from crawler.encoding import decode_html
 from crawler.extract import ExtractionError, extract_raw, select
-from crawler.items import ArticleItem, Capture, FailureItem
+from crawler.items import ArticleItem, Capture, FailureItem, NotModifiedItem
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 from crawler.urls import OriginMap, canonical_url
 
@@ -31,7 +40,14 @@ ARTICLE_PRIORITY = 10  # finish articles before reading further list pages: boun
 class PortalSpider(Spider):
     name = "portal"
 
-    def __init__(self, site: str = "", serve_at: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        site: str = "",
+        serve_at: str | None = None,
+        revisit_all: bool | str = False,
+        full_lists: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not site:
             raise ValueError("give the site to crawl: scrapy crawl portal -a site=NAME")
@@ -39,11 +55,85 @@ class PortalSpider(Spider):
         self.origins = OriginMap(self.site_def.base_url, serve_at)
         host = urlsplit(self.origins.serving).hostname
         self.allowed_domains = [host] if host else []
+        # `-a name=value` gives strings; process.crawl(..., name=True) gives booleans.
+        self.revisit_all = _flag(revisit_all)
+        self.full_lists = _flag(full_lists)
+        self.known: dict[str, KnownArticle] = {}
+        self.scheduled: set[str] = set()  # canonical URLs requested by this run
+        self.archive: Archive | None = None
+
+    def state(self) -> Archive:
+        if self.archive is None:
+            from archive.config import resolve
+
+            config = resolve(
+                self.settings.get("WENHUA_DATA_DIR"), self.settings.get("WENHUA_DB_URL")
+            )
+            self.archive = Archive(config.db_url)
+        return self.archive
+
+    def closed(self, reason: str) -> None:
+        if self.archive is not None:
+            self.archive.close()
 
     async def start(self) -> AsyncIterator[Request]:
-        for start in self.site_def.start:
-            url = self.origins.to_serving(self.site_def.absolute(start.url))
-            yield self.list_request(url, start)
+        # Resume first: what a killed run had scheduled but not finished.
+        name = self.site_def.name
+        with self.state().session() as session:
+            leftovers = pending(session, name)
+            self.known = known_articles(session, name)
+        if leftovers:
+            self.logger.info("resuming %d pending requests of %s", len(leftovers), name)
+            self.crawler.stats.set_value("wenhua/frontier_resumed", len(leftovers))
+        self.scheduled.update(entry.url for entry in leftovers)
+        for entry in leftovers:
+            start = StartPage(url="", **_context(entry.context))
+            url = self.origins.to_serving(entry.url)
+            if entry.kind == "list":
+                yield self.list_request(url, start)
+            else:
+                yield self.article_request(url, start)
+        # Known articles due for a revisit: conditional requests, so unchanged ones cost a 304.
+        now = datetime.now(UTC)
+        due = [
+            known
+            for known in self.known.values()
+            if self.revisit_all or known.due(now, self.site_def.revisit_days)
+        ]
+        revisits = [
+            self.article_request(
+                self.origins.to_serving(known.url),
+                StartPage(url="", category=known.category, district=known.district),
+                known,
+            )
+            for known in due
+        ]
+        starts = [
+            self.list_request(self.origins.to_serving(self.site_def.absolute(start.url)), start)
+            for start in self.site_def.start
+        ]
+        for request in self.record(starts + revisits):
+            yield request
+
+    def record(self, requests: list[Request], done: str | None = None) -> list[Request]:
+        """Write requests to the durable frontier (and mark `done` finished) in one go;
+        returns those not already requested by this run (a repeat would be dropped by the
+        duplicate filter and stay pending for ever)."""
+        fresh: list[Request] = []
+        entries = []
+        for request in requests:
+            url = self.canonical(request.url)
+            if url in self.scheduled:
+                continue
+            self.scheduled.add(url)
+            fresh.append(request)
+            kind = "list" if request.callback == self.parse_list else "article"
+            entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
+        with self.state().session() as session:
+            schedule(session, self.site_def.name, entries)
+            if done is not None:
+                mark_done(session, self.site_def.name, done)
+        return fresh
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
@@ -55,15 +145,37 @@ class PortalSpider(Spider):
         if crawler is not None and crawler.stats is not None:
             crawler.stats.inc_value("wenhua/pages")
 
+    def article_request(
+        self, url: str, start: StartPage, known: KnownArticle | None = None
+    ) -> Request:
+        headers: dict[str, str] = {}
+        meta: dict[str, Any] = {}
+        if known is not None:
+            headers = known.conditional_headers()
+            meta["handle_httpstatus_list"] = [304]
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.failed,
+            cb_kwargs={"start": start},
+            priority=ARTICLE_PRIORITY,
+            headers=headers,
+            meta=meta,
+        )
+
     def canonical(self, url: str) -> str:
         return canonical_url(self.origins.to_canonical(url))
 
     def parse_list(self, response: Response, start: StartPage) -> Iterator[Request]:
         self.count_page()
+        list_url = self.canonical(response.request.url if response.request else response.url)
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
+            self.record([], done=list_url)
             return
         rules = self.site_def.list
+        requests: list[Request] = []
+        linked = 0
         for selector in rules.article_links:
             for href in select(response.selector, selector).getall():
                 url = response.urljoin(href.strip())
@@ -71,18 +183,21 @@ class PortalSpider(Spider):
                     urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
                 ):
                     continue
-                yield Request(
-                    url,
-                    callback=self.parse_article,
-                    errback=self.failed,
-                    cb_kwargs={"start": start},
-                    priority=ARTICLE_PRIORITY,
-                )
-        for selector in rules.next_page:
+                linked += 1
+                # Known articles are refetched on their revisit schedule (see start), not here.
+                if self.canonical(url) in self.known:
+                    continue
+                requests.append(self.article_request(url, start))
+        # Incremental: a page listing only known articles means the rest is older news.
+        follow = self.full_lists or bool(requests) or not linked
+        for selector in rules.next_page if follow else ():
             next_href = select(response.selector, selector).get()
             if next_href:
-                yield self.list_request(response.urljoin(next_href.strip()), start)
+                requests.append(self.list_request(response.urljoin(next_href.strip()), start))
                 break
+        if not follow:
+            self.crawler.stats.inc_value("wenhua/lists_stopped_known")
+        yield from self.record(requests, done=list_url)
 
     def capture(self, response: Response) -> Capture:
         body = response.body
@@ -105,8 +220,16 @@ class PortalSpider(Spider):
 
     def parse_article(
         self, response: Response, start: StartPage
-    ) -> Iterator[ArticleItem | FailureItem]:
+    ) -> Iterator[ArticleItem | FailureItem | NotModifiedItem]:
         self.count_page()
+        if response.status == 304:
+            request = response.request
+            yield NotModifiedItem(
+                site=self.site_def.name,
+                url=self.canonical(request.url if request is not None else response.url),
+                fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            return
         capture = self.capture(response)
         text, _ = decode_html(
             response.body, _header(response, "Content-Type"), self.site_def.encoding
@@ -143,15 +266,31 @@ class PortalSpider(Spider):
             reason = f"HTTP {status}"
         else:
             reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        # A failure belongs to the URL that was linked, not to the last hop of its redirects.
+        first_url = (request.meta.get("redirect_urls") or [request.url])[0]
         yield FailureItem(
             site=self.site_def.name,
-            url=self.canonical(request.url),
+            url=self.canonical(first_url),
             kind="fetch",
             reason=reason,
             http_status=status,
             capture=capture,
             retries=int(request.meta.get("retry_times", 0)),
         )
+
+
+def _flag(value: bool | str | None) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _context_of(start: StartPage) -> dict[str, Any]:
+    return {"category": start.category, "district": start.district}
+
+
+def _context(context: dict[str, Any]) -> dict[str, str | None]:
+    return {"category": context.get("category"), "district": context.get("district")}
 
 
 def _header(response: Response, name: str) -> str | None:
