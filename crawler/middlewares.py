@@ -13,7 +13,6 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 
@@ -39,6 +38,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         seconds = self.delay(retry)
         if seconds > 0:
             self.crawler.stats.inc_value("wenhua/retry_backoffs")
+            # Imported here: importing the module must not install Twisted's default reactor
+            # before Scrapy installs the asyncio one.
+            from twisted.internet import reactor
+
             await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
         return retry
 
