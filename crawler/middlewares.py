@@ -13,7 +13,6 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 
@@ -38,6 +37,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _pause(self, retry: Request) -> Request:
         seconds = self.delay(retry)
         if seconds > 0:
+            # Imported here: importing twisted.internet.reactor at module level would install
+            # the default reactor before Scrapy installs the asyncio one.
+            from twisted.internet import reactor
+
             self.crawler.stats.inc_value("wenhua/retry_backoffs")
             await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
         return retry
