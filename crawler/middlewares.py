@@ -37,6 +37,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _pause(self, retry: Request) -> Request:
         seconds = self.delay(retry)
         if seconds > 0:
+            # Imported here: importing twisted.internet.reactor at module level would install
+            # the default reactor before Scrapy installs the asyncio one.
+            from twisted.internet import reactor
+
             self.crawler.stats.inc_value("wenhua/retry_backoffs")
             # Imported here: importing the module must not install Twisted's default reactor
             # before Scrapy installs the asyncio one.
