@@ -42,10 +42,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
             from twisted.internet import reactor
 
             self.crawler.stats.inc_value("wenhua/retry_backoffs")
-            # Imported here: importing the module must not install Twisted's default reactor
-            # before Scrapy installs the asyncio one.
-            from twisted.internet import reactor
-
             await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
         return retry
 

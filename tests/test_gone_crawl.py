@@ -146,7 +146,8 @@ remove = []
     after_first = row_counts(archive)
     portal.withdrawn.add(2)
     portal.bodies[1] = "<p>第一段</p><p>改写后的第二段</p>"
-    second = wenhua(env, *crawl)
+    # Edits and withdrawals of known articles are found by re-checking them (#7).
+    second = wenhua(env, *crawl, "--revisit-all")
     return {
         "base": base,
         "env": env,
