@@ -440,6 +440,9 @@ cli.add_command(bag)
 from archive.cli_sites_new import sites_new  # noqa: E402
 
 sites.add_command(sites_new)
+from archive.cli_search import search  # noqa: E402
+
+cli.add_command(search)
 
 
 def main() -> None:

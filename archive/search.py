@@ -1,20 +1,120 @@
-"""PLACEHOLDER for the search engine (#6 branch only).
+"""Chinese full-text search over the archive's current versions (issue 4).
 
-The real `archive/search.py` is built on another branch and replaces this file at merge.
-This stand-in has exactly its interface — `search(...) -> SearchPage` of `SearchHit`s —
-with plain substring semantics (LIKE over the current versions' title and body text), so
-the HTTP API and web UI can be built and tested against it.
+What a query means, on SQLite and PostgreSQL alike: the query is split on whitespace into
+terms, and an article matches when, for every term, its title or its body text contains
+the term as an exact (case-sensitive) substring — what `term in title or term in body`
+answers in Python. Every article with a current version is searched; withdrawn ones too,
+flagged by `gone_at`. Ranking: more terms found in the title first, then more occurrences
+(non-overlapping, title and body), then newer `published_at`, then lower id.
+
+The index. Most Chinese words have two characters, so word tokenizers are wrong here, and
+FTS5's trigram tokenizer finds nothing under three characters. Each article is indexed
+under keys (`document_keys`), all made of [0-9a-z] so no tokenizer can alter them:
+
+- `p<chars>`: every character and every pair of neighbouring characters of the title and
+  of the body (pairs with whitespace left out: query terms never contain any), the
+  characters spelled as four base-36 digits each. A 1- or 2-character term occurs exactly
+  when its key is there, so such terms need no reading of the text at all;
+- `t<chars>`: the same for the title alone, for the title-first ranking;
+- `b<j>g<chars>`: bit j of (occurrences in title and body together − 1) is set, so the
+  exact count of a character or pair is a sum over at most COUNT_BITS keys, for ranking
+  by occurrences without reading the text (`xg<chars>`: too many for that, read it);
+- `f…`: the site, district, source, editor and category, so filters are intersections
+  inside the index.
+
+A term of 3 or more characters is looked up by the keys of its character pairs, which
+every article containing it has; candidates are then confirmed and counted on the text
+with instr()/strpos() and replace(), so results stay exact.
+
+Where the keys live: SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
+rowids) whose rowid is the article id and whose one column holds the keys separated by
+spaces; the MATCH is `"k1" AND "k2"`. PostgreSQL — `search_docs.keys`, a text[] with a
+GIN index queried with `@>` and a bound array (no text-search parser, nothing depends on
+the locale; a tsvector phrase search would also lose matches: positions stop at 16383 and
+a lexeme keeps at most 256 of them). `search_docs` (article id → indexed version id and its
+`published_at`) exists on both. `index_article` replaces an article's entry when its
+current version changes — search reads the index, so it must be called then (the store
+does it). The FTS5 table keeps no copy of its text: replacing an entry recomputes the old
+keys from the old, immutable version, so changing `document_keys` needs a migration that
+calls `reindex_all`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
-from dataclasses import dataclass, field
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleVersion, Site
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 1000
+SNIPPET_WIDTH = 120
+# Characters of context kept before the first match (when the body goes on long enough).
+SNIPPET_LEAD = 30
+# Occurrence counts up to 2**COUNT_BITS are spelled in binary as index keys; articles with
+# more occurrences of a character or pair are counted on their text.
+COUNT_BITS = 12
+# A long term is looked up by at most this many of its character pairs (the exact check
+# still uses the whole term); more keys cost index reads and hardly narrow the candidates.
+MAX_TERM_PAIRS = 8
+# Filter values longer than this (UTF-8 bytes) are keyed by a 128-bit hash.
+MAX_PLAIN_FILTER = 120
+INDEX_BATCH = 500
+
+# Tables this module owns, created by migration 0002 with raw DDL and kept out of the
+# ORM models; FTS5 adds shadow tables named search_fts_*.
+SEARCH_TABLES = frozenset({"search_docs", "search_fts"})
+GIN_INDEX = "ix_search_docs_keys"
+# A small pending list: GIN's default (4 MB of not yet merged entries, scanned by every
+# lookup) made searches take seconds after a few hundred articles were stored.
+GIN_INDEX_DDL = (f"CREATE INDEX {GIN_INDEX} ON search_docs USING gin (keys)"
+                 " WITH (gin_pending_list_limit = 256)")
+
+_index_metadata = MetaData()
+search_docs = Table(
+    "search_docs",
+    _index_metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("version_id", Integer, nullable=False),
+    Column("published_at", String(25)),
+    Column("keys", ARRAY(Text)),  # PostgreSQL only
+)
+
+_FTS_INSERT = text("INSERT INTO search_fts (rowid, keys) VALUES (:id, :keys)")
+_FTS_DELETE = text("INSERT INTO search_fts (search_fts, rowid, keys) VALUES ('delete', :id, :keys)")
+_FTS_DELETE_ALL = text("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+_FTS_OPTIMIZE = text("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
+
+class SearchError(ValueError):
+    """A search request that cannot be answered as asked (bad date, limit out of range)."""
 
 
 @dataclass(frozen=True)
@@ -28,30 +128,349 @@ class SearchHit:
     site: str
     snippet: str
     snippet_html: str
-    score: float
+    score: float  # terms in the title + occurrences / (occurrences + 1): the rank order
+    gone_at: str | None  # ISO time the page was found withdrawn; None while it is online
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    total: int
-    items: list[SearchHit] = field(default_factory=list)
+    total: int  # matching articles, not only those on this page
+    items: list[SearchHit]
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# --- index keys ----------------------------------------------------------------------
 
 
-def _snippet(text: str, query: str, width: int = 60) -> tuple[str, str]:
-    at = text.find(query) if query else -1
-    start = max(0, at - width // 2) if at >= 0 else 0
-    piece = text[start : start + width + len(query)]
-    plain = ("…" if start else "") + piece + ("…" if start + len(piece) < len(text) else "")
-    if not query:
-        return plain, html.escape(plain)
-    marked = f"<mark>{html.escape(query)}</mark>".join(
-        html.escape(part) for part in plain.split(query)
-    )
-    return plain, marked
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _spell_char(char: str) -> str:
+    """A character as four base-36 digits (36**4 > the largest code point)."""
+    code = ord(char)
+    return (_DIGITS[code // 46656] + _DIGITS[code // 1296 % 36] + _DIGITS[code // 36 % 36]
+            + _DIGITS[code % 36])
+
+
+def _spell(chars: str) -> str:
+    return "".join(map(_spell_char, chars))
+
+
+def _gram_counts(text: str) -> Counter[str]:
+    """Non-overlapping occurrence counts (as str.count) of every character and every pair
+    of neighbouring characters of `text`, pairs containing whitespace left out."""
+    counts = Counter(text)
+    counts.update(map(str.__add__, text, text[1:]))
+    spaces = {char for char in counts if len(char) == 1 and char.isspace()}
+    for gram in list(counts):
+        if gram[0] in spaces or gram[-1] in spaces:
+            del counts[gram]
+        elif len(gram) == 2 and gram[0] == gram[1]:
+            counts[gram] = text.count(gram)  # "aaa" holds "aa" once, not twice
+    return counts
+
+
+def filter_key(field: str, value: str | int) -> str:
+    """Index key of one filter value (field: site_id, district, source, editor, category)."""
+    prefix = {"site_id": "fs", "district": "fd", "source": "fo", "editor": "fe",
+              "category": "fc"}[field]
+    if isinstance(value, int):
+        return f"{prefix}{value}"
+    raw = value.encode("utf-8")
+    if len(raw) > MAX_PLAIN_FILTER:
+        return f"{prefix}h{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+    return prefix + raw.hex()
+
+
+def document_keys(title: str, body: str, *, site_id: int, district: str | None = None,
+                  source: str | None = None, editor: str | None = None,
+                  category: str | None = None) -> list[str]:
+    """Every index key of one article version (sorted)."""
+    in_title = _gram_counts(title)
+    counts = in_title + _gram_counts(body)
+    digits = {char: _spell_char(char) for char in {*title, *body}}
+
+    def spelled(gram: str) -> str:
+        return digits[gram] if len(gram) == 1 else digits[gram[0]] + digits[gram[1]]
+
+    keys = [f"p{spelled(gram)}" for gram in counts]
+    keys += [f"t{spelled(gram)}" for gram in in_title]
+    for gram, n in counts.items():
+        if n > 1:
+            keys += _count_keys(spelled(gram), n)
+    keys.append(filter_key("site_id", site_id))
+    for field, value in (("district", district), ("source", source), ("editor", editor),
+                         ("category", category)):
+        if value is not None:
+            keys.append(filter_key(field, value))
+    keys.sort()
+    return keys
+
+
+def _count_keys(gram: str, count: int) -> list[str]:
+    extra = count - 1
+    if extra >= 1 << COUNT_BITS:
+        return [f"xg{gram}"]
+    return [f"b{bit}g{gram}" for bit in range(extra.bit_length()) if extra >> bit & 1]
+
+
+def term_keys(term: str) -> list[str]:
+    """Keys every article containing `term` has (for 1 or 2 characters: exactly those)."""
+    if len(term) <= 2:
+        return [f"p{_spell(term)}"]
+    pairs = list(dict.fromkeys(map(str.__add__, term, term[1:])))
+    if len(pairs) > MAX_TERM_PAIRS:
+        step = (len(pairs) - 1) / (MAX_TERM_PAIRS - 1)
+        pairs = [pairs[round(i * step)] for i in range(MAX_TERM_PAIRS)]
+    return [f"p{_spell(pair)}" for pair in pairs]
+
+
+def split_query(query: str) -> list[str]:
+    """Whitespace-separated terms (ideographic space included), each once, in order."""
+    return list(dict.fromkeys(query.split()))
+
+
+def fts_query(keys: Sequence[str]) -> str:
+    """An FTS5 MATCH expression requiring every key, each one a quoted string (keys are
+    [0-9a-z] only, so no character of user text ever reaches FTS5 syntax)."""
+    return " AND ".join('"' + key.replace('"', '""') + '"' for key in keys)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic `include_name` hook: leave the search index tables out of autogenerate and
+    of model/database comparison (migration 0002 creates them with raw DDL)."""
+    return not (type_ == "table" and name is not None and is_search_table(name))
+
+
+def is_search_table(name: str) -> bool:
+    return name in SEARCH_TABLES or name.startswith("search_fts_")
+
+
+# --- keeping the index up to date ----------------------------------------------------
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    if name not in ("sqlite", "postgresql"):
+        raise SearchError(f"search supports SQLite and PostgreSQL, not {name}")
+    return name
+
+
+def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any]:
+    version = ArticleVersion
+    rows = session.execute(
+        select(version.id, version.title, version.body_text, version.published_at,
+               version.district, version.source, version.editor, version.category,
+               Article.site_id)
+        .join(Article, Article.id == version.article_id)
+        .where(version.id.in_(list(version_ids)))
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def _keys_of(row: Any) -> list[str]:
+    return document_keys(row.title, row.body_text, site_id=row.site_id, district=row.district,
+                         source=row.source, editor=row.editor, category=row.category)
+
+
+def index_article(session: Session, article_id: int) -> None:
+    """Make the index hold the article's current version; call it after that changes.
+
+    Idempotent and cheap when the index is already up to date; an article without a
+    current version is taken out of the index.
+    """
+    dialect = _dialect(session)
+    session.flush()
+    current = session.execute(
+        select(Article.current_version_id).where(Article.id == article_id)
+    ).scalar_one_or_none()
+    indexed = session.execute(
+        select(search_docs.c.version_id).where(search_docs.c.article_id == article_id)
+    ).first()
+    if indexed is not None and indexed.version_id == current:
+        return
+    wanted = [v for v in (current, indexed.version_id if indexed else None) if v is not None]
+    versions = _version_rows(session, wanted)
+    if dialect == "sqlite" and indexed is not None:
+        old = _keys_of(versions[indexed.version_id])
+        session.execute(_FTS_DELETE, {"id": article_id, "keys": " ".join(old)})
+    if current is None:
+        session.execute(delete(search_docs).where(search_docs.c.article_id == article_id))
+        return
+    row = versions[current]
+    keys = _keys_of(row)
+    values: dict[str, Any] = {"article_id": article_id, "version_id": current,
+                              "published_at": row.published_at}
+    upsert: Any
+    if dialect == "sqlite":
+        session.execute(_FTS_INSERT, {"id": article_id, "keys": " ".join(keys)})
+        upsert = sqlite_insert(search_docs).values(values)
+    else:
+        values["keys"] = _as_array(" ".join(keys))
+        upsert = pg_insert(search_docs).values(values)
+    changed = {name: upsert.excluded[name] for name in values if name != "article_id"}
+    session.execute(upsert.on_conflict_do_update(index_elements=["article_id"], set_=changed))
+
+
+def _as_array(spaced: Any) -> Any:
+    """text[] from keys joined by spaces: one string parameter is much cheaper to send than
+    a list of a thousand (psycopg quotes array elements one by one)."""
+    return func.string_to_array(spaced, " ", type_=ARRAY(Text))
+
+
+def reindex_all(session: Session) -> int:
+    """Rebuild the whole index from the current versions; returns the articles indexed.
+
+    On PostgreSQL the GIN index is dropped during the load and built again at the end
+    (much faster than maintaining it row by row); searches wait for the rebuild.
+    """
+    dialect = _dialect(session)
+    session.flush()
+    if dialect == "sqlite":
+        session.execute(_FTS_DELETE_ALL)
+    else:
+        session.execute(text(f"DROP INDEX IF EXISTS {GIN_INDEX}"))
+    session.execute(delete(search_docs))
+    indexed = 0
+    last_id = 0
+    while True:
+        batch = session.execute(
+            select(Article.id, Article.current_version_id)
+            .where(Article.id > last_id, Article.current_version_id.is_not(None))
+            .order_by(Article.id)
+            .limit(INDEX_BATCH)
+        ).all()
+        if not batch:
+            break
+        versions = _version_rows(session, [row.current_version_id for row in batch])
+        docs: list[dict[str, Any]] = []
+        fts: list[dict[str, Any]] = []
+        for article_id, version_id in batch:
+            assert version_id is not None  # selected so
+            row = versions[version_id]
+            keys = _keys_of(row)
+            doc: dict[str, Any] = {"article_id": article_id, "version_id": version_id,
+                                   "published_at": row.published_at}
+            if dialect == "sqlite":
+                fts.append({"id": article_id, "keys": " ".join(keys)})
+            else:
+                doc["keys_text"] = " ".join(keys)
+            docs.append(doc)
+        if fts:
+            session.execute(_FTS_INSERT, fts)
+        if dialect == "sqlite":
+            session.execute(search_docs.insert(), docs)
+        else:
+            keys_from_text = {"keys": _as_array(bindparam("keys_text"))}
+            session.execute(search_docs.insert().values(keys_from_text), docs)
+        indexed += len(batch)
+        last_id = batch[-1].id
+    if dialect == "sqlite":
+        session.execute(_FTS_OPTIMIZE)  # one segment: fewest reads per query
+    else:
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # GIN builds 2x faster
+        session.execute(text(GIN_INDEX_DDL))
+    return indexed
+
+
+def refresh_index(session: Session) -> int:
+    """Index the articles whose current version is not (yet) the indexed one; returns how
+    many were (re)indexed. A safety net for archives written without `index_article`."""
+    _dialect(session)
+    session.flush()
+    stale = session.scalars(
+        select(Article.id)
+        .outerjoin(search_docs, search_docs.c.article_id == Article.id)
+        .where(or_(
+            and_(search_docs.c.article_id.is_(None), Article.current_version_id.is_not(None)),
+            search_docs.c.version_id.is_distinct_from(Article.current_version_id),
+        ))
+        .order_by(Article.id)
+    ).all()
+    for article_id in stale:
+        index_article(session, article_id)
+    return len(stale)
+
+
+# --- searching -----------------------------------------------------------------------
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(value: str | date | None, label: str = "date") -> date | None:
+    """A YYYY-MM-DD filter bound (None or "" for none); SearchError names `label`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise SearchError(f"{label} {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _storable(term: str) -> bool:
+    """Whether a term could occur in stored text at all (no NUL, no lone surrogate)."""
+    if "\x00" in term:
+        return False
+    try:
+        term.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Statement:
+    """The SQL of one search for one backend: text with numbered bound parameters (no
+    user text is ever part of the SQL string)."""
+
+    def __init__(self, dialect: str, filters: list[str]) -> None:
+        self.dialect = dialect
+        self.filters = filters
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def _wanted(self, keys: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys([*keys, *self.filters]))
+
+    def having_keys(self, keys: Sequence[str], extra: str = "") -> str:
+        """SELECT of the ids (and `extra` columns) of articles indexed under every key
+        and every filter key."""
+        wanted = self._wanted(keys)
+        if self.dialect == "sqlite":
+            return (f"SELECT rowid AS id{extra} FROM search_fts"
+                    f" WHERE search_fts MATCH {self.bind(fts_query(wanted))}")
+        return (f"SELECT article_id AS id{extra} FROM search_docs"
+                f" WHERE keys @> CAST({self.bind(wanted)} AS TEXT[])")
+
+    def indexed_under(self, keys: Sequence[str]) -> str:
+        """Condition on `d` (search_docs): the article has every key and filter key."""
+        if self.dialect == "sqlite":
+            return f"d.article_id IN ({self.having_keys(keys)})"
+        return f"d.keys @> CAST({self.bind(self._wanted(keys))} AS TEXT[])"
+
+    def occurrences(self, haystack: str, term: str) -> str:
+        """Non-overlapping occurrences of `term`: bytes replace() removes / its bytes."""
+        needle, size = self.bind(term), self.bind(len(term.encode("utf-8")))
+        if self.dialect == "sqlite":  # CAST AS BLOB: bytes are counted, not characters
+            return (f"((length(CAST({haystack} AS BLOB))"
+                    f" - length(CAST(replace({haystack}, {needle}, '') AS BLOB))) / {size})")
+        return (f"((octet_length({haystack})"
+                f" - octet_length(replace({haystack}, {needle}, ''))) / {size})")
+
+
+_ORDER = "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id"
+_TOTAL = "/* total */"  # where the page query adds count(*) OVER () to the select list
 
 
 def search(
@@ -63,62 +482,206 @@ def search(
     source: str | None = None,
     editor: str | None = None,
     category: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    limit: int = 20,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> SearchPage:
-    query = query.strip()
-    conditions = []
-    if query:
-        pattern = _like(query)
-        conditions.append(
-            or_(
-                ArticleVersion.title.like(pattern, escape="\\"),
-                ArticleVersion.body_text.like(pattern, escape="\\"),
-            )
-        )
-    if site:
-        conditions.append(Site.name == site)
-    if district:
-        conditions.append(ArticleVersion.district == district)
-    if source:
-        conditions.append(ArticleVersion.source == source)
-    if editor:
-        conditions.append(ArticleVersion.editor == editor)
-    if category:
-        conditions.append(ArticleVersion.category == category)
-    if date_from:
-        conditions.append(ArticleVersion.published_at >= date_from[:10])
-    if date_to:
-        conditions.append(ArticleVersion.published_at < date_to[:10] + "T99")
-    base = (
-        select(Article, ArticleVersion, Site.name)
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .join(Site, Site.id == Article.site_id)
-        .where(*conditions)
-    )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    """Articles whose current title or body contains every whitespace-separated term.
+
+    Ranked: more terms in the title first, then more occurrences (title and body), then
+    newer `published_at`, then lower id. An empty query lists the articles the filters
+    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
+    `published_at` (publication time at +08:00).
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise SearchError(f"offset must not be negative, not {offset}")
+    first_day = parse_day(date_from, "date_from")
+    last_day = parse_day(date_to, "date_to")
+    dialect = _dialect(session)
+    terms = split_query(query)
+    if not all(_storable(term) for term in terms):
+        return SearchPage(total=0, items=[])
+
+    filters: list[str] = []
+    if site is not None:
+        site_id = session.scalar(select(Site.id).where(Site.name == site))
+        if site_id is None:
+            return SearchPage(total=0, items=[])
+        filters.append(filter_key("site_id", site_id))
+    for field, wanted in (("district", district), ("source", source), ("editor", editor),
+                          ("category", category)):
+        if wanted is not None:
+            filters.append(filter_key(field, wanted))
+    sql = _Statement(dialect, filters)
+    where = []
+    must = [key for term in terms for key in term_keys(term)]
+    if must or filters:
+        where.append(sql.indexed_under(must))
+    if first_day is not None:
+        where.append(f"d.published_at >= {sql.bind(first_day.isoformat())}")
+    if last_day is not None and last_day < date.max:
+        where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
+
+    if all(len(term) <= 2 for term in terms):
+        matches = _ranked_from_keys(sql, terms, where)
+    else:
+        matches = _ranked_from_text(sql, terms, where)
+    page = (f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
+            f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}")
+    ranked = session.execute(text(page), sql.params).all()
+    if ranked:
+        total = int(ranked[0].total)
+    else:
+        counting = text(f"SELECT count(*) FROM ({matches}) AS m")
+        total = int(session.scalar(counting, sql.params) or 0)
+    return SearchPage(total=total, items=_hits(session, ranked, terms))
+
+
+def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> str:
+    """Terms of 1 or 2 characters: matches, title hits and counts all come from the keys
+    (a count is read from the text only beyond 2**COUNT_BITS). Returns a SELECT of id,
+    published_at, title_terms and hits.
+
+    The id sets (the matches; per term its title set, one set per count bit, overflow) are
+    stacked with UNION ALL and grouped by id: no joins, so no join order the planners pick
+    from their guesses about the sets' sizes can go wrong."""
+    where_clause = f" WHERE {' AND '.join(where)}" if where else ""
+    if not terms:
+        return (f"SELECT {_TOTAL} d.article_id AS id, d.published_at AS published_at,"
+                f" 0 AS title_terms, 0 AS hits FROM search_docs AS d{where_clause}")
+    numbers = range(len(terms))
+
+    def values(term: int = -1, title: int = 0, weight: int = 0, overflow: int = 0) -> str:
+        """t_n, w_n, o_n for every term n: the given ones for `term`, zeros elsewhere."""
+        return ", ".join(f"{title}, {weight}, {overflow}" if n == term else "0, 0, 0"
+                         for n in numbers)
+
+    named = ", ".join(f"0 AS t_{n}, 0 AS w_{n}, 0 AS o_{n}" for n in numbers)
+    stacked = [f"SELECT d.article_id AS id, d.published_at AS published_at,"
+               f" d.version_id AS version_id, 1 AS present, {named}"
+               f" FROM search_docs AS d{where_clause}"]
+    hits = []
+    for number, term in enumerate(terms):
+        gram = _spell(term)
+        sets = [([f"t{gram}"], values(number, title=1))]
+        sets += [([f"b{bit}g{gram}"], values(number, weight=1 << bit))
+                 for bit in range(COUNT_BITS)]
+        sets.append(([f"xg{gram}"], values(number, overflow=1)))
+        stacked += [sql.having_keys(keys, f", NULL, NULL, 0, {row}") for keys, row in sets]
+        read = (f"(SELECT {sql.occurrences('v.title', term)} + "
+                f"{sql.occurrences('v.body_text', term)}"
+                f" FROM article_versions AS v WHERE v.id = g.version_id)")
+        hits.append(f"(CASE WHEN o_{number} = 1 THEN {read} ELSE 1 + w_{number} END)")
+    sums = ", ".join(f"max(t_{n}) AS t_{n}, sum(w_{n}) AS w_{n}, max(o_{n}) AS o_{n}"
+                     for n in numbers)
+    grouped = (f"SELECT id, max(published_at) AS published_at, max(version_id) AS version_id,"
+               f" {sums} FROM ({' UNION ALL '.join(stacked)}) AS stacked"
+               f" GROUP BY id HAVING max(present) = 1")
+    title_terms = " + ".join(f"t_{n}" for n in numbers)
+    return (f"SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms,"
+            f" {' + '.join(hits)} AS hits FROM ({grouped}) AS g")
+
+
+def _ranked_from_text(sql: _Statement, terms: list[str], where: list[str]) -> str:
+    """A term of 3 or more characters: the keys narrow the candidates, the text decides.
+    Materialized, so each count is computed once, for both the match and the rank."""
+    counts = []
+    for number, term in enumerate(terms):
+        counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
+        counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
+    numbers = range(len(terms))
+    title_terms = " + ".join(f"(CASE WHEN title_{n} > 0 THEN 1 ELSE 0 END)" for n in numbers)
+    hits = " + ".join(f"title_{n} + body_{n}" for n in numbers)
+    found = " AND ".join(f"title_{n} + body_{n} > 0" for n in numbers)
+    return (f"WITH candidates AS MATERIALIZED (SELECT d.article_id AS id,"
+            f" d.published_at AS published_at, {', '.join(counts)}"
+            f" FROM search_docs AS d JOIN article_versions AS v ON v.id = d.version_id"
+            f" WHERE {' AND '.join(where)})"
+            f" SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms, {hits} AS hits"
+            f" FROM candidates WHERE {found}")
+
+
+def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[SearchHit]:
+    if not ranked:
+        return []
+    version = ArticleVersion
     rows = session.execute(
-        base.order_by(ArticleVersion.published_at.desc(), Article.id.desc())
-        .limit(limit)
-        .offset(offset)
+        select(Article.id, Article.url, Article.gone_at, version.title, version.published_at,
+               version.district, version.source, version.body_text, Site.name.label("site"))
+        .join(search_docs, search_docs.c.article_id == Article.id)
+        .join(version, version.id == search_docs.c.version_id)
+        .join(Site, Site.id == Article.site_id)
+        .where(Article.id.in_([row.id for row in ranked]))
     ).all()
+    by_id = {row.id: row for row in rows}
     items = []
-    for article, version, site_name in rows:
-        plain, marked = _snippet(version.body_text, query)
-        items.append(
-            SearchHit(
-                id=article.id,
-                url=article.url,
-                title=version.title,
-                published_at=version.published_at,
-                district=version.district,
-                source=version.source,
-                site=site_name,
-                snippet=plain,
-                snippet_html=marked,
-                score=1.0,
-            )
-        )
-    return SearchPage(total=int(total), items=items)
+    for rank in ranked:
+        row = by_id[rank.id]
+        snippet, snippet_html = make_snippet(row.body_text, terms)
+        occurrences = int(rank.hits)
+        items.append(SearchHit(
+            id=row.id, url=row.url, title=row.title, published_at=row.published_at,
+            district=row.district, source=row.source, site=row.site, snippet=snippet,
+            snippet_html=snippet_html,
+            score=int(rank.title_terms) + occurrences / (occurrences + 1),
+            gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
+        ))
+    return items
+
+
+# --- snippets ------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the terms occur in `text`: sorted [start, end) spans, overlapping ones merged."""
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        start = text.find(term)
+        while start >= 0 and term:
+            found.append((start, start + len(term)))
+            start = text.find(term, start + len(term))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def make_snippet(body: str, terms: Sequence[str], width: int = SNIPPET_WIDTH) -> tuple[str, str]:
+    """About `width` characters of `body` around its first match: plain text with matches
+    in 【】, and HTML-escaped text with matches in <mark>. Whitespace runs become one space;
+    a body without a match gives its beginning."""
+    spans = match_spans(body, terms)
+    if spans:
+        first_start, first_end = spans[0]
+        start = max(0, first_start - SNIPPET_LEAD)
+        end = min(len(body), max(start + width, first_end))
+        start = max(0, min(start, end - width))
+    else:
+        start, end = 0, min(len(body), width)
+    for span_start, span_end in spans:  # never cut a match in two
+        if span_start < end < span_end:
+            end = span_end
+    plain: list[str] = ["…"] if start > 0 else []
+    marked: list[str] = list(plain)
+    cursor = start
+    for span_start, span_end in itertools.takewhile(lambda span: span[0] < end, spans):
+        between = _SPACES.sub(" ", body[cursor:span_start])
+        match = body[span_start:span_end]
+        plain += [between, "【", match, "】"]
+        marked += [html.escape(between), "<mark>", html.escape(match), "</mark>"]
+        cursor = span_end
+    tail = _SPACES.sub(" ", body[cursor:end])
+    plain.append(tail)
+    marked.append(html.escape(tail))
+    if end < len(body):
+        plain.append("…")
+        marked.append("…")
+    return "".join(plain).strip(), "".join(marked).strip()

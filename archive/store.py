@@ -32,6 +32,7 @@ from archive.models import (
     VersionImage,
     utcnow,
 )
+from archive.search import index_article
 from crawler.sitedefs import SiteDefinition
 
 HASHED_FIELDS = (
@@ -217,6 +218,7 @@ def store_article(
     outcome = "new" if current is None else "changed"
     article.current_version_id = version.id
     article.changed_at = fetched_at
+    index_article(session, article.id)
     record_change(session, article.id, outcome, version_id=version.id)
     return outcome
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from archive.models import Base
+from archive.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the search index is raw DDL, outside the models
     )
     with context.begin_transaction():
         context.run_migrations()
