@@ -330,9 +330,10 @@ def reindex_all(session: Session) -> int:
     session.flush()
     if dialect == "sqlite":
         session.execute(_FTS_DELETE_ALL)
-    else:
+        session.execute(delete(search_docs))
+    else:  # no dead rows left behind, and no index to maintain during the load
+        session.execute(text("TRUNCATE search_docs"))
         session.execute(text(f"DROP INDEX IF EXISTS {GIN_INDEX}"))
-    session.execute(delete(search_docs))
     indexed = 0
     last_id = 0
     while True:
