@@ -369,21 +369,6 @@ def sites() -> None:
     """Configured portals."""
 
 
-@sites.command("list")
-@user_errors
-def sites_list() -> None:
-    """List every site definition with its region and whether it was checked live.
-
-    Example: wenhua sites list
-    """
-    from crawler.sitedefs import load_all_sites
-
-    for site in load_all_sites():
-        where = "".join(p for p in (site.region.city, site.region.district) if p)
-        flag = "" if site.checked else "  (not yet checked against the live site)"
-        click.echo(f"{site.name:24} {where:12} {site.base_url}{flag}")
-
-
 @cli.command()
 @archive_options
 @click.option("--limit", default=50, show_default=True)
@@ -440,6 +425,10 @@ cli.add_command(bag)
 from archive.cli_sites_new import sites_new  # noqa: E402
 
 sites.add_command(sites_new)
+from archive.cli_sites import sites_check, sites_list  # noqa: E402
+
+sites.add_command(sites_list)
+sites.add_command(sites_check)
 from archive.cli_search import search  # noqa: E402
 
 cli.add_command(search)

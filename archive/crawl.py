@@ -69,6 +69,7 @@ def run_crawl(
     full_lists: bool = False,
 ) -> list[int]:
     """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
+    from crawler.progress import progress_group
     from crawler.spiders.portal import PortalSpider
 
     # Migrate before Scrapy starts: several spiders opening a new archive at once
@@ -77,6 +78,8 @@ def run_crawl(
     settings = crawl_settings(
         config, polite=polite, progress=progress, user_agent=user_agent, since=since
     )
+    # One progress line and one summary for all the sites of this crawl (crawler.progress).
+    settings.setdict(progress_group(len(sites)), priority="cmdline")
     process = CrawlerProcess(settings)
     for name, serve_at in sites.items():
         process.crawl(

@@ -1,0 +1,129 @@
+"""`wenhua sites list` and `wenhua sites check SITE`: operating many portals (#7)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.engine import make_url
+
+from archive.cli import UserError, archive_options, open_archive, user_errors
+from archive.config import ArchiveConfig
+from archive.site_status import SiteStatus, site_statuses
+
+
+def _archive_exists(config: ArchiveConfig) -> bool:
+    """False for a SQLite archive not created yet: listing sites must not create one."""
+    url = make_url(config.db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return True
+    return Path(url.database).is_file()
+
+
+def _render(status: SiteStatus, where: str, base_url: str) -> str:
+    head = f"{status.name:24} {where:12} {base_url}"
+    last = status.last_run
+    if last is None:
+        return f"{head}\n    never crawled"
+    when = (last.finished_at or last.started_at).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{head}\n"
+        f"    last crawl {when} (run {last.id}, {last.status}); {status.runs} runs\n"
+        f"    articles {status.articles} (gone {status.gone}); "
+        f"failures {status.last_run_failures} in the last run, {status.total_failures} in all"
+    )
+
+
+@click.command("list")
+@archive_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@user_errors
+def sites_list(config: ArchiveConfig, fmt: str) -> None:
+    """Every configured site with its last crawl, archived articles and failures.
+
+    Example: wenhua sites list --data-dir ./archive
+    """
+    from crawler.sitedefs import load_all_sites
+
+    defs = load_all_sites()
+    names = [site.name for site in defs]
+    if _archive_exists(config):
+        archive = open_archive(config)
+        try:
+            with archive.session() as session:
+                statuses = site_statuses(session, names)
+        finally:
+            archive.close()
+    else:
+        statuses = [SiteStatus(name, None, 0, 0, 0, 0, 0) for name in names]
+    if fmt == "json":
+        rows = []
+        for site, status in zip(defs, statuses, strict=True):
+            rows.append({**status.as_dict(), "base_url": site.base_url, "checked": site.checked})
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for site, status in zip(defs, statuses, strict=True):
+        where = "".join(p for p in (site.region.city, site.region.district) if p)
+        text = _render(status, where, site.base_url)
+        if not site.checked:
+            text += "\n    (definition not yet checked against the live site)"
+        click.echo(text)
+
+
+@click.command("check")
+@click.argument("site_name", metavar="SITE")
+@click.option(
+    "--serve-at",
+    metavar="URL",
+    help="Fetch from this origin (a mirror, a local copy) instead of the site's base_url.",
+)
+@click.option(
+    "--user-agent",
+    envvar="WENHUA_USER_AGENT",
+    help="User-Agent naming you and a contact URL (env WENHUA_USER_AGENT).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@user_errors
+def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fmt: str) -> None:
+    """Fetch the first list page and one article of SITE and report what its definition finds.
+
+    Nothing is archived. Exit status 0 when title, publish time and body are found, else 1.
+    The bundled demo-* sites are checked against a demo portal started on loopback.
+
+    Example: wenhua sites check demo-trs-lubei
+    """
+    from crawler.demo_portal.corpus import CANONICAL_BASE
+    from crawler.sitedefs import UnknownSiteError, load_site
+    from crawler.spiders.check import run_check
+
+    try:
+        site = load_site(site_name)
+    except UnknownSiteError as exc:
+        raise UserError(f"unknown site {site_name!r} (see `wenhua sites list`)") from exc
+    if serve_at is not None and urlsplit(serve_at).scheme not in ("http", "https"):
+        raise UserError(f"--serve-at {serve_at!r} is not an http(s) URL")
+    if serve_at is None and site.domain == urlsplit(CANONICAL_BASE).hostname:
+        from crawler.demo_portal import DemoPortal
+
+        with DemoPortal() as portal:
+            click.echo(f"demo portal serving at {portal.base_url}", err=True)
+            report = run_check(site.name, portal.base_url, user_agent)
+    else:
+        report = run_check(site.name, serve_at, user_agent)
+    if report.error:
+        raise UserError(report.error)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.render())
+    reason = report.verdict()
+    if reason:
+        click.echo(f"wenhua: check failed: {reason}", err=True)
+        sys.exit(1)
