@@ -104,7 +104,9 @@ def site_statuses(session: Session, names: list[str]) -> list[SiteStatus]:
     wanted = set(names)
     runs = _runs_by_site(session, wanted)
     articles = _article_counts(session, wanted)
-    failures = _failures_per_run(session, {run.id for site_runs in runs.values() for run in site_runs})
+    failures = _failures_per_run(
+        session, {run.id for site_runs in runs.values() for run in site_runs}
+    )
     statuses = []
     for name in names:
         site_runs = runs[name]

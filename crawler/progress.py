@@ -30,9 +30,8 @@ from scrapy.utils.asyncio import create_looping_call
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from twisted.internet.task import LoopingCall
-
     from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 LIVE_KEYS = ("articles_new", "articles_changed", "articles_unchanged")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -127,9 +127,7 @@ class CheckReport:
         if self.problems:
             lines.append("normalization problems:")
             for problem in self.problems:
-                lines.append(
-                    f"  {problem['field']}: {problem['reason']} (raw {problem['raw']!r})"
-                )
+                lines.append(f"  {problem['field']}: {problem['reason']} (raw {problem['raw']!r})")
         else:
             lines.append("normalization problems: none")
         return "\n".join(lines)
@@ -146,7 +144,7 @@ class CheckSpider(Spider):
     name = "check"
     # Nothing may reach the archive or the data directory: no pipelines, no WARC or
     # progress extensions, and the in-memory scheduler whatever the project configures.
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {},
         "SCHEDULER": "scrapy.core.scheduler.Scheduler",
