@@ -9,7 +9,6 @@ each, whatever the number of sites.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,16 +86,14 @@ def _article_counts(session: Session, names: set[str]) -> dict[str, tuple[int, i
     return {name: (int(total) - int(withdrawn), int(withdrawn)) for name, total, withdrawn in rows}
 
 
-def _failures_per_run(session: Session, run_ids: Iterable[int]) -> dict[int, int]:
-    ids = list(run_ids)
-    if not ids:
-        return {}
+def _failures_per_run(session: Session) -> dict[int, int]:
+    """Failure rows per crawl run: one row per run, however many failures."""
     rows = session.execute(
         select(Failure.crawl_run_id, func.count())
-        .where(Failure.crawl_run_id.in_(ids))
+        .where(Failure.crawl_run_id.is_not(None))
         .group_by(Failure.crawl_run_id)
     )
-    return {int(run_id): int(count) for run_id, count in rows}
+    return {int(run_id): int(count) for run_id, count in rows if run_id is not None}
 
 
 def site_statuses(session: Session, names: list[str]) -> list[SiteStatus]:
@@ -104,9 +101,7 @@ def site_statuses(session: Session, names: list[str]) -> list[SiteStatus]:
     wanted = set(names)
     runs = _runs_by_site(session, wanted)
     articles = _article_counts(session, wanted)
-    failures = _failures_per_run(
-        session, {run.id for site_runs in runs.values() for run in site_runs}
-    )
+    failures = _failures_per_run(session)
     statuses = []
     for name in names:
         site_runs = runs[name]

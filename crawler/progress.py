@@ -144,7 +144,8 @@ class CrawlProgress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         results = sorted(self.results.values(), key=lambda r: r.site)
         width = max([len(r.site) for r in results] + [len("total")])
-        lines = [f"crawl finished: {len(results)} sites in {elapsed:.1f}s"]
+        sites = f"{len(results)} site{'s' if len(results) != 1 else ''}"
+        lines = [f"crawl finished: {sites} in {elapsed:.1f}s"]
         for result in results:
             lines.append(f"  {result.site:{width}}  {_figures(result.counts)}, {result.reason}")
         total = self.totals()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -144,7 +144,7 @@ class CheckSpider(Spider):
     name = "check"
     # Nothing may reach the archive or the data directory: no pipelines, no WARC or
     # progress extensions, and the in-memory scheduler whatever the project configures.
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings = {  # noqa: RUF012 (Scrapy's own attribute, read from the class)
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {},
         "SCHEDULER": "scrapy.core.scheduler.Scheduler",
@@ -211,7 +211,7 @@ class CheckSpider(Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[Request]:
         url = failure.request.url  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             self.report.robots_skipped.append(self.canonical(url))
             yield from self.next_article()
             return
@@ -293,7 +293,7 @@ def field_reports(own: dict[str, Any], crawl: dict[str, Any] | None) -> list[Fie
 
 
 def _reason(failure: Failure) -> str:
-    if failure.check(HttpError):
+    if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
     return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
 
