@@ -54,13 +54,21 @@ return 0
 """
 
 
-def domain_keys(domain: str) -> list[str]:
-    return [f"wenhua:polite:{domain}:slots", f"wenhua:polite:{domain}:next"]
+def domain_keys(domain: str, prefix: str = "wenhua") -> list[str]:
+    return [f"{prefix}:polite:{domain}:slots", f"{prefix}:polite:{domain}:next"]
 
 
 class GlobalPolitenessMiddleware:
-    def __init__(self, client: redis.Redis, concurrency: int, delay: float, hold: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        concurrency: int,
+        delay: float,
+        hold: float,
+        prefix: str = "wenhua",
+    ) -> None:
         self.client = client
+        self.prefix = prefix
         self.concurrency = max(1, concurrency)
         self.delay_ms = max(0, int(delay * 1000))
         self.hold_ms = max(1000, int(hold * 1000))
@@ -81,11 +89,12 @@ class GlobalPolitenessMiddleware:
         # A holder that never releases (killed worker) frees its slot after the download
         # could at most have lasted.
         hold = settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 10
-        return cls(connect(url), concurrency, delay, hold)
+        prefix = settings.get("WENHUA_REDIS_PREFIX") or "wenhua"
+        return cls(connect(url), concurrency, delay, hold, prefix)
 
     async def process_request(self, request: Request) -> None:
         domain = urlsplit(request.url).hostname or ""
-        keys = domain_keys(domain)
+        keys = domain_keys(domain, self.prefix)
         token = f"{self.worker}-{next(self.tokens)}"
         while True:
             wait_ms = int(
@@ -103,7 +112,7 @@ class GlobalPolitenessMiddleware:
         held = request.meta.pop(SLOT_META, None)
         if held:
             domain, token = held
-            self.client.zrem(domain_keys(domain)[0], token)
+            self.client.zrem(domain_keys(domain, self.prefix)[0], token)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self.release(request)

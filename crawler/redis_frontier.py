@@ -157,14 +157,15 @@ def connect(url: str) -> redis.Redis:
         client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
         client.ping()
     except (redis.RedisError, ValueError, OSError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise FrontierError(
-            f"cannot reach Redis at {url} ({exc}); start Redis or fix --frontier"
+            f"cannot reach Redis at {url} ({reason}); start Redis or fix --frontier"
         ) from exc
     return client
 
 
-def namespace(site: str) -> str:
-    return f"wenhua:crawl:{site}"
+def namespace(site: str, prefix: str = "wenhua") -> str:
+    return f"{prefix}:crawl:{site}"
 
 
 def worker_id() -> str:
@@ -175,10 +176,16 @@ class RedisFrontier:
     """The Scrapy scheduler (BaseScheduler interface) over the shared Redis frontier."""
 
     def __init__(
-        self, crawler: Crawler, client: redis.Redis, lease: float, idle_exit: float
+        self,
+        crawler: Crawler,
+        client: redis.Redis,
+        lease: float,
+        idle_exit: float,
+        prefix: str = "wenhua",
     ) -> None:
         self.crawler = crawler
         self.client = client
+        self.prefix = prefix
         self.lease_ms = max(1, int(lease * 1000))
         self.idle_exit = idle_exit
         self.worker = worker_id()
@@ -213,12 +220,13 @@ class RedisFrontier:
             connect(url),
             settings.getfloat("WENHUA_FRONTIER_LEASE", DEFAULT_LEASE),
             settings.getfloat("WENHUA_IDLE_EXIT", DEFAULT_IDLE_EXIT),
+            settings.get("WENHUA_REDIS_PREFIX") or "wenhua",
         )
 
     # -- keys ----------------------------------------------------------------------------
 
     def _keyset(self, site: str) -> dict[str, str]:
-        ns = namespace(site)
+        ns = namespace(site, self.prefix)
         names = ("queue", "requests", "seen", "leases", "scores", "requeues", "seq", "seeded")
         return {name: f"{ns}:{name}" for name in names}
 

@@ -1,0 +1,329 @@
+"""Many crawl workers sharing one crawl (#8): real `wenhua crawl --frontier` subprocesses
+against a real Redis and one fresh PostgreSQL archive, a real loopback demo portal counting
+hits server-side, and a real SIGKILL.
+
+Each test gets its own Redis key prefix (WENHUA_REDIS_PREFIX) and deletes its keys after,
+so test runs sharing the Redis server never see each other's crawl.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from archive.db import Archive
+from archive.models import Article, ArticleVersion, CrawlRun
+from crawler.demo_portal import DemoPortal, build_corpus
+from crawler.demo_portal.corpus import CANONICAL_BASE, SITE_CULTURE_CLOUD, SITE_TRS
+from crawler.sitedefs import BUNDLED_DIR
+from tests.archive_checks import records_by_url
+from tests.conftest import _need_service
+
+REDIS_URL = os.environ.get("WENHUA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TIMEOUT = 600
+
+
+@dataclass
+class RedisSpace:
+    url: str
+    prefix: str
+
+    def keys(self) -> list[bytes]:
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            return list(client.scan_iter(f"{self.prefix}:*"))
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def redis_space() -> Iterator[RedisSpace]:
+    """The Redis at WENHUA_TEST_REDIS_URL (default 127.0.0.1:6379/0) and a key prefix of
+    this test's own, deleted afterwards."""
+    try:
+        import redis
+    except ImportError:
+        _need_service("Redis", "redis-py is not installed (pip install -e '.[test]')")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _need_service("Redis", f"cannot connect to {REDIS_URL}: {exc}")
+    space = RedisSpace(REDIS_URL, f"wenhua-test-{uuid.uuid4().hex[:10]}")
+    try:
+        yield space
+    finally:
+        stale = list(client.scan_iter(f"{space.prefix}:*"))
+        if stale:
+            client.delete(*stale)
+        client.close()
+
+
+def wenhua(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from archive.cli import main; main()", *args]
+
+
+def worker(
+    site: str,
+    portal: DemoPortal,
+    data: Path,
+    db: str,
+    space: RedisSpace,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    cmd = wenhua(
+        "crawl",
+        site,
+        "--serve-at",
+        portal.base_url,
+        "--no-progress",
+        "--data-dir",
+        str(data),
+        "--db",
+        db,
+        "--frontier",
+        space.url,
+        *extra,
+    )
+    environment = {**os.environ, "WENHUA_REDIS_PREFIX": space.prefix, **(env or {})}
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        start_new_session=True,
+    )
+
+
+def finish(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
+    """Wait for every worker to exit by itself; (return code, stderr tail) of each."""
+    results = []
+    for process in processes:
+        try:
+            _, err = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+            pytest.fail(f"a worker did not exit by itself: {err[-2000:]}")
+        results.append((process.returncode, err[-3000:]))
+    return results
+
+
+def upgrade(db: str) -> None:
+    # Migrate once before the workers start: several processes creating one new schema at
+    # once would race (README: run `wenhua db upgrade` first).
+    subprocess.run(wenhua("db", "upgrade", "--db", db), check=True, capture_output=True)
+
+
+def site_articles(site: str) -> dict[str, str]:
+    return {CANONICAL_BASE + a.path: a.title for a in build_corpus() if a.site == site}
+
+
+def assert_each_article_once(db: str, site: str) -> list[CrawlRun]:
+    expected = site_articles(site)
+    archive = Archive(db)
+    try:
+        records = records_by_url(archive)
+        assert sorted(records) == sorted(expected)
+        assert {url: r["title"] for url, r in records.items()} == expected
+        with archive.session() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == len(expected)
+            owners = session.scalars(select(ArticleVersion.article_id)).all()
+            assert len(owners) == len(set(owners)) == len(expected)
+            runs = list(session.scalars(select(CrawlRun)))
+            for run in runs:
+                session.expunge(run)
+        return runs
+    finally:
+        archive.close()
+
+
+@pytest.mark.redis
+@pytest.mark.pg
+@pytest.mark.slow
+def test_three_workers_fetch_every_page_once_and_store_every_article_once(
+    tmp_path: Path, pg_url: str, redis_space: RedisSpace
+) -> None:
+    site = SITE_CULTURE_CLOUD  # the biggest demo site
+    upgrade(pg_url)
+    data = tmp_path / "shared-data"
+    with DemoPortal() as portal:
+        workers = [
+            worker(site, portal, data, pg_url, redis_space, "--no-politeness", "--idle-exit", "3")
+            for _ in range(3)
+        ]
+        results = finish(workers)
+        hits = dict(portal.hits)
+    assert [code for code, _ in results] == [0, 0, 0], [err for _, err in results]
+    # Server-side: every page and image was fetched exactly once by the three together.
+    repeated = {path: n for path, n in hits.items() if n != 1 and path != "/robots.txt"}
+    assert repeated == {}
+    corpus = [a for a in build_corpus() if a.site == site]
+    fetched = set(hits)
+    assert {a.path for a in corpus} <= fetched
+    assert {i.path for a in corpus for i in a.images} <= fetched
+    runs = assert_each_article_once(pg_url, site)
+    assert len(runs) == 3
+    # One seeder; every article was stored as new by exactly one of the workers.
+    assert sum(int(r.stats.get("wenhua/frontier_seeded", 0)) for r in runs) == 1
+    assert sum(int(r.stats.get("wenhua/articles_new", 0)) for r in runs) == len(corpus)
+    assert redis_space.keys() == []  # the crawl is over: the shared state is cleared
+    # The WARC files of all workers in the shared data directory pass fixity.
+    warcs = sorted((data / "warc").glob("*.warc.gz"))
+    assert len(warcs) >= 3 and len({p.name for p in warcs}) == len(warcs)
+    verify = subprocess.run(
+        wenhua("verify", "--data-dir", str(data), "--db", pg_url),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
+    bag = subprocess.run(
+        wenhua("bag", "--out", str(tmp_path / "bag"), "--data-dir", str(data), "--db", pg_url),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert bag.returncode == 0, bag.stderr[-2000:]
+    bagged = {p.name for p in (tmp_path / "bag" / "data" / "warc").glob("*.warc.gz")}
+    assert bagged == {p.name for p in warcs}
+
+
+def _stored(db: str) -> int:
+    archive = Archive(db)
+    try:
+        with archive.session() as session:
+            return int(session.scalar(select(func.count()).select_from(Article)) or 0)
+    finally:
+        archive.close()
+
+
+@pytest.mark.redis
+@pytest.mark.pg
+@pytest.mark.slow
+def test_a_sigkilled_worker_loses_nothing(
+    tmp_path: Path, pg_url: str, redis_space: RedisSpace
+) -> None:
+    site = SITE_TRS
+    total = len(site_articles(site))
+    upgrade(pg_url)
+    # A short lease: the killed worker's requests come back to the others in seconds.
+    env = {"WENHUA_FRONTIER_LEASE": "5"}
+    with DemoPortal() as portal:
+        args = ("--no-politeness", "--idle-exit", "3")
+        victim = worker(site, portal, tmp_path / "w0", pg_url, redis_space, *args, env=env)
+        others = [
+            worker(site, portal, tmp_path / f"w{n}", pg_url, redis_space, *args, env=env)
+            for n in (1, 2)
+        ]
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while _stored(pg_url) < 5 and victim.poll() is None:
+                assert time.monotonic() < deadline, "the workers stored nothing in time"
+                time.sleep(0.05)
+            assert victim.poll() is None, "the worker finished before it could be killed"
+            os.kill(victim.pid, signal.SIGKILL)
+            assert _stored(pg_url) < total, "the crawl was over before the kill"
+        finally:
+            victim.kill()
+            victim.communicate(timeout=60)
+        results = finish(others)
+    assert victim.returncode == -signal.SIGKILL
+    assert [code for code, _ in results] == [0, 0], [err for _, err in results]
+    assert_each_article_once(pg_url, site)
+    assert redis_space.keys() == []
+
+
+def _polite_site(directory: Path) -> str:
+    """The TRS demo site cut to one list page (~20 articles), so a crawl with a delay
+    between requests stays short."""
+    text = (BUNDLED_DIR / "demo-trs-lubei.toml").read_text(encoding="utf-8")
+    head, rest = text.split("[[start]]", 1)
+    first_start, _ = rest.split("[[start]]", 1)
+    tail = "[list]" + text.split("[list]", 1)[1]
+    tail = "\n".join(line for line in tail.splitlines() if not line.startswith("next_page"))
+    name = "polite-trs"
+    head = head.replace('name = "demo-trs-lubei"', f'name = "{name}"')
+    directory.mkdir()
+    (directory / f"{name}.toml").write_text(
+        head + "[[start]]" + first_start + tail + "\n", encoding="utf-8"
+    )
+    return name
+
+
+@pytest.mark.redis
+@pytest.mark.pg
+@pytest.mark.slow
+def test_politeness_is_global_across_workers(
+    tmp_path: Path, pg_url: str, redis_space: RedisSpace
+) -> None:
+    delay = 0.25
+    sites = tmp_path / "sites"
+    site = _polite_site(sites)
+    upgrade(pg_url)
+    env = {
+        "WENHUA_SITES": str(sites),
+        "WENHUA_DOMAIN_CONCURRENCY": "1",
+        "WENHUA_DOMAIN_DELAY": str(delay),
+    }
+    with DemoPortal() as portal:
+        workers = [
+            worker(
+                site, portal, tmp_path / f"w{n}", pg_url, redis_space, "--idle-exit", "3", env=env
+            )
+            for n in range(2)
+        ]
+        results = finish(workers)
+        arrivals = list(portal.arrivals)
+        most_at_once = portal.max_in_flight
+        hits = dict(portal.hits)
+    assert [code for code, _ in results] == [0, 0], [err for _, err in results]
+    assert sum(n for path, n in hits.items() if "/t" in path) >= 10  # articles were fetched
+    assert most_at_once == 1
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    # Measured where the server reads the request line: the time a request spends between
+    # taking its slot and reaching the server (a few ms on loopback) can shave the gap.
+    assert min(gaps) >= delay - 0.05, sorted(gaps)[:5]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--frontier", "http://127.0.0.1:6379/0"], "is not a Redis URL"),
+        (["--frontier", "redis://127.0.0.1:1/0"], "cannot reach Redis at redis://127.0.0.1:1/0"),
+        (["--frontier", "redis://127.0.0.1:6379/0", "--idle-exit", "-1"], "--idle-exit -1"),
+        (["--frontier", "redis://127.0.0.1:6379/0", "--start-url", "http://x.cn/a/"], "not"),
+    ],
+)
+def test_frontier_mistakes_are_one_line_errors(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    cmd = wenhua("crawl", *([] if "--start-url" in options else [SITE_TRS]), *options)
+    result = subprocess.run(
+        [*cmd, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wenhua: error: "), result.stderr
+    assert message in lines[0]
