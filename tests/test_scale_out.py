@@ -145,7 +145,7 @@ def assert_each_article_once(db: str, site: str) -> list[CrawlRun]:
             assert session.scalar(select(func.count()).select_from(Article)) == len(expected)
             owners = session.scalars(select(ArticleVersion.article_id)).all()
             assert len(owners) == len(set(owners)) == len(expected)
-            runs = list(session.scalars(select(CrawlRun)))
+            runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
             for run in runs:
                 session.expunge(run)
         return runs
@@ -169,7 +169,13 @@ def test_three_workers_fetch_every_page_once_and_store_every_article_once(
         ]
         results = finish(workers)
         hits = dict(portal.hits)
+        warcs = sorted((data / "warc").glob("*.warc.gz"))
+        # The same command the next day: the finished crawl left no state behind, so this
+        # worker seeds a fresh, incremental crawl on its own.
+        rerun_args = ("--no-politeness", "--idle-exit", "1")
+        again = finish([worker(site, portal, data, pg_url, redis_space, *rerun_args)])
     assert [code for code, _ in results] == [0, 0, 0], [err for _, err in results]
+    assert again[0][0] == 0, again[0][1]
     # Server-side: every page and image was fetched exactly once by the three together.
     repeated = {path: n for path, n in hits.items() if n != 1 and path != "/robots.txt"}
     assert repeated == {}
@@ -178,13 +184,15 @@ def test_three_workers_fetch_every_page_once_and_store_every_article_once(
     assert {a.path for a in corpus} <= fetched
     assert {i.path for a in corpus for i in a.images} <= fetched
     runs = assert_each_article_once(pg_url, site)
-    assert len(runs) == 3
+    first, rerun = runs[:3], runs[3]
     # One seeder; every article was stored as new by exactly one of the workers.
-    assert sum(int(r.stats.get("wenhua/frontier_seeded", 0)) for r in runs) == 1
-    assert sum(int(r.stats.get("wenhua/articles_new", 0)) for r in runs) == len(corpus)
+    assert sum(int(r.stats.get("wenhua/frontier_seeded", 0)) for r in first) == 1
+    assert sum(int(r.stats.get("wenhua/articles_new", 0)) for r in first) == len(corpus)
+    assert rerun.stats.get("wenhua/frontier_seeded") == 1
+    assert rerun.stats.get("wenhua/articles_new", 0) == 0
+    assert rerun.stats.get("wenhua/lists_stopped_known", 0) >= 1
     assert redis_space.keys() == []  # the crawl is over: the shared state is cleared
     # The WARC files of all workers in the shared data directory pass fixity.
-    warcs = sorted((data / "warc").glob("*.warc.gz"))
     assert len(warcs) >= 3 and len({p.name for p in warcs}) == len(warcs)
     verify = subprocess.run(
         wenhua("verify", "--data-dir", str(data), "--db", pg_url),
@@ -204,6 +212,14 @@ def test_three_workers_fetch_every_page_once_and_store_every_article_once(
     assert bag.returncode == 0, bag.stderr[-2000:]
     bagged = {p.name for p in (tmp_path / "bag" / "data" / "warc").glob("*.warc.gz")}
     assert bagged == {p.name for p in warcs}
+
+
+def wait_stored(db: str, count: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while _stored(db) < count:
+        assert process.poll() is None, "the worker finished before it could be killed"
+        assert time.monotonic() < deadline, "the workers stored nothing in time"
+        time.sleep(0.05)
 
 
 def _stored(db: str) -> int:
@@ -228,17 +244,16 @@ def test_a_sigkilled_worker_loses_nothing(
     env = {"WENHUA_FRONTIER_LEASE": "5"}
     with DemoPortal() as portal:
         args = ("--no-politeness", "--idle-exit", "3")
+        # The victim starts first, so it is surely holding leases when it is killed.
         victim = worker(site, portal, tmp_path / "w0", pg_url, redis_space, *args, env=env)
-        others = [
-            worker(site, portal, tmp_path / f"w{n}", pg_url, redis_space, *args, env=env)
-            for n in (1, 2)
-        ]
+        others: list[subprocess.Popen[str]] = []
         try:
-            deadline = time.monotonic() + TIMEOUT
-            while _stored(pg_url) < 5 and victim.poll() is None:
-                assert time.monotonic() < deadline, "the workers stored nothing in time"
-                time.sleep(0.05)
-            assert victim.poll() is None, "the worker finished before it could be killed"
+            wait_stored(pg_url, 3, victim)
+            others = [
+                worker(site, portal, tmp_path / f"w{n}", pg_url, redis_space, *args, env=env)
+                for n in (1, 2)
+            ]
+            wait_stored(pg_url, 10, victim)
             os.kill(victim.pid, signal.SIGKILL)
             assert _stored(pg_url) < total, "the crawl was over before the kill"
         finally:
@@ -247,7 +262,9 @@ def test_a_sigkilled_worker_loses_nothing(
         results = finish(others)
     assert victim.returncode == -signal.SIGKILL
     assert [code for code, _ in results] == [0, 0], [err for _, err in results]
-    assert_each_article_once(pg_url, site)
+    runs = assert_each_article_once(pg_url, site)
+    # The killed worker's leased requests went back on the queue after the lease timeout.
+    assert sum(int(r.stats.get("wenhua/frontier_requeued", 0)) for r in runs) >= 1
     assert redis_space.keys() == []
 
 
