@@ -4,7 +4,8 @@ duplicate filter, leases, one-time seeding and the idle exit.
 Same semantics as scrapy-redis (a Scrapy scheduler whose queue and request-fingerprint
 duplicate filter live in Redis), built on redis-py because scrapy-redis 0.9.1 has no
 `async def start()`, no leases and throttles per process. Keys live under
-`wenhua:crawl:<site>:…`, so workers started with the same command agree on them:
+`wenhua:crawl:<site>:…` (WENHUA_REDIS_PREFIX replaces `wenhua`), so workers started with
+the same command agree on them:
 
 - `queue`   sorted set of fingerprints, scored by priority then arrival (FIFO per priority);
 - `requests` hash fingerprint -> pickled `request_to_dict`, kept until the request is done;
@@ -14,7 +15,8 @@ duplicate filter live in Redis), built on redis-py because scrapy-redis 0.9.1 ha
 
 A popped request is leased, not removed: it is acknowledged (`ack`) when its item has been
 through the pipelines (item signals), when a list page's child requests are enqueued (the
-spider calls `ack`), or when its callback fails. A lease past its deadline — its worker was
+spider calls `ack`), or when its callback fails. A live worker renews its leases (a
+heartbeat every third of WENHUA_FRONTIER_LEASE); a lease past its deadline — its worker was
 killed — is put back on the queue by whichever worker polls next, at most MAX_REQUEUES times.
 Leases are keyed by fingerprint, so a retry (same fingerprint, `dont_filter`) replaces its
 lease, and a redirect (new fingerprint) acknowledges the lease of the request it replaces.
@@ -52,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 LEASE_META = "wenhua_lease"  # the fingerprint a request is leased under
 MAX_REQUEUES = 3  # a request whose worker died this often is given up (it kills workers)
+MAX_HOLD_LEASES = 10  # a worker renews a lease for at most this many lease periods
 POLL_SECONDS = 0.5  # how often an idle worker looks for work others enqueued
 DEFAULT_LEASE = 120.0
 DEFAULT_IDLE_EXIT = 30.0
@@ -123,6 +126,15 @@ end
 return {requeued, dropped}
 """
 
+# Heartbeat: push the deadline of leases still held (XX: never re-create an acked one).
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local deadline = now + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[i]) end
+return #ARGV - 1
+"""
+
 # Seeding right: nobody seeded yet, or the last crawl is over (seeded, nothing left).
 _CLAIM = """
 local state = redis.call('GET', KEYS[1])
@@ -191,7 +203,9 @@ class RedisFrontier:
         self.worker = worker_id()
         self.spider: Spider | None = None
         self.keys: dict[str, str] = {}
-        self.mine: set[str] = set()  # fingerprints this worker holds a lease on
+        # Fingerprints this worker holds a lease on, with when it took them (monotonic).
+        self.mine: dict[str, float] = {}
+        self._heartbeat: Any = None
         self.empty_since: float | None = None
         self._reclaimed_at = 0.0
         self._enqueue = client.register_script(_ENQUEUE)
@@ -200,6 +214,7 @@ class RedisFrontier:
         self._reclaim = client.register_script(_RECLAIM)
         self._claim = client.register_script(_CLAIM)
         self._clear = client.register_script(_CLEAR_IF_OVER)
+        self._renew = client.register_script(_RENEW)
         for handler, signal in (
             (self.item_done, signals.item_scraped),
             (self.item_done, signals.item_dropped),
@@ -230,6 +245,10 @@ class RedisFrontier:
         names = ("queue", "requests", "seen", "leases", "scores", "requeues", "seq", "seeded")
         return {name: f"{ns}:{name}" for name in names}
 
+    def bind(self, site: str) -> None:
+        """Use the keys of this site's crawl."""
+        self.keys = self._keyset(site)
+
     def _state_keys(self) -> list[str]:
         k = self.keys
         names = ("seeded", "queue", "leases", "requests", "seen", "scores", "requeues", "seq")
@@ -240,12 +259,18 @@ class RedisFrontier:
     def open(self, spider: Spider) -> None:
         self.spider = spider
         site_def = getattr(spider, "site_def", None)
-        self.keys = self._keyset(site_def.name if site_def is not None else spider.name)
+        self.bind(site_def.name if site_def is not None else spider.name)
         # The spider seeds through us and acknowledges its list pages (PortalSpider).
         spider.frontier = self  # type: ignore[attr-defined]
         logger.info("Redis frontier %s (worker %s)", namespace_of(self.keys), self.worker)
+        from twisted.internet.task import LoopingCall
+
+        self._heartbeat = LoopingCall(self.renew)
+        self._heartbeat.start(self.lease_ms / 3000, now=False)
 
     def close(self, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
         # A worker stopped early (Ctrl-C, error) hands its leases back now rather than after
         # the lease timeout.
         if self.mine:
@@ -285,8 +310,8 @@ class RedisFrontier:
             args=[fp, blob, request.priority, "1" if request.dont_filter else "0", previous],
         )
         if previous and previous != fp:
-            self.mine.discard(previous)
-        self.mine.discard(fp)  # a retry: its lease is now a queue entry again
+            self.mine.pop(previous, None)
+        self.mine.pop(fp, None)  # a retry: its lease is now a queue entry again
         stats = self.crawler.stats
         if not added:
             if stats is not None:
@@ -305,7 +330,7 @@ class RedisFrontier:
         if blob is None:
             return None
         request = request_from_dict(pickle.loads(cast(bytes, blob)), spider=self.spider)
-        self.mine.add(str(request.meta[LEASE_META]))
+        self.mine[str(request.meta[LEASE_META])] = time.monotonic()
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -325,7 +350,19 @@ class RedisFrontier:
         self._ack(
             keys=[k["queue"], k["leases"], k["requests"], k["scores"], k["requeues"]], args=[fp]
         )
-        self.mine.discard(str(fp))
+        self.mine.pop(str(fp), None)
+
+    def renew(self) -> None:
+        """Heartbeat: extend this worker's leases, so only a dead (or stuck) worker's lapse.
+
+        A request waiting for a politeness slot, or an article whose images are queued
+        behind other workers' downloads, can take longer than one lease. A lease held for
+        MAX_HOLD_LEASES leases is no longer renewed: a request that never finishes goes back
+        to the queue and is given up after MAX_REQUEUES."""
+        limit = time.monotonic() - MAX_HOLD_LEASES * self.lease_ms / 1000
+        alive = [fp for fp, taken in self.mine.items() if taken >= limit]
+        if alive:
+            self._renew(keys=[self.keys["leases"]], args=[self.lease_ms, *alive])
 
     def item_done(self, item: Any, response: Any, spider: Spider, **kwargs: Any) -> None:
         # Errback output comes with the Failure (which carries the request) as `response`.

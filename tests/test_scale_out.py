@@ -18,8 +18,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from scrapy import Request
 from sqlalchemy import func, select
 
 from archive.db import Archive
@@ -344,3 +346,85 @@ def test_frontier_mistakes_are_one_line_errors(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("wenhua: error: "), result.stderr
     assert message in lines[0]
+
+
+@pytest.fixture
+def frontiers(redis_space: RedisSpace) -> Iterator[tuple[Any, Any]]:
+    """Two workers' schedulers on one crawl's keys, without a running crawl (no reactor)."""
+    import redis
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.redis_frontier import RedisFrontier
+
+    made = []
+    for _ in range(2):
+        crawler = get_crawler(Spider)
+        frontier = RedisFrontier(
+            crawler, redis.Redis.from_url(redis_space.url), 0.3, 0, redis_space.prefix
+        )
+        frontier.bind("unit")
+        made.append(frontier)
+    yield made[0], made[1]
+    for frontier in made:
+        frontier.client.close()
+
+
+@pytest.mark.redis
+def test_queue_orders_by_priority_and_filters_duplicates(frontiers: tuple[Any, Any]) -> None:
+    a, b = frontiers
+    assert a.enqueue_request(Request("http://x.cn/list-1"))
+    assert b.enqueue_request(Request("http://x.cn/article-1", priority=10))
+    assert a.enqueue_request(Request("http://x.cn/list-2"))
+    assert not b.enqueue_request(Request("http://x.cn/list-1"))  # seen by the other worker
+    assert len(a) == 3
+    order = [b.next_request().url, a.next_request().url, b.next_request().url]
+    assert order == ["http://x.cn/article-1", "http://x.cn/list-1", "http://x.cn/list-2"]
+    assert a.next_request() is None and not a.has_pending_requests()
+    assert not a.frontier_empty()  # three leases are out
+
+
+@pytest.mark.redis
+def test_leases_acks_retries_redirects_and_expiry(frontiers: tuple[Any, Any]) -> None:
+    a, b = frontiers
+    for path in ("done", "retried", "redirected", "lost"):
+        a.enqueue_request(Request(f"http://x.cn/{path}"))
+    done, retried, redirected, lost = (a.next_request() for _ in range(4))
+    a.ack(done)
+    # A retry has the same fingerprint: it replaces its lease by a queue entry.
+    assert a.enqueue_request(retried.replace(dont_filter=True))
+    # A redirect is new work that finishes the request it replaces.
+    assert a.enqueue_request(redirected.replace(url="http://x.cn/moved"))
+    leased = {m.decode() for m in a.client.zrange(a.keys["leases"], 0, -1)}
+    assert leased == {a.fingerprint(lost)}
+    assert sorted(r.url for r in (b.next_request(), b.next_request())) == [
+        "http://x.cn/moved",
+        "http://x.cn/retried",
+    ]
+    # Worker a "dies" holding `lost`: after the lease, worker b gets it back.
+    deadline = time.monotonic() + 30
+    again = None
+    while again is None or again.url != "http://x.cn/lost":
+        assert time.monotonic() < deadline, "the expired lease was never re-queued"
+        again = b.next_request()
+        time.sleep(0.05)
+    b.ack(again)
+    assert a.fingerprint(lost) not in {m.decode() for m in a.client.zrange(a.keys["leases"], 0, -1)}
+
+
+@pytest.mark.redis
+def test_one_seeder_and_a_finished_crawl_is_cleared_and_seeded_again(
+    frontiers: tuple[Any, Any], redis_space: RedisSpace
+) -> None:
+    a, b = frontiers
+    assert a.claim_seed() and not b.claim_seed()
+    assert not b.frontier_empty()  # seeding: workers that find nothing yet must not leave
+    a.seed([Request("http://x.cn/start")])
+    assert not b.claim_seed()  # a live crawl is joined, not seeded again
+    start = b.next_request()
+    b.ack(start)
+    assert a.frontier_empty()
+    a.spider_idle(a.crawler.spider)  # idle exit 0: the crawl is over; the state goes
+    assert redis_space.keys() == []
+    assert b.claim_seed()  # tomorrow's run seeds afresh; the old duplicate filter is gone
+    assert b.enqueue_request(Request("http://x.cn/start"))
