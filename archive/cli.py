@@ -142,6 +142,20 @@ def demo(config: ArchiveConfig, progress: bool) -> None:
     metavar="URL",
     help="Fetch from this origin (a mirror, a local copy) while recording canonical URLs.",
 )
+@click.option(
+    "--frontier",
+    metavar="URL",
+    envvar="WENHUA_FRONTIER",
+    help="Share the crawl with other workers through this Redis (redis://HOST:PORT/DB).",
+)
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --frontier: exit once the shared frontier stayed empty this long.",
+)
 @user_errors
 def crawl(
     config: ArchiveConfig,
@@ -156,15 +170,29 @@ def crawl(
     full_lists: bool = False,
     since: str | None = None,
     serve_at: str | None = None,
+    frontier: str | None = None,
+    idle_exit: float = 30.0,
 ) -> None:
     """Crawl configured portals into the archive.
 
     Example: wenhua crawl tsggwl --data-dir ./archive
     Example: wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
+    Example: wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
     """
     from archive.crawl import run_crawl, summarize
     from crawler.sitedefs import available_sites, load_site
 
+    if idle_exit < 0:
+        raise UserError(f"--idle-exit {idle_exit:g}: give 0 or more seconds")
+    if frontier:
+        from crawler.redis_frontier import FrontierError, connect
+
+        if start_url:
+            raise UserError("--frontier works with site names, not --start-url")
+        try:
+            connect(frontier).close()
+        except FrontierError as exc:
+            raise UserError(str(exc)) from exc
     if start_url:
         from archive.crawl import run_discovery
 
@@ -200,6 +228,8 @@ def crawl(
         since=since,
         revisit_all=revisit_all,
         full_lists=full_lists,
+        frontier=frontier,
+        idle_exit=idle_exit,
     )
     click.echo(summarize(archive, names, run_ids).render())
     archive.close()

@@ -33,6 +33,8 @@ def crawl_settings(
     progress: bool = True,
     user_agent: str | None = None,
     since: str | None = None,
+    frontier: str | None = None,
+    idle_exit: float = 30.0,
 ) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -54,6 +56,10 @@ def crawl_settings(
     if since:
         overrides["WENHUA_SINCE"] = since
     settings.setdict(overrides, priority="cmdline")
+    if frontier:  # many workers share one crawl through Redis (#8)
+        from crawler.redis_frontier import frontier_settings
+
+        settings.setdict(frontier_settings(settings, frontier, idle_exit, polite), "cmdline")
     return settings
 
 
@@ -67,6 +73,8 @@ def run_crawl(
     since: str | None = None,
     revisit_all: bool = False,
     full_lists: bool = False,
+    frontier: str | None = None,
+    idle_exit: float = 30.0,
 ) -> list[int]:
     """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
     from crawler.progress import progress_group
@@ -76,7 +84,13 @@ def run_crawl(
     # must not race to create it.
     Archive(config.db_url).close()
     settings = crawl_settings(
-        config, polite=polite, progress=progress, user_agent=user_agent, since=since
+        config,
+        polite=polite,
+        progress=progress,
+        user_agent=user_agent,
+        since=since,
+        frontier=frontier,
+        idle_exit=idle_exit,
     )
     # One progress line and one summary for all the sites of this crawl (crawler.progress).
     settings.setdict(progress_group(len(sites)), priority="cmdline")

@@ -6,7 +6,23 @@ from __future__ import annotations
 
 import gzip
 import os
+import uuid
 from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file renamed over the target.
+
+    Workers sharing a data directory (#8) may write the same content-addressed file at
+    once; each writes its own temporary name (unique across machines, not only pids) and
+    the rename is atomic, so readers never see a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class RawStore:
@@ -19,11 +35,8 @@ class RawStore:
     def put(self, sha256: str, body: bytes) -> Path:
         path = self.path(sha256)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
             # mtime=0: the same bytes always give the same file.
-            tmp.write_bytes(gzip.compress(body, mtime=0))
-            tmp.replace(path)
+            atomic_write(path, gzip.compress(body, mtime=0))
         return path
 
     def get(self, sha256: str) -> bytes:

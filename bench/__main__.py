@@ -3,7 +3,8 @@
 Sections: end-to-end crawl throughput next to the bare-download limit, peak memory as the
 crawl grows, export throughput and archive size. (Search latency and extraction speed have
 their own scripts, bench/search_bench.py and bench/extraction.py, folded in when present.)
-A benchmark is not a test: nothing here asserts a time.
+`python -m bench workers [--articles N]`: pages/s with 1, 2 and 3 crawl workers on a Redis
+frontier (bench/workers.py). A benchmark is not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -73,12 +74,21 @@ def size_table(rows: list[CrawlFigures]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["all", "crawl"], nargs="?", default="all")
+    parser.add_argument("what", choices=["all", "crawl", "workers"], nargs="?", default="all")
     parser.add_argument("--quick", action="store_true", help="small sizes, to show it still runs")
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave docs/benchmarks.md"
     )
+    parser.add_argument(
+        "--articles", type=int, default=2000, help="workers: portal size (default 2000)"
+    )
+    parser.add_argument(
+        "--workers", default="1,2,3", help="workers: worker counts to compare (default 1,2,3)"
+    )
     args = parser.parse_args()
+    if args.what == "workers":
+        workers_benchmark(args.articles, [int(n) for n in args.workers.split(",")], args.no_write)
+        return
     sizes = [200] if args.quick else [1000, 10000]
     rows = []
     for size in sizes:
@@ -102,6 +112,48 @@ def main() -> None:
         f"{crawl}\n\n{sizes_md}\n"
     )
     marker = "## Crawl throughput, memory, export, archive size"
+    if marker in text:
+        before, rest = text.split(marker, 1)
+        after = rest.split("\n## ", 1)
+        text = before + section + ("\n## " + after[1] if len(after) > 1 else "")
+    else:
+        text = text.rstrip() + "\n\n" + section
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC}")
+
+
+def workers_benchmark(articles: int, counts: list[int], no_write: bool) -> None:
+    """`python -m bench workers`: pages/s with N workers on a Redis frontier (#8)."""
+    from bench.workers import IDLE_EXIT, measure, table
+
+    rows = []
+    for count in counts:
+        print(f"{count} worker(s) crawling a {articles}-article portal …", flush=True)
+        rows.append(measure(count, articles))
+    result = table(rows)
+    print(result)
+    if no_write:
+        return
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    marker = "## Crawl workers on a Redis frontier (issue 8)"
+    section = (
+        f"{marker}\n\n"
+        f"Machine: {machine()}. Date: {stamp}. Commit: {commit()}. "
+        f"Command: `python -m bench workers --articles {articles}`.\n\n"
+        "N `wenhua crawl bench-portal --no-politeness --frontier redis://… --db postgresql+psycopg://…` "
+        "processes share one crawl of the bench portal (its own process) into one fresh "
+        "PostgreSQL database and one data directory. Pages are responses received by all "
+        "workers together (lists, articles, images); seconds run from the first worker's start "
+        f"to the last one's finish, less the {IDLE_EXIT:g} s idle exit. The workers, the portal, "
+        "Redis and PostgreSQL share the machine's cores, so the gain from more workers is "
+        "bounded by them.\n\n"
+        f"{result}\n"
+    )
+    _write_section(marker, section)
+
+
+def _write_section(marker: str, section: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     if marker in text:
         before, rest = text.split(marker, 1)
         after = rest.split("\n## ", 1)

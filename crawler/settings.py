@@ -52,6 +52,11 @@ EXTENSIONS = {
 # WARC capture (#5): files under DATA/warc/, rolled over at this size.
 WENHUA_WARC_ENABLED = True
 WENHUA_WARC_MAX_BYTES = int(os.environ.get("WENHUA_WARC_MAX_BYTES", 1024**3))
+# Redis frontier (#8, `wenhua crawl --frontier URL`): seconds a worker may hold a request
+# before another worker takes it back (setting or environment variable).
+WENHUA_FRONTIER_LEASE = float(os.environ.get("WENHUA_FRONTIER_LEASE", 120))
+# First part of every Redis key (`<prefix>:crawl:<site>:…`, `<prefix>:polite:<host>:…`).
+WENHUA_REDIS_PREFIX = os.environ.get("WENHUA_REDIS_PREFIX", "wenhua")
 # Images live in the data directory (WENHUA_DATA or ./wenhua-data); `wenhua` overrides it
 # from --data-dir.
 FILES_STORE = str(resolve().data_dir)

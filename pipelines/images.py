@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import hashlib
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from sqlalchemy import select
 
 from archive.models import Image as Image_
 from archive.models import ImageUrl
+from archive.rawstore import atomic_write
 from crawler.items import ArticleItem
 from crawler.urls import OriginMap
 
@@ -140,7 +142,11 @@ class ArchiveImagesPipeline(FilesPipeline):
         facts = inspect_image(response.body)
         # Content-addressed: bytes already stored are never rewritten.
         if not self.store.stat_file(facts["path"], info):
-            self.store.persist_file(facts["path"], BytesIO(response.body), info)
+            if isinstance(self.store, FSFilesStore):
+                # Written whole or not at all: workers may share the data directory (#8).
+                atomic_write(Path(self.store.basedir) / facts["path"], response.body)
+            else:
+                self.store.persist_file(facts["path"], BytesIO(response.body), info)
         self._facts[facts["sha256"]] = facts
         return str(facts["sha256"])
 

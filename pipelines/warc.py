@@ -9,9 +9,10 @@ serving URL); the `metadata` record of an article version carries the canonical 
 The reactor only snapshots the exchange and puts it on a queue; one writer thread per
 spider builds the records, hashes, writes (gzip per record), rolls files over at
 `WENHUA_WARC_MAX_BYTES`, and indexes each closed file to `<name>.cdxj`. Files are named
-per spider (`<site>-<time>-<pid>-<seq>.warc.gz`), so several spiders in one process never
-share a file. Payload digests seen by any writer in the process (and those in existing
-CDXJ indexes) turn a repeated payload into a `revisit` record.
+per spider (`<site>-<time>-<host>-<pid>-<token>-<seq>.warc.gz`), so several spiders, and
+several workers sharing one data directory, never share a file. Payload digests seen by
+any writer in the process (and those in existing CDXJ indexes) turn a repeated payload
+into a `revisit` record.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import json
 import logging
 import os
 import queue
+import re
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -171,6 +174,7 @@ class WarcWriterThread(threading.Thread):
         self.files: list[WrittenFile] = []
         self.errors: list[str] = []
         self._seq = 0
+        self._token = uuid.uuid4().hex[:6]
         self._handle: Any = None
         self._writer: WARCWriter | None = None
         self._current: WrittenFile | None = None
@@ -211,7 +215,9 @@ class WarcWriterThread(threading.Thread):
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         self._seq += 1
-        filename = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+        # Host, pid and a per-writer token: workers sharing DATA/warc never collide (#8).
+        worker = f"{_host()}-{os.getpid()}-{self._token}"
+        filename = f"{self.prefix}-{stamp}-{worker}-{self._seq:05d}.warc.gz"
         self._handle = (self.warc_dir / filename).open("xb")
         self._writer = WARCWriter(self._handle, gzip=True, warc_version="1.1")
         self._current = WrittenFile(name=f"{WARC_SUBDIR}/{filename}")
@@ -324,6 +330,11 @@ class WarcWriterThread(threading.Thread):
         )
         self._write(record)
         self._after_write()
+
+
+def _host() -> str:
+    """The host name as a file-name part (letters, digits, dots, dashes only)."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", os.uname().nodename) or "host"
 
 
 def _reason(status: int) -> str:

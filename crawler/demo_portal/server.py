@@ -8,11 +8,13 @@ articles shown, so conditional requests (304) behave like a well-configured stat
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import re
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -151,10 +153,12 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_GET(self) -> None:
-        self._respond(send_body=True)
+        with cast(_Server, self.server).portal._in_flight():
+            self._respond(send_body=True)
 
     def do_HEAD(self) -> None:
-        self._respond(send_body=False)
+        with cast(_Server, self.server).portal._in_flight():
+            self._respond(send_body=False)
 
     def _respond(self, send_body: bool) -> None:
         portal = cast(_Server, self.server).portal
@@ -307,6 +311,11 @@ class DemoPortal:
         self.withdrawn: dict[str, int] = {}
         self.user_agents: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
+        # Requests being answered now, the most ever at once, and when each one arrived
+        # (time.monotonic): what politeness across crawl workers is judged by (#8).
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.arrivals: list[float] = []
         self._hits_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -356,6 +365,18 @@ class DemoPortal:
             if path != target:
                 self.hits[path] += 1
             return self.hits[path]
+
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        with self._hits_lock:
+            self.arrivals.append(time.monotonic())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._hits_lock:
+                self.in_flight -= 1
 
     def edit(self, path: str) -> None:
         self.edited.add(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -33,6 +33,9 @@ from crawler.extract import ExtractionError, extract_raw, select
 from crawler.items import ArticleItem, Capture, FailureItem, NotModifiedItem
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 from crawler.urls import OriginMap, canonical_url
+
+if TYPE_CHECKING:
+    from crawler.redis_frontier import RedisFrontier
 
 ARTICLE_PRIORITY = 10  # finish articles before reading further list pages: bounded frontier
 
@@ -61,6 +64,8 @@ class PortalSpider(Spider):
         self.known: dict[str, KnownArticle] = {}
         self.scheduled: set[str] = set()  # canonical URLs requested by this run
         self.archive: Archive | None = None
+        # Set by crawler.redis_frontier when workers share a Redis frontier (#8).
+        self.frontier: RedisFrontier | None = None
 
     def state(self) -> Archive:
         if self.archive is None:
@@ -77,6 +82,13 @@ class PortalSpider(Spider):
             self.archive.close()
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.frontier is not None:
+            # Redis is the frontier (#8): one worker seeds it, every worker takes from it.
+            with self.state().session() as session:
+                self.known = known_articles(session, self.site_def.name)
+            if self.frontier.claim_seed():
+                self.frontier.seed(self.start_requests_due())
+            return
         # Resume first: what a killed run had scheduled but not finished.
         name = self.site_def.name
         with self.state().session() as session:
@@ -93,6 +105,11 @@ class PortalSpider(Spider):
                 yield self.list_request(url, start)
             else:
                 yield self.article_request(url, start)
+        for request in self.record(self.start_requests_due()):
+            yield request
+
+    def start_requests_due(self) -> list[Request]:
+        """The start pages and the known articles due for a revisit."""
         # Known articles due for a revisit: conditional requests, so unchanged ones cost a 304.
         now = datetime.now(UTC)
         due = [
@@ -112,13 +129,14 @@ class PortalSpider(Spider):
             self.list_request(self.origins.to_serving(self.site_def.absolute(start.url)), start)
             for start in self.site_def.start
         ]
-        for request in self.record(starts + revisits):
-            yield request
+        return starts + revisits
 
     def record(self, requests: list[Request], done: str | None = None) -> list[Request]:
         """Write requests to the durable frontier (and mark `done` finished) in one go;
         returns those not already requested by this run (a repeat would be dropped by the
         duplicate filter and stay pending for ever)."""
+        if self.frontier is not None:
+            return requests  # Redis keeps them; its duplicate filter replaces `scheduled`
         fresh: list[Request] = []
         entries = []
         for request in requests:
@@ -172,6 +190,7 @@ class PortalSpider(Spider):
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
             self.record([], done=list_url)
+            self.release(response)
             return
         rules = self.site_def.list
         requests: list[Request] = []
@@ -198,6 +217,12 @@ class PortalSpider(Spider):
         if not follow:
             self.crawler.stats.inc_value("wenhua/lists_stopped_known")
         yield from self.record(requests, done=list_url)
+        self.release(response)  # runs once every child request has been enqueued
+
+    def release(self, response: Response) -> None:
+        """A list page is done when its child requests are enqueued (Redis lease, #8)."""
+        if self.frontier is not None:
+            self.frontier.ack(response.request)
 
     def capture(self, response: Response) -> Capture:
         body = response.body
