@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x77656E687561  # "wenhua": the advisory lock key held while migrating
 
 
 class DatabaseError(Exception):
@@ -84,6 +85,10 @@ def upgrade(engine: Engine) -> None:
             return
         cfg = alembic_config()
         with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Several workers opening a new shared archive at once (#8): one migrates,
+                # the others wait here and then find the schema at head.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

@@ -50,6 +50,11 @@ RUN_SETTINGS = (
     "USER_AGENT",
     "DOWNLOAD_TIMEOUT",
     "RETRY_TIMES",
+    # With a Redis frontier (#8) the per-domain limits are global across workers.
+    "WENHUA_FRONTIER_URL",
+    "WENHUA_GLOBAL_POLITENESS",
+    "WENHUA_GLOBAL_CONCURRENCY",
+    "WENHUA_GLOBAL_DELAY",
 )
 
 # A known article whose page answers these is withdrawn: marked gone, never deleted.
