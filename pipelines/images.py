@@ -31,6 +31,7 @@ from archive.models import ImageUrl
 from archive.rawstore import atomic_write
 from crawler.items import ArticleItem
 from crawler.urls import OriginMap
+from pipelines.warc import NO_WARC_LINK
 
 IMAGES_DIR = "images"
 MIME_BY_FORMAT = {
@@ -85,7 +86,7 @@ class ArchiveImagesPipeline(FilesPipeline):
         origins: OriginMap = self.crawler.spider.origins  # type: ignore[union-attr]
         to_serving = origins.to_serving
         return [
-            Request(to_serving(image["url"]), callback=NO_CALLBACK)
+            Request(to_serving(image["url"]), callback=NO_CALLBACK, meta={NO_WARC_LINK: True})
             for image in item.record.get("images", [])
         ]
 

@@ -84,6 +84,7 @@ class WarcLink:
     url: str
     key: str  # the capture's final URL, as the WARC writer knows it
     record: dict[str, Any]
+    record_id: str | None  # the response record's WARC-Record-ID, when already written
 
 
 @dataclass
@@ -255,6 +256,8 @@ class ArchiveStoragePipeline:
         )
         if outcome != "unchanged":
             result.warc_link = self._warc_link(session, item)
+        else:
+            self._forget_warc_location(item.capture.final_url)
         return result
 
     def _failure(self, session: Session, site: str, item: FailureItem) -> Outcome:
@@ -262,6 +265,7 @@ class ArchiveStoragePipeline:
         if item.capture is not None:
             raw_sha = item.capture.raw_sha256
             self.raw.put(raw_sha, item.capture.body)
+            self._forget_warc_location(item.capture.final_url)
         gone = False
         if item.kind == "fetch" and item.http_status in GONE_STATUSES:
             when = (
@@ -304,12 +308,24 @@ class ArchiveStoragePipeline:
             .join(Article, Article.current_version_id == ArticleVersion.id)
             .where(Article.url == item.record["url"])
         ).one()
-        location = warc.location(key)
+        location = warc.take_location(key)
         if location is not None:
             set_location(version, location)
         return WarcLink(
-            None if location is not None else version.id, item.record["url"], key, item.record
+            None if location is not None else version.id,
+            item.record["url"],
+            key,
+            item.record,
+            location.record_id if location is not None else None,
         )
+
+    def _forget_warc_location(self, key: str) -> None:
+        """No version points at this response's record: don't keep its location."""
+        from pipelines.warc import WarcExtension
+
+        warc = WarcExtension.of(self.crawler)
+        if warc is not None:
+            warc.take_location(key)
 
     def _link_warc_records(self, link: WarcLink) -> None:
         """After commit, on the reactor thread: the version's metadata record, and the
@@ -321,7 +337,7 @@ class ArchiveStoragePipeline:
             return
         if link.unlinked_version_id is not None:
             warc.pending.append((link.unlinked_version_id, link.key))
-        warc.add_metadata(link.url, link.key, link.record)
+        warc.add_metadata(link.url, link.key, link.record, link.record_id)
 
     async def close_spider(self) -> None:
         from scrapy.utils.defer import maybe_deferred_to_future

@@ -88,6 +88,9 @@ class Exchange:
     status: int
     response_headers: list[tuple[str, str]]
     body: bytes
+    # Remember where the response record went, for the storage pipeline to link its
+    # article version to (list pages and images opt out, so the map stays small).
+    locate: bool = True
 
 
 @dataclass
@@ -95,6 +98,13 @@ class Metadata:
     canonical_url: str
     key: str
     record: dict[str, Any]
+    # The response record's id when the storage pipeline has already taken its location.
+    record_id: str | None = None
+
+
+# Request meta: no article version will point at this response's record (list pages,
+# images), so its location need not be kept.
+NO_WARC_LINK = "wenhua_no_warc_link"
 
 
 class DigestRegistry:
@@ -187,6 +197,11 @@ class WarcWriterThread(threading.Thread):
     def location(self, key: str) -> WarcLocation | None:
         with self.locations_lock:
             return self.locations.get(key)
+
+    def take_location(self, key: str) -> WarcLocation | None:
+        """The location, forgotten once taken: the map holds only responses not yet stored."""
+        with self.locations_lock:
+            return self.locations.pop(key, None)
 
     def finish(self) -> None:
         self.jobs.put(None)
@@ -289,8 +304,9 @@ class WarcWriterThread(threading.Thread):
         record_id = response.rec_headers.get_header("WARC-Record-ID")
         assert self._current is not None
         location = WarcLocation(self._current.name, offset, length, record_id)
-        with self.locations_lock:
-            self.locations[job.key] = location
+        if job.locate:
+            with self.locations_lock:
+                self.locations[job.key] = location
 
         split = urlsplit(job.url)
         target = split.path or "/"
@@ -317,9 +333,10 @@ class WarcWriterThread(threading.Thread):
         body = json.dumps(job.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
         headers: dict[str, str] = {}
         location = self.location(job.key)
-        if location is not None:
-            headers["WARC-Concurrent-To"] = location.record_id
-            headers["WARC-Refers-To"] = location.record_id
+        record_id = job.record_id or (location.record_id if location is not None else None)
+        if record_id is not None:
+            headers["WARC-Concurrent-To"] = record_id
+            headers["WARC-Refers-To"] = record_id
         record = writer.create_warc_record(
             job.canonical_url,
             "metadata",
@@ -447,15 +464,26 @@ class WarcExtension:
                 status=response.status,
                 response_headers=_headers(response.headers),
                 body=response.body,
+                locate=not request.meta.get(NO_WARC_LINK, False),
             )
         )
 
-    def add_metadata(self, canonical_url: str, final_url: str, record: dict[str, Any]) -> None:
-        """A metadata record for a stored article version (final_url: its capture's URL)."""
-        self._start().submit(Metadata(canonical_url, final_url, record))
+    def add_metadata(
+        self,
+        canonical_url: str,
+        final_url: str,
+        record: dict[str, Any],
+        record_id: str | None = None,
+    ) -> None:
+        """A metadata record for a stored article version (final_url: its capture's URL;
+        record_id: its response record's, when known)."""
+        self._start().submit(Metadata(canonical_url, final_url, record, record_id))
 
     def location(self, final_url: str) -> WarcLocation | None:
         return self.writer.location(final_url) if self.writer is not None else None
+
+    def take_location(self, final_url: str) -> WarcLocation | None:
+        return self.writer.take_location(final_url) if self.writer is not None else None
 
     def spider_closed(self, spider: Any) -> None:
         if self.writer is None:
@@ -488,7 +516,7 @@ class WarcExtension:
                         )
                     )
                 for version_id, key in self.pending:
-                    location = self.writer.location(key)
+                    location = self.writer.take_location(key)
                     version = session.get(ArticleVersion, version_id)
                     if location is not None and version is not None:
                         set_location(version, location)

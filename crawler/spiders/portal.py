@@ -33,6 +33,7 @@ from crawler.extract import ExtractionError, extract_raw, select
 from crawler.items import ArticleItem, Capture, FailureItem, NotModifiedItem
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 from crawler.urls import OriginMap, canonical_url
+from pipelines.warc import NO_WARC_LINK
 
 if TYPE_CHECKING:
     from crawler.redis_frontier import RedisFrontier
@@ -155,7 +156,11 @@ class PortalSpider(Spider):
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
-            url, callback=self.parse_list, errback=self.failed, cb_kwargs={"start": start}
+            url,
+            callback=self.parse_list,
+            errback=self.failed,
+            cb_kwargs={"start": start},
+            meta={NO_WARC_LINK: True},
         )
 
     def count_page(self) -> None:
