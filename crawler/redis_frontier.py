@@ -105,25 +105,26 @@ end
 return 1
 """
 
-# Expired leases back on the queue (with their score); returns {requeued, given up}.
+# Expired leases back on the queue (with their score); returns {requeued, [given-up requests]}.
 _RECLAIM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
-local requeued, dropped = 0, 0
+local requeued, given_up = 0, {}
 for _, fp in ipairs(expired) do
   redis.call('ZREM', KEYS[2], fp)
   local n = redis.call('HINCRBY', KEYS[5], fp, 1)
   local score = redis.call('HGET', KEYS[4], fp)
   if n > tonumber(ARGV[1]) or not score or not redis.call('HEXISTS', KEYS[3], fp) then
+    local blob = redis.call('HGET', KEYS[3], fp)
+    if blob then table.insert(given_up, blob) end
     redis.call('HDEL', KEYS[3], fp)
-    dropped = dropped + 1
   else
     redis.call('ZADD', KEYS[1], score, fp)
     requeued = requeued + 1
   end
 end
-return {requeued, dropped}
+return {requeued, given_up}
 """
 
 # Heartbeat: push the deadline of leases still held (XX: never re-create an acked one).
@@ -382,10 +383,11 @@ class RedisFrontier:
             return
         self._reclaimed_at = now
         k = self.keys
-        requeued, dropped = self._reclaim(
+        requeued, given_up = self._reclaim(
             keys=[k["queue"], k["leases"], k["requests"], k["scores"], k["requeues"]],
             args=[MAX_REQUEUES],
         )
+        dropped = len(given_up)
         stats = self.crawler.stats
         if requeued:
             logger.info("re-queued %d requests whose lease expired", requeued)
@@ -395,6 +397,36 @@ class RedisFrontier:
             logger.error("gave up %d requests leased %d times", dropped, MAX_REQUEUES + 1)
             if stats is not None:
                 stats.inc_value("wenhua/frontier_given_up", int(dropped))
+            self._record_given_up(given_up)
+
+    def _record_given_up(self, blobs: list[bytes]) -> None:
+        """A request whose workers kept dying is a permanent failure of this run: recorded
+        with its URL and the reason, like any other (`wenhua failures`)."""
+        from archive.store import store_failure
+
+        state = getattr(self.spider, "state", None)
+        canonical = getattr(self.spider, "canonical", None)
+        if not callable(state):
+            return
+        stats = self.crawler.stats
+        run_id = stats.get_value("wenhua/run_id") if stats is not None else None
+        reason = (
+            f"given up: the workers holding it stopped {MAX_REQUEUES + 1} times "
+            "(lease expired each time)"
+        )
+        with state().session() as session:
+            for blob in blobs:
+                url = str(pickle.loads(blob)["url"])
+                store_failure(
+                    session,
+                    run_id=run_id,
+                    url=str(canonical(url)) if callable(canonical) else url,
+                    kind="fetch",
+                    reason=reason,
+                    http_status=None,
+                    raw_sha256=None,
+                    retries=MAX_REQUEUES,
+                )
 
     # -- seeding -------------------------------------------------------------------------
 

@@ -429,3 +429,42 @@ def test_one_seeder_and_a_finished_crawl_is_cleared_and_seeded_again(
     assert redis_space.keys() == []
     assert b.claim_seed()  # tomorrow's run seeds afresh; the old duplicate filter is gone
     assert b.enqueue_request(Request("http://x.cn/start"))
+
+
+@pytest.mark.redis
+def test_a_request_that_keeps_killing_workers_is_given_up_and_recorded(
+    frontiers: tuple[Any, Any], tmp_path: Path
+) -> None:
+    from scrapy import Spider
+
+    from archive.models import Failure
+    from crawler.redis_frontier import MAX_REQUEUES
+
+    archive = Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}")
+
+    class Worker(Spider):
+        name = "worker"
+
+        def state(self) -> Archive:
+            return archive
+
+        def canonical(self, url: str) -> str:
+            return url
+
+    a, _ = frontiers
+    a.spider = Worker()
+    a.enqueue_request(Request("http://x.cn/poison"))
+    taken = 0
+    deadline = time.monotonic() + 60
+    while not a.crawler.stats.get_value("wenhua/frontier_given_up"):
+        assert time.monotonic() < deadline, "the request was never given up"
+        if a.next_request() is not None:
+            taken += 1  # and never acknowledged: its worker "dies" every time
+        time.sleep(0.05)
+    assert taken == MAX_REQUEUES + 1
+    assert a.frontier_empty()
+    with archive.session() as session:
+        failures = session.scalars(select(Failure)).all()
+    assert [(f.url, f.kind) for f in failures] == [("http://x.cn/poison", "fetch")]
+    assert "given up" in failures[0].reason
+    archive.close()
