@@ -102,7 +102,6 @@ def main() -> None:
         return
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     DOC.parent.mkdir(exist_ok=True)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     section = (
         "## Crawl throughput, memory, export, archive size\n\n"
         f"Machine: {machine()}. Date: {stamp}. Commit: {commit()}. Command: `python -m bench all`.\n\n"
@@ -111,15 +110,7 @@ def main() -> None:
         "links (bench/bare.py), same server, same run, same concurrency.\n\n"
         f"{crawl}\n\n{sizes_md}\n"
     )
-    marker = "## Crawl throughput, memory, export, archive size"
-    if marker in text:
-        before, rest = text.split(marker, 1)
-        after = rest.split("\n## ", 1)
-        text = before + section + ("\n## " + after[1] if len(after) > 1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC}")
+    _write_section("## Crawl throughput, memory, export, archive size", section)
 
 
 def workers_benchmark(articles: int, counts: list[int], no_write: bool) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from archive.db import Archive
 from archive.models import CrawlRun
+from archive.runs import COUNT_KEYS
 from crawler.demo_portal import DemoPortal, build_corpus
 from crawler.demo_portal.corpus import SITE_HANWEB, SITE_TRS
 from crawler.demo_portal.server import Faults
@@ -35,15 +36,6 @@ LIVE = re.compile(
 HEAD = re.compile(r"crawl finished: (\d+) sites in \d+\.\ds")
 SITE_LINE = re.compile(rf"  (\S+) +{FIGURES}, (\S+)")
 TOTAL_LINE = re.compile(rf"  total +{FIGURES} \(\d+\.\d pages/s\)")
-COUNT_KEYS = (
-    "pages",
-    "articles_new",
-    "articles_changed",
-    "articles_unchanged",
-    "articles_gone",
-    "images",
-    "failures",
-)
 
 
 def command(portal: DemoPortal, data: Path) -> list[str]:
