@@ -56,11 +56,21 @@ def content_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+# One statement object per (dialect, table, conflict keys): built once and executed with
+# parameters, so SQLAlchemy neither rebuilds nor recompiles it for every row (#10).
+_INSERT_IGNORE: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
+
+
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING, so concurrent writers never duplicate a row."""
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    cache_key = (dialect, model, tuple(keys))
+    statement = _INSERT_IGNORE.get(cache_key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(model).on_conflict_do_nothing(index_elements=keys)
+        _INSERT_IGNORE[cache_key] = statement
+    session.execute(statement, values)
 
 
 def ensure_site(session: Session, site: SiteDefinition) -> Site:

@@ -25,6 +25,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from sqlalchemy import select
+from twisted.internet.defer import Deferred
 
 from archive.models import Image as Image_
 from archive.models import ImageUrl
@@ -90,31 +91,25 @@ class ArchiveImagesPipeline(FilesPipeline):
             for image in item.record.get("images", [])
         ]
 
-    def media_to_download(self, request: Request, info: Any, *, item: Any = None) -> Any:
+    def media_to_download(
+        self, request: Request, info: Any, *, item: Any = None
+    ) -> Deferred[Any] | None:
         """An image URL already in the archive is not downloaded again (#7), unless the crawl
-        re-checks everything (`--revisit-all`): its stored bytes and facts are the result."""
+        re-checks everything (`--revisit-all`): its stored bytes and facts are the result.
+        The look-up runs in a thread, off the reactor (#10)."""
+        from twisted.internet import threads
+
         spider: Any = self.crawler.spider
         if spider is None or getattr(spider, "revisit_all", True) or not hasattr(spider, "state"):
             return None
-        archive = spider.state()
         url = spider.origins.to_canonical(request.url)
-        with archive.session() as session:
-            image = session.scalars(
-                select(Image_)
-                .join(ImageUrl, ImageUrl.image_sha256 == Image_.sha256)
-                .where(ImageUrl.url == url)
-            ).first()
-            if image is None:
-                return None
-            facts = {
-                "sha256": image.sha256,
-                "mime": image.mime,
-                "width": image.width,
-                "height": image.height,
-                "size": image.size,
-                "path": image.path,
-            }
-        self._facts[image.sha256] = facts
+        looked_up: Deferred[Any] = threads.deferToThread(_archived_image, spider.state(), url)
+        return looked_up.addCallback(self._archived, request)
+
+    def _archived(self, facts: dict[str, Any] | None, request: Request) -> Any:
+        if facts is None:
+            return None
+        self._facts[facts["sha256"]] = facts
         self.crawler.stats.inc_value("wenhua/images_known")
         return {
             "url": request.url,
@@ -175,4 +170,30 @@ class ArchiveImagesPipeline(FilesPipeline):
                 )
                 outcomes.append({"error": reason or value.__class__.__name__})
         item.image_results = outcomes
+        # The archive remembers every image (media_to_download looks URLs up there), so the
+        # media pipeline's in-memory result cache need not hold every image URL of the
+        # crawl: memory stays flat as the crawl grows (#10).
+        fingerprint = self.crawler.request_fingerprinter.fingerprint
+        for request in self.get_media_requests(item, info):
+            info.downloaded.pop(fingerprint(request), None)
         return item
+
+
+def _archived_image(archive: Any, url: str) -> dict[str, Any] | None:
+    """The facts of the archived image at this canonical URL, if any."""
+    with archive.session() as session:
+        image = session.scalars(
+            select(Image_)
+            .join(ImageUrl, ImageUrl.image_sha256 == Image_.sha256)
+            .where(ImageUrl.url == url)
+        ).first()
+        if image is None:
+            return None
+        return {
+            "sha256": image.sha256,
+            "mime": image.mime,
+            "width": image.width,
+            "height": image.height,
+            "size": image.size,
+            "path": image.path,
+        }
