@@ -173,9 +173,10 @@ class ArchiveImagesPipeline(FilesPipeline):
         # The archive remembers every image (media_to_download looks URLs up there), so the
         # media pipeline's in-memory result cache need not hold every image URL of the
         # crawl: memory stays flat as the crawl grows (#10).
-        fingerprint = self.crawler.request_fingerprinter.fingerprint
-        for request in self.get_media_requests(item, info):
-            info.downloaded.pop(fingerprint(request), None)
+        crawler = getattr(self, "crawler", None)  # absent when built without a crawler
+        if crawler is not None and crawler.request_fingerprinter is not None:
+            for request in self.get_media_requests(item, info):
+                info.downloaded.pop(crawler.request_fingerprinter.fingerprint(request), None)
         return item
 
 
