@@ -27,8 +27,8 @@ from scrapy.pipelines.media import FileException
 from sqlalchemy import select
 from twisted.internet.defer import Deferred
 
+from archive.models import Article, ArticleVersion, ImageUrl, Site, VersionImage
 from archive.models import Image as Image_
-from archive.models import ImageUrl
 from archive.rawstore import atomic_write
 from crawler.items import ArticleItem
 from crawler.urls import OriginMap
@@ -103,8 +103,31 @@ class ArchiveImagesPipeline(FilesPipeline):
         if spider is None or getattr(spider, "revisit_all", True) or not hasattr(spider, "state"):
             return None
         url = spider.origins.to_canonical(request.url)
+        known = self._site_image_urls(spider)
+        if known is not None and url not in known:
+            return None  # a new image: no need to ask the database
         looked_up: Deferred[Any] = threads.deferToThread(_archived_image, spider.state(), url)
         return looked_up.addCallback(self._archived, request)
+
+    def _site_image_urls(self, spider: Any) -> set[str] | None:
+        """The image URLs the site's archived articles use, read once per crawl: most image
+        requests of a crawl are new images, and a set answers them without a query."""
+        site = getattr(spider, "site_def", None)
+        if site is None:
+            return None
+        if getattr(self, "_known_urls", None) is None:
+            with spider.state().session() as session:
+                self._known_urls: set[str] | None = set(
+                    session.scalars(
+                        select(VersionImage.url)
+                        .join(ArticleVersion, ArticleVersion.id == VersionImage.version_id)
+                        .join(Article, Article.id == ArticleVersion.article_id)
+                        .join(Site, Site.id == Article.site_id)
+                        .where(Site.name == site.name, VersionImage.image_sha256.is_not(None))
+                        .distinct()
+                    )
+                )
+        return self._known_urls
 
     def _archived(self, facts: dict[str, Any] | None, request: Request) -> Any:
         if facts is None:
@@ -170,13 +193,6 @@ class ArchiveImagesPipeline(FilesPipeline):
                 )
                 outcomes.append({"error": reason or value.__class__.__name__})
         item.image_results = outcomes
-        # The archive remembers every image (media_to_download looks URLs up there), so the
-        # media pipeline's in-memory result cache need not hold every image URL of the
-        # crawl: memory stays flat as the crawl grows (#10).
-        crawler = getattr(self, "crawler", None)  # absent when built without a crawler
-        if crawler is not None and crawler.request_fingerprinter is not None:
-            for request in self.get_media_requests(item, info):
-                info.downloaded.pop(crawler.request_fingerprinter.fingerprint(request), None)
         return item
 
 
