@@ -239,3 +239,38 @@ def test_sigkilled_crawl_resumes_to_a_complete_archive(tmp_path: Path) -> None:
         )
         assert left == 0
     archive.close()
+
+
+def test_a_changed_article_reuses_its_archived_images_without_fetching_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Images already in the archive are not downloaded again when an article that uses
+    them is refetched (#7); the known-image look-up is the one that runs off the reactor."""
+    from crawler.sitedefs import BUNDLED_DIR
+
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    definition = (BUNDLED_DIR / f"{SITE}.toml").read_text(encoding="utf-8")
+    # Every known article is due on every crawl, so the edited one is refetched.
+    (sites / f"{SITE}.toml").write_text(f"revisit_days = 0\n{definition}", encoding="utf-8")
+    monkeypatch.setenv("WENHUA_SITES", str(sites))
+    article = next(a for a in trs_articles() if len(a.images) >= 2)
+    data = tmp_path / "data"
+    with DemoPortal() as portal:
+        first = crawl(data, portal)
+        fetched = {image.path: portal.hits[image.path] for image in article.images}
+        assert all(count == 1 for count in fetched.values()), fetched
+        portal.edit(article.path)
+        second = crawl(data, portal)
+        assert {image.path: portal.hits[image.path] for image in article.images} == fetched
+    assert first["wenhua/articles_new"] == len(trs_articles())
+    assert second["wenhua/articles_changed"] == 1
+    assert second["wenhua/images_known"] == len(article.images)
+    archive = Archive(f"sqlite:///{data / 'archive.sqlite'}")
+    with archive.session() as session:
+        edited = session.scalars(select(Article).where(Article.url == url_of(article))).one()
+        latest = max(edited.versions, key=lambda version: version.id)
+        assert [link.image_sha256 is not None for link in latest.images] == [True] * len(
+            article.images
+        )
+    archive.close()
