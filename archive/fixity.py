@@ -80,12 +80,19 @@ def _check_warc_records(path: Path, name: str, report: FixityReport) -> None:
                     what = "; ".join(str(p) for p in record.digest_checker.problems)
                     report.problems.append(
                         f"{name}: record {number} at offset {records.get_record_offset()} "
-                        f"({uri}): {what}"
+                        f"({_brief(uri)}): {_brief(what)}"
                     )
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
         report.problems.append(
-            f"{name}: unreadable after record {number}: {type(exc).__name__}: {exc}"
+            f"{name}: unreadable after record {number}: {type(exc).__name__}: {_brief(exc)}"
         )
+
+
+def _brief(text: object, limit: int = 160) -> str:
+    """A damaged file's bytes end up in error messages: one printable line, bounded, so a
+    report stays one problem per line."""
+    flat = str(text).encode("unicode_escape").decode("ascii")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _check_warcs(session: Session, config: ArchiveConfig, report: FixityReport) -> None:

@@ -1,0 +1,331 @@
+"""The archive writer: a child process that stores a crawl's items (#10).
+
+The crawl process is bound by Python's interpreter lock: downloading, parsing and
+normalizing share one core. Storing an article (the ORM, the search keys, the raw
+capture's gzip) costs about as much again, so it runs in a process of its own and the
+crawl and the database work use both cores.
+
+Jobs are plain picklable records (an item's record, capture, image results, problems,
+and the WARC location of its response when already written). The writer commits
+whatever jobs have queued up while the last transaction ran in one transaction, so a
+busy crawl commits in batches and a quiet one item at a time; a batch that fails is
+written again job by job, so one bad item takes nothing else with it. Each job marks its
+frontier entry done in its own transaction: a crash loses at most the uncommitted batch,
+whose requests are still pending in the frontier and are fetched again on resume. If the
+crawl process dies, the writer finishes the batch in hand and exits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from archive.db import Archive
+from archive.incremental import mark_done, mark_seen
+from archive.models import Article, ArticleVersion, utcnow
+from archive.rawstore import RawStore
+from archive.store import mark_gone, store_article, store_failure
+
+# At most this many items share one transaction.
+WRITE_BATCH = 64
+# A known article whose page answers these is withdrawn: marked gone, never deleted.
+GONE_STATUSES = (404, 410)
+
+
+class StorageError(Exception):
+    """An item the writer could not store; the message carries the writer's traceback."""
+
+
+@dataclass(frozen=True)
+class WarcPlace:
+    """Where the WARC writer put a response record (pipelines.warc.WarcLocation)."""
+
+    file: str
+    offset: int
+    length: int
+    record_id: str
+
+
+@dataclass
+class Outcome:
+    """What one job's transaction did: the stats to count, and the new version still to
+    point at its WARC record (its response was not written when the job was sent)."""
+
+    stats: list[tuple[str, int]] = field(default_factory=list)
+    unlinked_version_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ArticleJob:
+    site: str
+    site_id: int
+    run_id: int | None
+    record: dict[str, Any]
+    capture: dict[str, Any]  # crawler.items.Capture as a dict, body included
+    image_results: list[dict[str, Any]]
+    problems: list[dict[str, str]]
+    warc: WarcPlace | None
+    link_warc: bool  # WARC capture is on: a new version wants its record
+
+
+@dataclass(frozen=True)
+class NotModifiedJob:
+    site: str
+    url: str
+    fetched_at: str
+
+
+@dataclass(frozen=True)
+class DoneJob:
+    """Nothing to store (e.g. published before --since); the request is finished."""
+
+    site: str
+    url: str
+    stat: str
+
+
+@dataclass(frozen=True)
+class FailureJob:
+    site: str
+    run_id: int | None
+    url: str
+    kind: str
+    reason: str
+    http_status: int | None
+    retries: int
+    capture: dict[str, Any] | None  # with body, when there was a response
+
+
+Job = ArticleJob | NotModifiedJob | DoneJob | FailureJob
+
+
+def apply(session: Session, raw: RawStore, job: Job) -> Outcome:
+    """The database work of one job, in the caller's transaction."""
+    if isinstance(job, NotModifiedJob):
+        mark_seen(session, job.url, datetime.fromisoformat(job.fetched_at))
+        mark_done(session, job.site, job.url)
+        return Outcome(stats=[("wenhua/articles_unchanged", 1), ("wenhua/not_modified", 1)])
+    if isinstance(job, DoneJob):
+        mark_done(session, job.site, job.url)
+        return Outcome(stats=[(job.stat, 1)])
+    if isinstance(job, ArticleJob):
+        return _article(session, raw, job)
+    return _failure(session, raw, job)
+
+
+def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
+    capture = dict(job.capture)
+    raw.put(capture["raw_sha256"], capture.pop("body"))
+    outcome = store_article(
+        session,
+        site_id=job.site_id,
+        record=job.record,
+        capture=capture,
+        image_results=job.image_results,
+        problems=job.problems,
+        run_id=job.run_id,
+    )
+    mark_done(session, job.site, capture["url"])
+    failed_images = sum(1 for result in job.image_results if "error" in result)
+    result = Outcome(
+        stats=[(f"wenhua/articles_{outcome}", 1), ("wenhua/images_failed", failed_images)]
+    )
+    if outcome != "unchanged" and job.link_warc:
+        version = session.scalars(
+            select(ArticleVersion)
+            .join(Article, Article.current_version_id == ArticleVersion.id)
+            .where(Article.url == job.record["url"])
+        ).one()
+        if job.warc is not None:  # in the same transaction as the version (#5)
+            version.warc_file = job.warc.file
+            version.warc_offset = job.warc.offset
+            version.warc_length = job.warc.length
+        else:
+            result.unlinked_version_id = version.id
+    return result
+
+
+def _failure(session: Session, raw: RawStore, job: FailureJob) -> Outcome:
+    raw_sha = None
+    if job.capture is not None:
+        raw_sha = job.capture["raw_sha256"]
+        raw.put(raw_sha, job.capture["body"])
+    gone = False
+    if job.kind == "fetch" and job.http_status in GONE_STATUSES:
+        when = (
+            datetime.fromisoformat(job.capture["fetched_at"])
+            if job.capture is not None
+            else utcnow()
+        )
+        gone = mark_gone(session, job.url, when, job.run_id)
+    store_failure(
+        session,
+        run_id=job.run_id,
+        url=job.url,
+        kind=job.kind,
+        reason=job.reason,
+        http_status=job.http_status,
+        raw_sha256=raw_sha,
+        retries=job.retries,
+    )
+    mark_done(session, job.site, job.url)
+    stats = [("wenhua/failures", 1), (f"wenhua/failures/{job.kind}", 1)]
+    if gone:
+        stats.append(("wenhua/articles_gone", 1))
+    return Outcome(stats=stats)
+
+
+# One job's result: (job id, stored, Outcome or the error's text).
+Result = tuple[int, bool, Outcome | str]
+
+
+def commit_batch(archive: Archive, raw: RawStore, batch: list[tuple[int, Job]]) -> list[Result]:
+    """Store the jobs in one transaction; if it fails, each job in its own."""
+    try:
+        with archive.session() as session:
+            outcomes = [apply(session, raw, job) for _, job in batch]
+    except Exception:
+        if len(batch) > 1:
+            return [result for one in batch for result in commit_batch(archive, raw, [one])]
+        return [(batch[0][0], False, traceback.format_exc())]
+    return [(job_id, True, outcome) for (job_id, _), outcome in zip(batch, outcomes, strict=True)]
+
+
+def _writer_main(
+    db_url: str, raw_dir: str, batch_size: int, jobs: Any, results: Any, parent: int
+) -> None:
+    """The child process: take jobs, commit them in batches, send the results back."""
+    archive = Archive(db_url, migrate=False)
+    raw = RawStore(Path(raw_dir))
+    stopping = False
+    try:
+        while not stopping:
+            try:
+                first = jobs.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    # The crawl process is gone: nothing more will come, and nobody reads
+                    # the results, so don't wait to flush them on the way out.
+                    results.cancel_join_thread()
+                    return
+                continue
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < batch_size:
+                try:
+                    more = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            results.put(commit_batch(archive, raw, batch))
+        results.put(None)
+    finally:
+        archive.close()
+
+
+class ArchiveWriter:
+    """The crawl's side of the writer process: submit jobs, get Deferreds that fire (on
+    the reactor thread, through `deliver`) once their transaction has committed."""
+
+    def __init__(
+        self,
+        db_url: str,
+        raw_dir: Path,
+        batch: int = WRITE_BATCH,
+        deliver: Callable[..., object] | None = None,
+    ) -> None:
+        self.db_url = db_url
+        self.raw_dir = raw_dir
+        self.batch = batch
+        self.deliver = deliver or _call_from_thread
+        self.transactions = 0
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, Deferred[Outcome]] = {}
+        self._lock = threading.Lock()
+        self._stopped: str | None = None  # why the writer no longer answers
+        # spawn: a fork of a process running a reactor and threads is not safe.
+        context = multiprocessing.get_context("spawn")
+        self._jobs: Any = context.Queue()
+        self._results: Any = context.Queue()
+        self._process = context.Process(
+            target=_writer_main,
+            args=(db_url, str(raw_dir), batch, self._jobs, self._results, os.getpid()),
+            name="archive-writer",
+            daemon=True,
+        )
+        self._reader = threading.Thread(target=self._read, name="archive-results", daemon=True)
+
+    def start(self) -> None:
+        self._process.start()
+        self._reader.start()
+
+    def submit(self, job: Job) -> Deferred[Outcome]:
+        done: Deferred[Outcome] = Deferred()
+        if self._stopped is not None:  # nobody would ever answer
+            done.errback(Failure(StorageError(self._stopped)))  # type: ignore[no-untyped-call]
+            return done
+        job_id = next(self._ids)
+        with self._lock:
+            self._waiting[job_id] = done
+        self._jobs.put((job_id, job))
+        return done
+
+    def finish(self) -> None:
+        """Let the writer store what it has, then stop it (blocking: call from a thread)."""
+        self._jobs.put(None)
+        self._reader.join()
+        self._process.join()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                results = self._results.get(timeout=1.0)
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                self._fail_all(f"the archive writer process died (exit {self._process.exitcode})")
+                return
+            if results is None:
+                self._fail_all("the archive writer process stopped")
+                return
+            self.transactions += 1
+            for job_id, stored, value in results:
+                with self._lock:
+                    done = self._waiting.pop(job_id)
+                if stored:
+                    self.deliver(done.callback, value)
+                else:
+                    error = StorageError(value)
+                    self.deliver(done.errback, Failure(error))  # type: ignore[no-untyped-call]
+
+    def _fail_all(self, reason: str) -> None:
+        self._stopped = reason
+        with self._lock:
+            left = list(self._waiting.values())
+            self._waiting.clear()
+        for done in left:
+            self.deliver(done.errback, Failure(StorageError(reason)))  # type: ignore[no-untyped-call]
+
+
+def _call_from_thread(function: Callable[..., object], *args: object) -> None:
+    from twisted.internet import reactor
+
+    reactor.callFromThread(function, *args)
