@@ -3,7 +3,7 @@
 For each size, one portal process serves; the bare spider crawls it, then `wenhua crawl`
 (fetch, extract, normalize, images, raw captures, database) crawls it with
 --no-politeness into a fresh data directory. Rates use Scrapy's own start/finish times;
-peak RSS is the crawl process's ru_maxrss.
+peak RSS is the sum over the crawl process and its archive writer, sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from dataclasses import dataclass
@@ -56,30 +57,55 @@ def _site_file(directory: Path, base: str, starts: list[str]) -> None:
     (directory / "bench-portal.toml").write_text(head + entries + tail, encoding="utf-8")
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants (the crawl and its archive
+    writer), from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
 def _peak_rss_of(
     cmd: list[str], env: dict[str, str]
 ) -> tuple[subprocess.CompletedProcess[str], float]:
-    # Popen.communicate reaps the child, so read its peak RSS from /usr/bin/time-style wait4
-    # by running it through a tiny wrapper that reports its own child's usage.
-    wrapper = (
-        "import os,resource,subprocess,sys,json;"
-        "r=subprocess.run(sys.argv[1:]);"
-        "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
-        "sys.stderr.write('\\nWENHUA_RSS_KB='+str(u.ru_maxrss)+'\\n');sys.exit(r.returncode)"
+    """Run the crawl; its peak resident memory in MB, summed over the crawl process and
+    its children (the archive writer is a process of its own), sampled every 0.2 s."""
+    process = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper, *cmd],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    rss_kb = 0
-    for line in result.stderr.splitlines():
-        if line.startswith("WENHUA_RSS_KB="):
-            rss_kb = int(line.split("=", 1)[1])
-    return result, rss_kb / 1024
+    peak_kb = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_kb
+        while not done.wait(0.2):
+            peak_kb = max(peak_kb, _tree_rss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        done.set()
+        sampler.join()
+    result = subprocess.CompletedProcess(cmd, process.returncode, out, err)
+    return result, peak_kb / 1024
 
 
 def measure(count: int) -> CrawlFigures:
