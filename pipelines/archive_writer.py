@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import queue
 import threading
 import traceback
@@ -205,38 +204,40 @@ def commit_batch(archive: Archive, raw: RawStore, batch: list[tuple[int, Job]]) 
     return [(job_id, True, outcome) for (job_id, _), outcome in zip(batch, outcomes, strict=True)]
 
 
-def _writer_main(
-    db_url: str, raw_dir: str, batch_size: int, jobs: Any, results: Any, parent: int
-) -> None:
-    """The child process: take jobs, commit them in batches, send the results back."""
+def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results: Any) -> None:
+    """The child process: take jobs, commit them in batches, send the results back.
+
+    `jobs` and `results` are the child's ends of two one-way pipes; the crawl process holds
+    the other ends only. When it dies (even halfway through sending a job) reading `jobs`
+    ends with EOFError and the writer stops: nothing more will come."""
     archive = Archive(db_url, migrate=False)
     raw = RawStore(Path(raw_dir))
-    stopping = False
     try:
-        while not stopping:
+        while True:
             try:
-                first = jobs.get(timeout=1.0)
-            except queue.Empty:
-                if os.getppid() != parent:
-                    # The crawl process is gone: nothing more will come, and nobody reads
-                    # the results, so don't wait to flush them on the way out.
-                    results.cancel_join_thread()
-                    return
-                continue
+                first = jobs.recv()
+            except EOFError:
+                return
             if first is None:
                 break
             batch = [first]
-            while len(batch) < batch_size:
+            stopping = False
+            while len(batch) < batch_size and jobs.poll(0):
                 try:
-                    more = jobs.get_nowait()
-                except queue.Empty:
+                    more = jobs.recv()
+                except EOFError:
                     break
                 if more is None:
                     stopping = True
                     break
                 batch.append(more)
-            results.put(commit_batch(archive, raw, batch))
-        results.put(None)
+            try:
+                results.send(commit_batch(archive, raw, batch))
+            except (BrokenPipeError, OSError):
+                return  # nobody reads the results any more
+            if stopping:
+                break
+        results.send(None)
     finally:
         archive.close()
 
@@ -263,18 +264,25 @@ class ArchiveWriter:
         self._stopped: str | None = None  # why the writer no longer answers
         # spawn: a fork of a process running a reactor and threads is not safe.
         context = multiprocessing.get_context("spawn")
-        self._jobs: Any = context.Queue()
-        self._results: Any = context.Queue()
+        self._jobs_in, self._jobs_out = context.Pipe(duplex=False)
+        self._results_in, self._results_out = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_writer_main,
-            args=(db_url, str(raw_dir), batch, self._jobs, self._results, os.getpid()),
+            args=(db_url, str(raw_dir), batch, self._jobs_in, self._results_out),
             name="archive-writer",
             daemon=True,
         )
+        # Sending can block while the writer is busy: a thread does it, never the reactor.
+        self._outbox: queue.SimpleQueue[tuple[int, Job] | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send, name="archive-jobs", daemon=True)
         self._reader = threading.Thread(target=self._read, name="archive-results", daemon=True)
 
     def start(self) -> None:
         self._process.start()
+        # Only the child keeps these ends: its death (or ours) is then seen as EOF.
+        self._jobs_in.close()
+        self._results_out.close()
+        self._sender.start()
         self._reader.start()
 
     def submit(self, job: Job) -> Deferred[Outcome]:
@@ -285,22 +293,33 @@ class ArchiveWriter:
         job_id = next(self._ids)
         with self._lock:
             self._waiting[job_id] = done
-        self._jobs.put((job_id, job))
+        self._outbox.put((job_id, job))
         return done
 
     def finish(self) -> None:
         """Let the writer store what it has, then stop it (blocking: call from a thread)."""
-        self._jobs.put(None)
+        self._outbox.put(None)
+        self._sender.join()
         self._reader.join()
         self._process.join()
+
+    def _send(self) -> None:
+        while True:
+            message = self._outbox.get()
+            try:
+                self._jobs_out.send(message)
+            except OSError:
+                return  # the writer is gone; the reader fails what is waiting
+            if message is None:
+                self._jobs_out.close()
+                return
 
     def _read(self) -> None:
         while True:
             try:
-                results = self._results.get(timeout=1.0)
-            except queue.Empty:
-                if self._process.is_alive():
-                    continue
+                results = self._results_in.recv()
+            except (EOFError, OSError):
+                self._process.join(5)
                 self._fail_all(f"the archive writer process died (exit {self._process.exitcode})")
                 return
             if results is None:
