@@ -53,7 +53,8 @@ class FixityReport:
         return f"checked {checked}: {len(self.problems)} problem(s)"
 
 
-def _sha256_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's sha256, read in 1 MiB chunks (WARC files run to a gigabyte)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -105,7 +106,7 @@ def _check_warcs(session: Session, config: ArchiveConfig, report: FixityReport) 
             continue
         report.counts["WARC files"] += 1
         row = registered.get(name)
-        if row is not None and _sha256_file(path) != row.sha256:
+        if row is not None and file_sha256(path) != row.sha256:
             report.problems.append(f"{name}: sha256 differs from the one recorded at capture")
         _check_warc_records(path, name, report)
 

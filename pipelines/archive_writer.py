@@ -38,6 +38,7 @@ from archive.incremental import mark_done, mark_seen
 from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
 from archive.store import mark_gone, store_article, store_failure
+from pipelines.warc import WarcLocation, set_location
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64
@@ -47,16 +48,6 @@ GONE_STATUSES = (404, 410)
 
 class StorageError(Exception):
     """An item the writer could not store; the message carries the writer's traceback."""
-
-
-@dataclass(frozen=True)
-class WarcPlace:
-    """Where the WARC writer put a response record (pipelines.warc.WarcLocation)."""
-
-    file: str
-    offset: int
-    length: int
-    record_id: str
 
 
 @dataclass
@@ -77,7 +68,7 @@ class ArticleJob:
     capture: dict[str, Any]  # crawler.items.Capture as a dict, body included
     image_results: list[dict[str, Any]]
     problems: list[dict[str, str]]
-    warc: WarcPlace | None
+    warc: WarcLocation | None  # where its response record went, when already written
     link_warc: bool  # WARC capture is on: a new version wants its record
 
 
@@ -150,9 +141,7 @@ def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
             .where(Article.url == job.record["url"])
         ).one()
         if job.warc is not None:  # in the same transaction as the version (#5)
-            version.warc_file = job.warc.file
-            version.warc_offset = job.warc.offset
-            version.warc_length = job.warc.length
+            set_location(version, job.warc)
         else:
             result.unlinked_version_id = version.id
     return result
@@ -253,9 +242,6 @@ class ArchiveWriter:
         batch: int = WRITE_BATCH,
         deliver: Callable[..., object] | None = None,
     ) -> None:
-        self.db_url = db_url
-        self.raw_dir = raw_dir
-        self.batch = batch
         self.deliver = deliver or _call_from_thread
         self.transactions = 0
         self._ids = itertools.count(1)

@@ -22,8 +22,8 @@ from pipelines.archive_writer import (
     FailureJob,
     Job,
     NotModifiedJob,
-    WarcPlace,
 )
+from pipelines.warc import WarcLocation
 
 RUN_SETTINGS = (
     "CONCURRENT_REQUESTS",
@@ -141,14 +141,11 @@ class ArchiveStoragePipeline:
 
         return WarcExtension.of(self.crawler)
 
-    def _take_warc_place(self, key: str) -> WarcPlace | None:
+    def _take_warc_place(self, key: str) -> WarcLocation | None:
         """Where the response's WARC record went, if written yet; taken from the WARC
         writer's map either way, so the map holds only responses not yet stored."""
         warc = self._warc()
-        location = warc.take_location(key) if warc is not None else None
-        if location is None:
-            return None
-        return WarcPlace(location.file, location.offset, location.length, location.record_id)
+        return warc.take_location(key) if warc is not None else None
 
     def _after_article(self, job: ArticleJob, unlinked_version_id: int | None) -> None:
         """After commit: the version's metadata record (#5), and a version whose response

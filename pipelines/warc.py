@@ -40,6 +40,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
+from archive.fixity import file_sha256
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -361,14 +362,6 @@ def _reason(status: int) -> str:
         return ""
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_cdxj(warc_path: Path) -> Path:
     """Index one WARC file to `<name>.cdxj` beside it (sorted, pywb-compatible)."""
     from cdxj_indexer.main import write_cdx_index
@@ -478,9 +471,6 @@ class WarcExtension:
         """A metadata record for a stored article version (final_url: its capture's URL;
         record_id: its response record's, when known)."""
         self._start().submit(Metadata(canonical_url, final_url, record, record_id))
-
-    def location(self, final_url: str) -> WarcLocation | None:
-        return self.writer.location(final_url) if self.writer is not None else None
 
     def take_location(self, final_url: str) -> WarcLocation | None:
         return self.writer.take_location(final_url) if self.writer is not None else None
