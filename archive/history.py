@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Article, ArticleVersion, VersionImage
-from crawler.urls import canonical_url
+from crawler.extract.urls import canonical_url
 
 # The record fields compared between versions (images as their ordered url/alt/caption).
 COMPARED = (

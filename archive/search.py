@@ -94,8 +94,9 @@ SEARCH_TABLES = frozenset({"search_docs", "search_fts"})
 GIN_INDEX = "ix_search_docs_keys"
 # A small pending list: GIN's default (4 MB of not yet merged entries, scanned by every
 # lookup) made searches take seconds after a few hundred articles were stored.
-GIN_INDEX_DDL = (f"CREATE INDEX {GIN_INDEX} ON search_docs USING gin (keys)"
-                 " WITH (gin_pending_list_limit = 256)")
+GIN_INDEX_DDL = (
+    f"CREATE INDEX {GIN_INDEX} ON search_docs USING gin (keys) WITH (gin_pending_list_limit = 256)"
+)
 
 _index_metadata = MetaData()
 search_docs = Table(
@@ -150,8 +151,12 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 def _spell_char(char: str) -> str:
     """A character as four base-36 digits (36**4 > the largest code point)."""
     code = ord(char)
-    return (_DIGITS[code // 46656] + _DIGITS[code // 1296 % 36] + _DIGITS[code // 36 % 36]
-            + _DIGITS[code % 36])
+    return (
+        _DIGITS[code // 46656]
+        + _DIGITS[code // 1296 % 36]
+        + _DIGITS[code // 36 % 36]
+        + _DIGITS[code % 36]
+    )
 
 
 def _spell(chars: str) -> str:
@@ -174,8 +179,9 @@ def _gram_counts(text: str) -> Counter[str]:
 
 def filter_key(field: str, value: str | int) -> str:
     """Index key of one filter value (field: site_id, district, source, editor, category)."""
-    prefix = {"site_id": "fs", "district": "fd", "source": "fo", "editor": "fe",
-              "category": "fc"}[field]
+    prefix = {"site_id": "fs", "district": "fd", "source": "fo", "editor": "fe", "category": "fc"}[
+        field
+    ]
     if isinstance(value, int):
         return f"{prefix}{value}"
     raw = value.encode("utf-8")
@@ -184,9 +190,16 @@ def filter_key(field: str, value: str | int) -> str:
     return prefix + raw.hex()
 
 
-def document_keys(title: str, body: str, *, site_id: int, district: str | None = None,
-                  source: str | None = None, editor: str | None = None,
-                  category: str | None = None) -> list[str]:
+def document_keys(
+    title: str,
+    body: str,
+    *,
+    site_id: int,
+    district: str | None = None,
+    source: str | None = None,
+    editor: str | None = None,
+    category: str | None = None,
+) -> list[str]:
     """Every index key of one article version (sorted)."""
     in_title = _gram_counts(title)
     counts = in_title + _gram_counts(body)
@@ -201,8 +214,12 @@ def document_keys(title: str, body: str, *, site_id: int, district: str | None =
         if n > 1:
             keys += _count_keys(spelled(gram), n)
     keys.append(filter_key("site_id", site_id))
-    for field, value in (("district", district), ("source", source), ("editor", editor),
-                         ("category", category)):
+    for field, value in (
+        ("district", district),
+        ("source", source),
+        ("editor", editor),
+        ("category", category),
+    ):
         if value is not None:
             keys.append(filter_key(field, value))
     keys.sort()
@@ -261,9 +278,17 @@ def _dialect(session: Session) -> str:
 def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any]:
     version = ArticleVersion
     rows = session.execute(
-        select(version.id, version.title, version.body_text, version.published_at,
-               version.district, version.source, version.editor, version.category,
-               Article.site_id)
+        select(
+            version.id,
+            version.title,
+            version.body_text,
+            version.published_at,
+            version.district,
+            version.source,
+            version.editor,
+            version.category,
+            Article.site_id,
+        )
         .join(Article, Article.id == version.article_id)
         .where(version.id.in_(list(version_ids)))
     ).all()
@@ -271,8 +296,15 @@ def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any
 
 
 def _keys_of(row: Any) -> list[str]:
-    return document_keys(row.title, row.body_text, site_id=row.site_id, district=row.district,
-                         source=row.source, editor=row.editor, category=row.category)
+    return document_keys(
+        row.title,
+        row.body_text,
+        site_id=row.site_id,
+        district=row.district,
+        source=row.source,
+        editor=row.editor,
+        category=row.category,
+    )
 
 
 def index_article(session: Session, article_id: int) -> None:
@@ -301,8 +333,11 @@ def index_article(session: Session, article_id: int) -> None:
         return
     row = versions[current]
     keys = _keys_of(row)
-    values: dict[str, Any] = {"article_id": article_id, "version_id": current,
-                              "published_at": row.published_at}
+    values: dict[str, Any] = {
+        "article_id": article_id,
+        "version_id": current,
+        "published_at": row.published_at,
+    }
     upsert: Any
     if dialect == "sqlite":
         session.execute(_FTS_INSERT, {"id": article_id, "keys": " ".join(keys)})
@@ -352,8 +387,11 @@ def reindex_all(session: Session) -> int:
             assert version_id is not None  # selected so
             row = versions[version_id]
             keys = _keys_of(row)
-            doc: dict[str, Any] = {"article_id": article_id, "version_id": version_id,
-                                   "published_at": row.published_at}
+            doc: dict[str, Any] = {
+                "article_id": article_id,
+                "version_id": version_id,
+                "published_at": row.published_at,
+            }
             if dialect == "sqlite":
                 fts.append({"id": article_id, "keys": " ".join(keys)})
             else:
@@ -384,10 +422,12 @@ def refresh_index(session: Session) -> int:
     stale = session.scalars(
         select(Article.id)
         .outerjoin(search_docs, search_docs.c.article_id == Article.id)
-        .where(or_(
-            and_(search_docs.c.article_id.is_(None), Article.current_version_id.is_not(None)),
-            search_docs.c.version_id.is_distinct_from(Article.current_version_id),
-        ))
+        .where(
+            or_(
+                and_(search_docs.c.article_id.is_(None), Article.current_version_id.is_not(None)),
+                search_docs.c.version_id.is_distinct_from(Article.current_version_id),
+            )
+        )
         .order_by(Article.id)
     ).all()
     for article_id in stale:
@@ -449,10 +489,14 @@ class _Statement:
         and every filter key."""
         wanted = self._wanted(keys)
         if self.dialect == "sqlite":
-            return (f"SELECT rowid AS id{extra} FROM search_fts"
-                    f" WHERE search_fts MATCH {self.bind(fts_query(wanted))}")
-        return (f"SELECT article_id AS id{extra} FROM search_docs"
-                f" WHERE keys @> CAST({self.bind(wanted)} AS TEXT[])")
+            return (
+                f"SELECT rowid AS id{extra} FROM search_fts"
+                f" WHERE search_fts MATCH {self.bind(fts_query(wanted))}"
+            )
+        return (
+            f"SELECT article_id AS id{extra} FROM search_docs"
+            f" WHERE keys @> CAST({self.bind(wanted)} AS TEXT[])"
+        )
 
     def indexed_under(self, keys: Sequence[str]) -> str:
         """Condition on `d` (search_docs): the article has every key and filter key."""
@@ -464,10 +508,14 @@ class _Statement:
         """Non-overlapping occurrences of `term`: bytes replace() removes / its bytes."""
         needle, size = self.bind(term), self.bind(len(term.encode("utf-8")))
         if self.dialect == "sqlite":  # CAST AS BLOB: bytes are counted, not characters
-            return (f"((length(CAST({haystack} AS BLOB))"
-                    f" - length(CAST(replace({haystack}, {needle}, '') AS BLOB))) / {size})")
-        return (f"((octet_length({haystack})"
-                f" - octet_length(replace({haystack}, {needle}, ''))) / {size})")
+            return (
+                f"((length(CAST({haystack} AS BLOB))"
+                f" - length(CAST(replace({haystack}, {needle}, '') AS BLOB))) / {size})"
+            )
+        return (
+            f"((octet_length({haystack})"
+            f" - octet_length(replace({haystack}, {needle}, ''))) / {size})"
+        )
 
 
 _ORDER = "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id"
@@ -512,8 +560,12 @@ def search(
         if site_id is None:
             return SearchPage(total=0, items=[])
         filters.append(filter_key("site_id", site_id))
-    for field, wanted in (("district", district), ("source", source), ("editor", editor),
-                          ("category", category)):
+    for field, wanted in (
+        ("district", district),
+        ("source", source),
+        ("editor", editor),
+        ("category", category),
+    ):
         if wanted is not None:
             filters.append(filter_key(field, wanted))
     sql = _Statement(dialect, filters)
@@ -530,8 +582,10 @@ def search(
         matches = _ranked_from_keys(sql, terms, where)
     else:
         matches = _ranked_from_text(sql, terms, where)
-    page = (f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
-            f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}")
+    page = (
+        f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
+        f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
+    )
     ranked = session.execute(text(page), sql.params).all()
     if ranked:
         total = int(ranked[0].total)
@@ -551,39 +605,50 @@ def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> st
     from their guesses about the sets' sizes can go wrong."""
     where_clause = f" WHERE {' AND '.join(where)}" if where else ""
     if not terms:
-        return (f"SELECT {_TOTAL} d.article_id AS id, d.published_at AS published_at,"
-                f" 0 AS title_terms, 0 AS hits FROM search_docs AS d{where_clause}")
+        return (
+            f"SELECT {_TOTAL} d.article_id AS id, d.published_at AS published_at,"
+            f" 0 AS title_terms, 0 AS hits FROM search_docs AS d{where_clause}"
+        )
     numbers = range(len(terms))
 
     def values(term: int = -1, title: int = 0, weight: int = 0, overflow: int = 0) -> str:
         """t_n, w_n, o_n for every term n: the given ones for `term`, zeros elsewhere."""
-        return ", ".join(f"{title}, {weight}, {overflow}" if n == term else "0, 0, 0"
-                         for n in numbers)
+        return ", ".join(
+            f"{title}, {weight}, {overflow}" if n == term else "0, 0, 0" for n in numbers
+        )
 
     named = ", ".join(f"0 AS t_{n}, 0 AS w_{n}, 0 AS o_{n}" for n in numbers)
-    stacked = [f"SELECT d.article_id AS id, d.published_at AS published_at,"
-               f" d.version_id AS version_id, 1 AS present, {named}"
-               f" FROM search_docs AS d{where_clause}"]
+    stacked = [
+        f"SELECT d.article_id AS id, d.published_at AS published_at,"
+        f" d.version_id AS version_id, 1 AS present, {named}"
+        f" FROM search_docs AS d{where_clause}"
+    ]
     hits = []
     for number, term in enumerate(terms):
         gram = _spell(term)
         sets = [([f"t{gram}"], values(number, title=1))]
-        sets += [([f"b{bit}g{gram}"], values(number, weight=1 << bit))
-                 for bit in range(COUNT_BITS)]
+        sets += [([f"b{bit}g{gram}"], values(number, weight=1 << bit)) for bit in range(COUNT_BITS)]
         sets.append(([f"xg{gram}"], values(number, overflow=1)))
         stacked += [sql.having_keys(keys, f", NULL, NULL, 0, {row}") for keys, row in sets]
-        read = (f"(SELECT {sql.occurrences('v.title', term)} + "
-                f"{sql.occurrences('v.body_text', term)}"
-                f" FROM article_versions AS v WHERE v.id = g.version_id)")
+        read = (
+            f"(SELECT {sql.occurrences('v.title', term)} + "
+            f"{sql.occurrences('v.body_text', term)}"
+            f" FROM article_versions AS v WHERE v.id = g.version_id)"
+        )
         hits.append(f"(CASE WHEN o_{number} = 1 THEN {read} ELSE 1 + w_{number} END)")
-    sums = ", ".join(f"max(t_{n}) AS t_{n}, sum(w_{n}) AS w_{n}, max(o_{n}) AS o_{n}"
-                     for n in numbers)
-    grouped = (f"SELECT id, max(published_at) AS published_at, max(version_id) AS version_id,"
-               f" {sums} FROM ({' UNION ALL '.join(stacked)}) AS stacked"
-               f" GROUP BY id HAVING max(present) = 1")
+    sums = ", ".join(
+        f"max(t_{n}) AS t_{n}, sum(w_{n}) AS w_{n}, max(o_{n}) AS o_{n}" for n in numbers
+    )
+    grouped = (
+        f"SELECT id, max(published_at) AS published_at, max(version_id) AS version_id,"
+        f" {sums} FROM ({' UNION ALL '.join(stacked)}) AS stacked"
+        f" GROUP BY id HAVING max(present) = 1"
+    )
     title_terms = " + ".join(f"t_{n}" for n in numbers)
-    return (f"SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms,"
-            f" {' + '.join(hits)} AS hits FROM ({grouped}) AS g")
+    return (
+        f"SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms,"
+        f" {' + '.join(hits)} AS hits FROM ({grouped}) AS g"
+    )
 
 
 def _ranked_from_text(sql: _Statement, terms: list[str], where: list[str]) -> str:
@@ -597,12 +662,14 @@ def _ranked_from_text(sql: _Statement, terms: list[str], where: list[str]) -> st
     title_terms = " + ".join(f"(CASE WHEN title_{n} > 0 THEN 1 ELSE 0 END)" for n in numbers)
     hits = " + ".join(f"title_{n} + body_{n}" for n in numbers)
     found = " AND ".join(f"title_{n} + body_{n} > 0" for n in numbers)
-    return (f"WITH candidates AS MATERIALIZED (SELECT d.article_id AS id,"
-            f" d.published_at AS published_at, {', '.join(counts)}"
-            f" FROM search_docs AS d JOIN article_versions AS v ON v.id = d.version_id"
-            f" WHERE {' AND '.join(where)})"
-            f" SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms, {hits} AS hits"
-            f" FROM candidates WHERE {found}")
+    return (
+        f"WITH candidates AS MATERIALIZED (SELECT d.article_id AS id,"
+        f" d.published_at AS published_at, {', '.join(counts)}"
+        f" FROM search_docs AS d JOIN article_versions AS v ON v.id = d.version_id"
+        f" WHERE {' AND '.join(where)})"
+        f" SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms, {hits} AS hits"
+        f" FROM candidates WHERE {found}"
+    )
 
 
 def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[SearchHit]:
@@ -610,8 +677,17 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
         return []
     version = ArticleVersion
     rows = session.execute(
-        select(Article.id, Article.url, Article.gone_at, version.title, version.published_at,
-               version.district, version.source, version.body_text, Site.name.label("site"))
+        select(
+            Article.id,
+            Article.url,
+            Article.gone_at,
+            version.title,
+            version.published_at,
+            version.district,
+            version.source,
+            version.body_text,
+            Site.name.label("site"),
+        )
         .join(search_docs, search_docs.c.article_id == Article.id)
         .join(version, version.id == search_docs.c.version_id)
         .join(Site, Site.id == Article.site_id)
@@ -623,13 +699,21 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
         row = by_id[rank.id]
         snippet, snippet_html = make_snippet(row.body_text, terms)
         occurrences = int(rank.hits)
-        items.append(SearchHit(
-            id=row.id, url=row.url, title=row.title, published_at=row.published_at,
-            district=row.district, source=row.source, site=row.site, snippet=snippet,
-            snippet_html=snippet_html,
-            score=int(rank.title_terms) + occurrences / (occurrences + 1),
-            gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
-        ))
+        items.append(
+            SearchHit(
+                id=row.id,
+                url=row.url,
+                title=row.title,
+                published_at=row.published_at,
+                district=row.district,
+                source=row.source,
+                site=row.site,
+                snippet=snippet,
+                snippet_html=snippet_html,
+                score=int(rank.title_terms) + occurrences / (occurrences + 1),
+                gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
+            )
+        )
     return items
 
 

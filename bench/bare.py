@@ -14,7 +14,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
 
-from archive.crawl import IMPOLITE
+from crawler.runner import IMPOLITE
 
 FOLLOW = re.compile(r"^/(list-[^/]+\.html|new-\d+\.html|upload/.+)$")
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.encoding import decode_html
+from crawler.extract.encoding import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted(p for p in (ROOT / "tests" / "fixtures" / "generic").iterdir() if p.is_dir())
@@ -43,8 +43,8 @@ def page_text(case: Path) -> str:
 
 def extract_case(case: Path, text: str | None = None) -> dict[str, Any]:
     """The record `wenhua extract` gives for the page without a site definition."""
-    from crawler.extract import extract_raw
-    from pipelines.normalize import normalize
+    from crawler.extract.normalize import normalize
+    from crawler.extract.rules import extract_raw
 
     expected = load_case(case)
     raw = extract_raw(text if text is not None else page_text(case), expected["url"], None)
@@ -147,7 +147,7 @@ def generic_only_ms() -> float:
     without the normalization and body cleaning it shares with site definitions."""
     from parsel import Selector
 
-    from crawler.generic import extract_generic
+    from crawler.extract.generic import extract_generic
 
     pages = [page_text(case) for case in CASES]
     start = time.perf_counter()

@@ -41,71 +41,326 @@ from archive.search import reindex_all, search
 
 PG_URL = os.environ.get("WENHUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-DISTRICTS = ("路南区", "路北区", "古冶区", "开平区", "丰南区", "丰润区", "曹妃甸区", "滦州市",
-             "迁安市", "遵化市")
+DISTRICTS = (
+    "路南区",
+    "路北区",
+    "古冶区",
+    "开平区",
+    "丰南区",
+    "丰润区",
+    "曹妃甸区",
+    "滦州市",
+    "迁安市",
+    "遵化市",
+)
 ARTS = (
-    "剪纸", "皮影戏", "评剧", "京剧", "昆曲", "豫剧", "越剧", "黄梅戏", "河北梆子", "乐亭大鼓",
-    "冀东民歌", "秧歌", "高跷", "龙灯", "舞狮", "旱船", "花灯", "灯谜", "泥塑", "面塑", "糖画",
-    "刺绣", "布艺", "草编", "柳编", "木雕", "石雕", "砖雕", "根雕", "陶艺", "瓷绘", "玉雕", "篆刻",
-    "书法", "国画", "油画", "版画", "水彩", "素描", "漫画", "年画", "风筝", "太极拳", "八段锦",
-    "武术", "象棋", "围棋", "古琴", "古筝", "二胡", "琵琶", "笛子", "唢呐", "葫芦丝", "民乐",
-    "合唱", "舞蹈", "街舞", "朗诵", "相声", "小品", "快板", "评书", "鼓书", "曲艺", "杂技", "魔术",
-    "话剧", "音乐剧", "摄影", "微电影", "茶艺", "插花", "汉服", "诗词", "楹联", "腰鼓", "锣鼓",
-    "花鼓", "竹马", "跑驴", "社火", "庙会", "灯会", "拓印", "活字印刷", "造纸", "扎染", "蜡染",
-    "香包", "葫芦烙画", "核雕", "内画", "景泰蓝", "唐山陶瓷", "评剧唱腔", "皮影雕刻",
+    "剪纸",
+    "皮影戏",
+    "评剧",
+    "京剧",
+    "昆曲",
+    "豫剧",
+    "越剧",
+    "黄梅戏",
+    "河北梆子",
+    "乐亭大鼓",
+    "冀东民歌",
+    "秧歌",
+    "高跷",
+    "龙灯",
+    "舞狮",
+    "旱船",
+    "花灯",
+    "灯谜",
+    "泥塑",
+    "面塑",
+    "糖画",
+    "刺绣",
+    "布艺",
+    "草编",
+    "柳编",
+    "木雕",
+    "石雕",
+    "砖雕",
+    "根雕",
+    "陶艺",
+    "瓷绘",
+    "玉雕",
+    "篆刻",
+    "书法",
+    "国画",
+    "油画",
+    "版画",
+    "水彩",
+    "素描",
+    "漫画",
+    "年画",
+    "风筝",
+    "太极拳",
+    "八段锦",
+    "武术",
+    "象棋",
+    "围棋",
+    "古琴",
+    "古筝",
+    "二胡",
+    "琵琶",
+    "笛子",
+    "唢呐",
+    "葫芦丝",
+    "民乐",
+    "合唱",
+    "舞蹈",
+    "街舞",
+    "朗诵",
+    "相声",
+    "小品",
+    "快板",
+    "评书",
+    "鼓书",
+    "曲艺",
+    "杂技",
+    "魔术",
+    "话剧",
+    "音乐剧",
+    "摄影",
+    "微电影",
+    "茶艺",
+    "插花",
+    "汉服",
+    "诗词",
+    "楹联",
+    "腰鼓",
+    "锣鼓",
+    "花鼓",
+    "竹马",
+    "跑驴",
+    "社火",
+    "庙会",
+    "灯会",
+    "拓印",
+    "活字印刷",
+    "造纸",
+    "扎染",
+    "蜡染",
+    "香包",
+    "葫芦烙画",
+    "核雕",
+    "内画",
+    "景泰蓝",
+    "唐山陶瓷",
+    "评剧唱腔",
+    "皮影雕刻",
 )
 VENUES = (
-    "文化馆", "图书馆", "博物馆", "美术馆", "纪念馆", "科技馆", "档案馆", "少年宫", "文化站",
-    "综合文化站", "文化广场", "城市书房", "农家书屋", "新时代文明实践站", "社区文化中心",
-    "党群服务中心", "大剧院", "影剧院", "演艺中心", "展览馆", "非遗馆", "非遗工坊", "传习所",
-    "文创园", "文化产业园", "南湖公园", "凤凰山公园", "湿地公园", "全民健身中心", "青年之家",
-    "老年大学", "妇女儿童活动中心", "职工书屋", "乡村大舞台", "村史馆", "数字文化体验馆",
+    "文化馆",
+    "图书馆",
+    "博物馆",
+    "美术馆",
+    "纪念馆",
+    "科技馆",
+    "档案馆",
+    "少年宫",
+    "文化站",
+    "综合文化站",
+    "文化广场",
+    "城市书房",
+    "农家书屋",
+    "新时代文明实践站",
+    "社区文化中心",
+    "党群服务中心",
+    "大剧院",
+    "影剧院",
+    "演艺中心",
+    "展览馆",
+    "非遗馆",
+    "非遗工坊",
+    "传习所",
+    "文创园",
+    "文化产业园",
+    "南湖公园",
+    "凤凰山公园",
+    "湿地公园",
+    "全民健身中心",
+    "青年之家",
+    "老年大学",
+    "妇女儿童活动中心",
+    "职工书屋",
+    "乡村大舞台",
+    "村史馆",
+    "数字文化体验馆",
 )
 EVENTS = (
-    "展演", "展览", "比赛", "大赛", "讲座", "培训班", "公益课", "体验课", "研学活动", "夏令营",
-    "分享会", "读书会", "座谈会", "研讨会", "交流会", "演出", "汇演", "专场演出", "音乐会", "晚会",
-    "联欢会", "开幕式", "颁奖典礼", "市集", "嘉年华", "文化节", "艺术节", "读书节", "惠民演出",
-    "送戏下乡", "送文化下乡", "志愿服务", "宣讲", "快闪", "线上展播", "作品征集", "评选活动",
-    "非遗周", "惠民季", "进校园活动", "进社区活动", "进乡村活动", "公开课", "工作坊", "雅集",
+    "展演",
+    "展览",
+    "比赛",
+    "大赛",
+    "讲座",
+    "培训班",
+    "公益课",
+    "体验课",
+    "研学活动",
+    "夏令营",
+    "分享会",
+    "读书会",
+    "座谈会",
+    "研讨会",
+    "交流会",
+    "演出",
+    "汇演",
+    "专场演出",
+    "音乐会",
+    "晚会",
+    "联欢会",
+    "开幕式",
+    "颁奖典礼",
+    "市集",
+    "嘉年华",
+    "文化节",
+    "艺术节",
+    "读书节",
+    "惠民演出",
+    "送戏下乡",
+    "送文化下乡",
+    "志愿服务",
+    "宣讲",
+    "快闪",
+    "线上展播",
+    "作品征集",
+    "评选活动",
+    "非遗周",
+    "惠民季",
+    "进校园活动",
+    "进社区活动",
+    "进乡村活动",
+    "公开课",
+    "工作坊",
+    "雅集",
 )
 ORGS = (
-    "市文化广电和旅游局", "区委宣传部", "区文化和旅游局", "市文联", "区文联", "市作家协会",
-    "市美术家协会", "市书法家协会", "市音乐家协会", "市舞蹈家协会", "市摄影家协会", "市曲艺家协会",
-    "市民间文艺家协会", "团区委", "区妇联", "区教育局", "街道办事处", "社区居委会", "村委会",
-    "区融媒体中心", "市图书馆学会", "区总工会", "区老干部局", "区关工委", "志愿者协会",
+    "市文化广电和旅游局",
+    "区委宣传部",
+    "区文化和旅游局",
+    "市文联",
+    "区文联",
+    "市作家协会",
+    "市美术家协会",
+    "市书法家协会",
+    "市音乐家协会",
+    "市舞蹈家协会",
+    "市摄影家协会",
+    "市曲艺家协会",
+    "市民间文艺家协会",
+    "团区委",
+    "区妇联",
+    "区教育局",
+    "街道办事处",
+    "社区居委会",
+    "村委会",
+    "区融媒体中心",
+    "市图书馆学会",
+    "区总工会",
+    "区老干部局",
+    "区关工委",
+    "志愿者协会",
 )
 PEOPLE = (
-    "市民", "群众", "中小学生", "志愿者", "非遗传承人", "文艺爱好者", "老年朋友", "亲子家庭",
-    "社区居民", "游客", "青少年", "留守儿童", "退休职工", "外来务工人员", "大学生", "文艺骨干",
-    "基层文化工作者", "农民群众", "书画爱好者", "戏迷朋友",
+    "市民",
+    "群众",
+    "中小学生",
+    "志愿者",
+    "非遗传承人",
+    "文艺爱好者",
+    "老年朋友",
+    "亲子家庭",
+    "社区居民",
+    "游客",
+    "青少年",
+    "留守儿童",
+    "退休职工",
+    "外来务工人员",
+    "大学生",
+    "文艺骨干",
+    "基层文化工作者",
+    "农民群众",
+    "书画爱好者",
+    "戏迷朋友",
 )
 REACTIONS = (
-    "纷纷拍照留念", "掌声不断", "气氛热烈", "积极参与互动", "认真聆听", "赞不绝口", "踊跃报名",
-    "现场体验了传统技艺", "欣赏了精彩节目", "感受到浓厚的文化氛围", "收获满满", "意犹未尽",
-    "连连叫好", "跃跃欲试", "深受启发", "纷纷点赞",
+    "纷纷拍照留念",
+    "掌声不断",
+    "气氛热烈",
+    "积极参与互动",
+    "认真聆听",
+    "赞不绝口",
+    "踊跃报名",
+    "现场体验了传统技艺",
+    "欣赏了精彩节目",
+    "感受到浓厚的文化氛围",
+    "收获满满",
+    "意犹未尽",
+    "连连叫好",
+    "跃跃欲试",
+    "深受启发",
+    "纷纷点赞",
 )
 ROLES = (
-    "馆长", "负责人", "相关负责人", "活动组织者", "参与活动的市民", "传承人", "党工委书记",
-    "志愿者代表", "授课老师", "参赛选手", "学生家长", "社区书记", "项目负责人",
+    "馆长",
+    "负责人",
+    "相关负责人",
+    "活动组织者",
+    "参与活动的市民",
+    "传承人",
+    "党工委书记",
+    "志愿者代表",
+    "授课老师",
+    "参赛选手",
+    "学生家长",
+    "社区书记",
+    "项目负责人",
 )
 QUOTES = (
-    "这样的活动让群众在家门口就能享受到文化大餐", "希望通过活动让更多人了解和喜爱传统文化",
-    "我们将持续推进公共文化服务提质增效", "非遗保护需要全社会共同参与",
-    "孩子们在活动中学到了很多课本以外的知识", "文化惠民工程真正走进了百姓心里",
-    "全民阅读氛围越来越浓厚", "要让文化资源下沉到基层", "传统技艺要在创新中传承",
-    "每次来都有新收获", "希望以后多举办这样的活动", "让老手艺焕发新活力",
+    "这样的活动让群众在家门口就能享受到文化大餐",
+    "希望通过活动让更多人了解和喜爱传统文化",
+    "我们将持续推进公共文化服务提质增效",
+    "非遗保护需要全社会共同参与",
+    "孩子们在活动中学到了很多课本以外的知识",
+    "文化惠民工程真正走进了百姓心里",
+    "全民阅读氛围越来越浓厚",
+    "要让文化资源下沉到基层",
+    "传统技艺要在创新中传承",
+    "每次来都有新收获",
+    "希望以后多举办这样的活动",
+    "让老手艺焕发新活力",
 )
 GOALS = (
-    "完善公共文化服务体系", "推动文旅融合发展", "丰富群众精神文化生活", "加强非遗保护传承",
-    "打造特色文化品牌", "提升基层文化阵地服务效能", "推进书香城市建设", "培育文艺骨干队伍",
-    "扩大优质文化供给", "促进乡村文化振兴", "创新公共文化服务方式", "深化文明实践活动",
-    "弘扬中华优秀传统文化", "满足人民群众日益增长的精神文化需求", "讲好唐山故事",
+    "完善公共文化服务体系",
+    "推动文旅融合发展",
+    "丰富群众精神文化生活",
+    "加强非遗保护传承",
+    "打造特色文化品牌",
+    "提升基层文化阵地服务效能",
+    "推进书香城市建设",
+    "培育文艺骨干队伍",
+    "扩大优质文化供给",
+    "促进乡村文化振兴",
+    "创新公共文化服务方式",
+    "深化文明实践活动",
+    "弘扬中华优秀传统文化",
+    "满足人民群众日益增长的精神文化需求",
+    "讲好唐山故事",
 )
 EXTRAS = (
-    "场馆已实现WiFi全覆盖", "活动通过5G直播同步播出", "市民可通过APP提前预约",
-    "线上观看人数突破3万", "开放时间为每周二至周日9:00-17:00", "活动免费向社会公众开放",
-    "详情可拨打咨询电话0315-2812345", "相关作品将在官方微信公众号展示",
-    "报名截止日期为本月20日", "疫情期间活动改为线上举办",
+    "场馆已实现WiFi全覆盖",
+    "活动通过5G直播同步播出",
+    "市民可通过APP提前预约",
+    "线上观看人数突破3万",
+    "开放时间为每周二至周日9:00-17:00",
+    "活动免费向社会公众开放",
+    "详情可拨打咨询电话0315-2812345",
+    "相关作品将在官方微信公众号展示",
+    "报名截止日期为本月20日",
+    "疫情期间活动改为线上举办",
 )
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬宇浩凯健俊帆帅"
@@ -137,11 +392,12 @@ class Writer:
         self.town = self.place()
 
     def place(self) -> str:
-        return (self.rng.choice(PLACE) + self.rng.choice(PLACE)
-                + self.rng.choice(TOWN_KINDS))
+        return self.rng.choice(PLACE) + self.rng.choice(PLACE) + self.rng.choice(TOWN_KINDS)
 
     def person(self) -> str:
-        return self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN, k=self.rng.randint(1, 2)))
+        return self.rng.choice(SURNAMES) + "".join(
+            self.rng.choices(GIVEN, k=self.rng.randint(1, 2))
+        )
 
     def sentence(self) -> str:
         r = self.rng
@@ -149,19 +405,29 @@ class Writer:
         if r.random() < 0.35:  # articles also mention other things
             art, venue, event = zipf(r, ARTS), zipf(r, VENUES), zipf(r, EVENTS)
         templates: tuple[Callable[[], str], ...] = (
-            lambda: f"{r.randint(1, 12)}月{r.randint(1, 28)}日，{d}{venue}在{self.town}举办{art}{event}。",
+            lambda: (
+                f"{r.randint(1, 12)}月{r.randint(1, 28)}日，{d}{venue}在{self.town}举办{art}{event}。"
+            ),
             lambda: f"活动由{zipf(r, ORGS)}主办，{d}{zipf(r, VENUES)}承办。",
             lambda: f"活动现场，{zipf(r, PEOPLE)}{zipf(r, REACTIONS)}。",
             lambda: f"本次活动吸引了{r.randint(2, 90) * 10}余名{zipf(r, PEOPLE)}参与。",
-            lambda: (f"据了解，{d}今年以来已开展各类{zipf(r, EVENTS)}{r.randint(10, 400)}场次，"
-                     f"服务群众{r.randint(1, 60)}万人次。"),
+            lambda: (
+                f"据了解，{d}今年以来已开展各类{zipf(r, EVENTS)}{r.randint(10, 400)}场次，"
+                f"服务群众{r.randint(1, 60)}万人次。"
+            ),
             lambda: f"{zipf(r, ROLES)}{self.person()}表示：“{zipf(r, QUOTES)}。”",
             lambda: f"下一步，{d}将继续{zipf(r, GOALS)}，{zipf(r, GOALS)}。",
             lambda: f"{zipf(r, EXTRAS)}。",
-            lambda: f"{self.place()}{zipf(r, VENUES)}还组织开展了{zipf(r, ARTS)}{zipf(r, EVENTS)}。",
-            lambda: (f"{art}是{d}的特色文化项目，{self.person()}等传承人"
-                     f"坚持{r.randint(10, 40)}年，带出了一批{zipf(r, PEOPLE)}。"),
-            lambda: f"在{self.place()}，{self.person()}带领{zipf(r, PEOPLE)}学习{art}，{zipf(r, REACTIONS)}。",
+            lambda: (
+                f"{self.place()}{zipf(r, VENUES)}还组织开展了{zipf(r, ARTS)}{zipf(r, EVENTS)}。"
+            ),
+            lambda: (
+                f"{art}是{d}的特色文化项目，{self.person()}等传承人"
+                f"坚持{r.randint(10, 40)}年，带出了一批{zipf(r, PEOPLE)}。"
+            ),
+            lambda: (
+                f"在{self.place()}，{self.person()}带领{zipf(r, PEOPLE)}学习{art}，{zipf(r, REACTIONS)}。"
+            ),
             lambda: f"近年来，{d}以{venue}为阵地，{zipf(r, GOALS)}。",
         )
         return zipf(r, templates, 0.5)()
@@ -181,34 +447,86 @@ def two_character_words() -> list[str]:
     """The benchmark's query words: every 2-character word of the lists, and the common
     2-character words of the fixed phrases."""
     words = {w for group in (ARTS, VENUES, EVENTS, PEOPLE) for w in group if len(w) == 2}
-    words |= {"文化", "活动", "群众", "服务", "传承", "非遗", "社区", "志愿", "公益", "阵地",
-              "品牌", "乡村", "振兴", "文明", "阅读", "书香", "传统", "技艺", "精彩", "节目",
-              "氛围", "现场", "主办", "承办", "协会", "市民", "直播", "预约", "开放", "免费"}
+    words |= {
+        "文化",
+        "活动",
+        "群众",
+        "服务",
+        "传承",
+        "非遗",
+        "社区",
+        "志愿",
+        "公益",
+        "阵地",
+        "品牌",
+        "乡村",
+        "振兴",
+        "文明",
+        "阅读",
+        "书香",
+        "传统",
+        "技艺",
+        "精彩",
+        "节目",
+        "氛围",
+        "现场",
+        "主办",
+        "承办",
+        "协会",
+        "市民",
+        "直播",
+        "预约",
+        "开放",
+        "免费",
+    }
     return sorted(words)
 
 
 def article(rng: random.Random, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
     district = DISTRICTS[n % len(DISTRICTS)]
     title, body = Writer(rng, district).article()
-    published = (f"{rng.randint(2016, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-                 f"T{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}:00+08:00")
+    published = (
+        f"{rng.randint(2016, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}:00+08:00"
+    )
     when = datetime(2024, 6, 1, tzinfo=UTC)
     url = f"http://bench.wenhua.local/new-{n}.html"
     html = "".join(f"<p>{p}</p>" for p in body.split("\n"))
     return (
-        {"id": n, "url": url, "site_id": 1, "first_seen": when, "last_seen": when,
-         "changed_at": when},
-        {"id": n, "article_id": n, "content_hash": f"{n:064x}", "fetched_at": when,
-         "http_status": 200, "final_url": url, "content_type": "text/html; charset=utf-8",
-         "raw_sha256": f"{n:064x}", "title": title, "published_at": published,
-         "published_precision": "minute", "source": f"{district}融媒体中心",
-         "editor": rng.choice(("王瑶", "李娜", "张伟", "刘洋", "陈静")), "city": "唐山市",
-         "district": district, "category": rng.choice(("信息资讯", "文旅活动", "非遗保护")),
-         "body_text": body, "body_html": html},
+        {
+            "id": n,
+            "url": url,
+            "site_id": 1,
+            "first_seen": when,
+            "last_seen": when,
+            "changed_at": when,
+        },
+        {
+            "id": n,
+            "article_id": n,
+            "content_hash": f"{n:064x}",
+            "fetched_at": when,
+            "http_status": 200,
+            "final_url": url,
+            "content_type": "text/html; charset=utf-8",
+            "raw_sha256": f"{n:064x}",
+            "title": title,
+            "published_at": published,
+            "published_precision": "minute",
+            "source": f"{district}融媒体中心",
+            "editor": rng.choice(("王瑶", "李娜", "张伟", "刘洋", "陈静")),
+            "city": "唐山市",
+            "district": district,
+            "category": rng.choice(("信息资讯", "文旅活动", "非遗保护")),
+            "body_text": body,
+            "body_html": html,
+        },
     )
 
 
-def batches(rng: random.Random, total: int, size: int) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
+def batches(
+    rng: random.Random, total: int, size: int
+) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
     for start in range(1, total + 1, size):
         yield [article(rng, n) for n in range(start, min(total, start + size - 1) + 1)]
 
@@ -232,8 +550,16 @@ def fresh_database(backend: str, workdir: Path, pg_db: str) -> str:
 def load(archive: Archive, articles: int, seed: int) -> None:
     rng = random.Random(seed)
     with archive.session() as session:
-        session.execute(insert(Site).values(id=1, name="bench", title="基准", family="bench",
-                                            base_url="http://bench.wenhua.local", city="唐山市"))
+        session.execute(
+            insert(Site).values(
+                id=1,
+                name="bench",
+                title="基准",
+                family="bench",
+                base_url="http://bench.wenhua.local",
+                city="唐山市",
+            )
+        )
     done = 0
     for batch in batches(rng, articles, 2000):
         with archive.session() as session:
@@ -246,8 +572,12 @@ def load(archive: Archive, articles: int, seed: int) -> None:
         session.execute(update(Article).values(current_version_id=Article.id))
         if archive.engine.dialect.name == "postgresql":
             for table in ("articles", "article_versions", "sites"):
-                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))"))
+                session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
 
 
 def timed(archive: Archive, queries: list[tuple[str, str | None]]) -> tuple[list[float], list[int]]:
@@ -267,9 +597,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(label: str, times: list[float], totals: list[int]) -> None:
-    print(f"{label:34} n={len(times):3}  p50 {statistics.median(times):6.1f} ms  "
-          f"p95 {percentile(times, 0.95):6.1f} ms  max {max(times):6.1f} ms  "
-          f"matches/query median {int(statistics.median(totals))}, max {max(totals)}")
+    print(
+        f"{label:34} n={len(times):3}  p50 {statistics.median(times):6.1f} ms  "
+        f"p95 {percentile(times, 0.95):6.1f} ms  max {max(times):6.1f} ms  "
+        f"matches/query median {int(statistics.median(totals))}, max {max(totals)}"
+    )
 
 
 def database_size(archive: Archive) -> str:
@@ -278,10 +610,13 @@ def database_size(archive: Archive) -> str:
             pages = conn.execute(text("PRAGMA page_count")).scalar_one()
             size = conn.execute(text("PRAGMA page_size")).scalar_one()
             total = int(pages) * int(size)
-            index = conn.execute(text(
-                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'")).scalar()
+            index = conn.execute(
+                text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'")
+            ).scalar()
         else:
-            total = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+            total = int(
+                conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
             index = conn.execute(text("SELECT pg_total_relation_size('search_docs')")).scalar()
     index_mb = f"{int(index) / 2**20:.0f} MB" if index is not None else "n/a"
     return f"database {total / 2**20:.0f} MB, of which the search index {index_mb}"
@@ -293,26 +628,44 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--workdir", type=Path, default=Path("bench-data"),
-                        help="where the SQLite file goes (default ./bench-data)")
-    parser.add_argument("--pg-db", default="wenhua_search_bench",
-                        help="PostgreSQL database to (re)create on the WENHUA_TEST_PG_URL server")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the articles a previous run left (rebuild the index only)")
-    parser.add_argument("--no-reindex", action="store_true",
-                        help="with --reuse: keep the index too, only time queries")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("bench-data"),
+        help="where the SQLite file goes (default ./bench-data)",
+    )
+    parser.add_argument(
+        "--pg-db",
+        default="wenhua_search_bench",
+        help="PostgreSQL database to (re)create on the WENHUA_TEST_PG_URL server",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the articles a previous run left (rebuild the index only)",
+    )
+    parser.add_argument(
+        "--no-reindex",
+        action="store_true",
+        help="with --reuse: keep the index too, only time queries",
+    )
     args = parser.parse_args()
 
     if args.reuse:
-        url = (f"sqlite:///{args.workdir / 'search-bench.sqlite'}" if args.db == "sqlite"
-               else make_url(PG_URL).set(database=args.pg_db).render_as_string(hide_password=False))
+        url = (
+            f"sqlite:///{args.workdir / 'search-bench.sqlite'}"
+            if args.db == "sqlite"
+            else make_url(PG_URL).set(database=args.pg_db).render_as_string(hide_password=False)
+        )
         archive = Archive(url)
     else:
         archive = Archive(fresh_database(args.db, args.workdir, args.pg_db))
         started = time.perf_counter()
         load(archive, args.articles, args.seed)
-        print(f"generated and inserted {args.articles} articles in "
-              f"{time.perf_counter() - started:.0f} s")
+        print(
+            f"generated and inserted {args.articles} articles in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
     if not (args.reuse and args.no_reindex):
         started = time.perf_counter()
         with archive.session() as session:
@@ -323,8 +676,10 @@ def main() -> None:
     with archive.session() as session:
         count = session.scalar(select(func.count()).select_from(Article))
         bodies = session.scalar(select(func.avg(func.length(ArticleVersion.body_text))))
-    print(f"{args.db}: {count} articles, bodies {float(bodies or 0):.0f} characters on average;"
-          f" {database_size(archive)}")
+    print(
+        f"{args.db}: {count} articles, bodies {float(bodies or 0):.0f} characters on average;"
+        f" {database_size(archive)}"
+    )
 
     rng = random.Random(args.seed + 1)
     words = two_character_words()
@@ -340,8 +695,10 @@ def main() -> None:
     report("1 character + district", *timed(archive, pick(singles, True, 100)))
     longer = [w for group in (ARTS, VENUES, EVENTS) for w in group if len(w) >= 3]
     report("3+ characters + district", *timed(archive, pick(longer, True, 100)))
-    pairs = [f"{a} {b}" for a, b in zip(rng.choices(words, k=100), rng.choices(words, k=100),
-                                         strict=True)]
+    pairs = [
+        f"{a} {b}"
+        for a, b in zip(rng.choices(words, k=100), rng.choices(words, k=100), strict=True)
+    ]
     report("two 2-char words + district", *timed(archive, pick(pairs, True, 100)))
     report("2-char word, no filter", *timed(archive, pick(words, False, 100)))
     archive.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract import RawArticle
+from crawler.extract.rules import RawArticle
+
+# Request meta: no article version will point at this response's record (list pages,
+# images), so its location need not be kept.
+NO_WARC_LINK = "wenhua_no_warc_link"
 
 
 @dataclass

@@ -36,13 +36,26 @@ if TYPE_CHECKING:
 LIVE_KEYS = ("articles_new", "articles_changed", "articles_unchanged")
 
 
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The run's headline figures, from Scrapy's and the pipelines' stats."""
+    return {
+        "pages": int(stats.get("wenhua/pages", 0)),
+        "articles_new": int(stats.get("wenhua/articles_new", 0)),
+        "articles_changed": int(stats.get("wenhua/articles_changed", 0)),
+        "articles_unchanged": int(stats.get("wenhua/articles_unchanged", 0)),
+        "articles_gone": int(stats.get("wenhua/articles_gone", 0)),
+        "images": int(stats.get("file_count", 0)),
+        "images_failed": int(stats.get("wenhua/images_failed", 0)),
+        "failures": int(stats.get("wenhua/failures", 0)),
+    }
+
+
 def progress_group(sites: int) -> dict[str, Any]:
     """Settings that make the crawlers of one process report as one crawl of `sites` sites."""
     return {"WENHUA_PROGRESS_GROUP": uuid.uuid4().hex, "WENHUA_PROGRESS_SITES": sites}
 
 
 def _counts(crawler: Crawler) -> dict[str, int]:
-    from pipelines.storage import run_counts
 
     stats = crawler.stats
     return run_counts(stats.get_stats() if stats is not None else {})

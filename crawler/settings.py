@@ -1,4 +1,4 @@
-"""Scrapy settings for wenhua. Only the defaults live here; `archive.crawl` layers the
+"""Scrapy settings for wenhua. Only the defaults live here; `crawler.runner` layers the
 command line's choices (data dir, database, politeness) on top."""
 
 from __future__ import annotations

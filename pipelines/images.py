@@ -30,9 +30,8 @@ from twisted.internet.defer import Deferred
 from archive.models import Article, ArticleVersion, ImageUrl, Site, VersionImage
 from archive.models import Image as Image_
 from archive.rawstore import atomic_write
-from crawler.items import ArticleItem
-from crawler.urls import OriginMap
-from pipelines.warc import NO_WARC_LINK
+from crawler.extract.urls import OriginMap
+from crawler.items import NO_WARC_LINK, ArticleItem
 
 IMAGES_DIR = "images"
 MIME_BY_FORMAT = {

@@ -2,7 +2,7 @@
 
 One crawl run row per spider, opened when the spider opens and closed with Scrapy's
 final stats, so every run states what it did. Items are stored by the archive writer
-process (pipelines.archive_writer, #10), several per transaction; an item counts as
+process (pipelines.writer, #10), several per transaction; an item counts as
 stored (its `process_item` returns) only once its transaction has committed.
 """
 
@@ -15,7 +15,9 @@ from archive.config import resolve
 from archive.db import Archive
 from archive.store import ensure_site, finish_run, start_run
 from crawler.items import ArticleItem, FailureItem, NotModifiedItem
-from pipelines.archive_writer import (
+from crawler.progress import run_counts
+from pipelines.warc import WarcLocation
+from pipelines.writer import (
     ArchiveWriter,
     ArticleJob,
     DoneJob,
@@ -23,7 +25,6 @@ from pipelines.archive_writer import (
     Job,
     NotModifiedJob,
 )
-from pipelines.warc import WarcLocation
 
 RUN_SETTINGS = (
     "CONCURRENT_REQUESTS",
@@ -40,19 +41,6 @@ RUN_SETTINGS = (
     "WENHUA_GLOBAL_CONCURRENCY",
     "WENHUA_GLOBAL_DELAY",
 )
-
-def run_counts(stats: dict[str, Any]) -> dict[str, int]:
-    """The run's headline figures, from Scrapy's and the pipelines' stats."""
-    return {
-        "pages": int(stats.get("wenhua/pages", 0)),
-        "articles_new": int(stats.get("wenhua/articles_new", 0)),
-        "articles_changed": int(stats.get("wenhua/articles_changed", 0)),
-        "articles_unchanged": int(stats.get("wenhua/articles_unchanged", 0)),
-        "articles_gone": int(stats.get("wenhua/articles_gone", 0)),
-        "images": int(stats.get("file_count", 0)),
-        "images_failed": int(stats.get("wenhua/images_failed", 0)),
-        "failures": int(stats.get("wenhua/failures", 0)),
-    }
 
 
 class ArchiveStoragePipeline:

@@ -41,6 +41,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
 from archive.fixity import file_sha256
+from crawler.items import NO_WARC_LINK
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -101,11 +102,6 @@ class Metadata:
     record: dict[str, Any]
     # The response record's id when the storage pipeline has already taken its location.
     record_id: str | None = None
-
-
-# Request meta: no article version will point at this response's record (list pages,
-# images), so its location need not be kept.
-NO_WARC_LINK = "wenhua_no_warc_link"
 
 
 class DigestRegistry:

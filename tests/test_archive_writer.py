@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 
 from archive.db import Archive
 from archive.models import Failure as FailureRow
-from pipelines.archive_writer import (
+from pipelines.writer import (
     ArchiveWriter,
     FailureJob,
     NotModifiedJob,

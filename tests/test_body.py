@@ -3,7 +3,7 @@ with captions, nothing executable left in body_html."""
 
 from __future__ import annotations
 
-from pipelines.body import clean_body
+from crawler.extract.body import clean_body
 
 PAGE = "http://demo.wenhua.local/news/new-1.html"
 

@@ -137,8 +137,8 @@ def test_meta_parses_the_seed_line() -> None:
 
 def test_problems_are_listed_for_an_archivist(tmp_path: Path) -> None:
     from archive.store import ensure_site, store_article
+    from crawler.extract.metadata import parse_meta
     from crawler.sitedefs import load_site
-    from pipelines.metadata import parse_meta
 
     meta = parse_meta("发布时间:2021-02-30 10:00 来源:路南发布")
     assert meta.published is None

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from archive.config import resolve
-from archive.crawl import crawl_settings
 from archive.db import Archive
 from crawler.demo_portal import DemoPortal, build_corpus
+from crawler.runner import crawl_settings
 from crawler.sitedefs import available_sites
 from tests.archive_checks import records_by_url, row_counts
 

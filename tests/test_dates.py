@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.dates import (
+from crawler.extract.dates import (
     CHINA_TZ,
     REASON_INVALID,
     REASON_NEEDS_FETCH_TIME,

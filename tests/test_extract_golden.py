@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from crawler.encoding import decode_html
-from crawler.extract import extract_raw
+from crawler.extract.encoding import decode_html
+from crawler.extract.normalize import normalize
+from crawler.extract.rules import extract_raw
 from crawler.sitedefs import available_sites, load_site
-from pipelines.normalize import normalize
 
 CASES = sorted(p for p in (Path(__file__).parent / "fixtures" / "extract").iterdir() if p.is_dir())
 FIELDS = (

@@ -118,9 +118,7 @@ def test_export_cli_prints_next_cursor_last(tmp_path: Path) -> None:
     with archive.session() as s:
         put(s, "http://t.local/b", "文化乙改")
     out = tmp_path / "since.csv"
-    since = wenhua(
-        "export", "--db", url, "--since", cursor, "--format", "csv", "--out", str(out)
-    )
+    since = wenhua("export", "--db", url, "--since", cursor, "--format", "csv", "--out", str(out))
     assert since.stderr.strip().splitlines()[-1].startswith("next cursor: c")
     text = out.read_text(encoding="utf-8")
     assert "http://t.local/b" in text and "http://t.local/a" not in text
@@ -194,9 +192,7 @@ def test_since_pages_while_writers_append(db_url: str, tmp_path: Path) -> None:
     assert len({cid for cid, _ in exported}) == len(exported)
     for change_id, article_id in log:  # nothing missed: each change is in its window's page
         window = next(rows for lo, hi, rows in pages if lo < change_id <= hi)
-        assert any(r["id"] == article_id and r["change_id"] >= change_id for r in window), (
-            change_id
-        )
+        assert any(r["id"] == article_id and r["change_id"] >= change_id for r in window), change_id
     # --all-versions from the start is exactly the log, in order.
     _, everything = page(archive, 0, all_versions=True)
     assert [(r["change_id"], r["id"]) for r in everything] == sorted(log)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from archive.config import resolve
 from archive.db import Archive
-from archive.web import create_app
+from archive.web.app import create_app
 from tests.test_web import EXECUTABLE
 
 pytestmark = pytest.mark.slow

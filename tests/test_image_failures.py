@@ -10,7 +10,7 @@ from twisted.python.failure import Failure as TwistedFailure
 from archive.db import Archive
 from archive.models import Failure, Image, VersionImage
 from archive.store import ensure_site, store_article
-from crawler.extract import RawArticle
+from crawler.extract.rules import RawArticle
 from crawler.items import ArticleItem, Capture
 from pipelines.images import ArchiveImagesPipeline, inspect_image
 from tests.test_store import capture, record

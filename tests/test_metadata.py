@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from pipelines.dates import CHINA_TZ, ParsedTime
-from pipelines.metadata import Meta, Problem, parse_meta
+from crawler.extract.dates import CHINA_TZ, ParsedTime
+from crawler.extract.metadata import Meta, Problem, parse_meta
 
 FIXTURE = Path(__file__).parent / "fixtures" / "meta_formats.json"
 CASES: list[dict[str, Any]] = json.loads(FIXTURE.read_text(encoding="utf-8"))

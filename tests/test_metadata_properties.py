@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.metadata import parse_meta
+from crawler.extract.metadata import parse_meta
 
 CHINA = timezone(timedelta(hours=8))
 

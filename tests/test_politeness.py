@@ -8,8 +8,8 @@ import pytest
 from scrapy import Request
 
 from archive.config import resolve
-from archive.crawl import crawl_settings
 from crawler.middlewares import BackoffRetryMiddleware
+from crawler.runner import crawl_settings
 from crawler.sitedefs import BUNDLED_DIR, SiteDefinitionError, load_site_file
 
 

@@ -138,10 +138,10 @@ def test_warcio_index_lists_every_article_at_its_serving_url(demo: Path) -> None
 def test_an_article_replays_from_its_warc_record(demo: Path) -> None:
     from datetime import UTC, datetime
 
-    from crawler.encoding import decode_html
-    from crawler.extract import extract_raw
+    from crawler.extract.encoding import decode_html
+    from crawler.extract.normalize import normalize
+    from crawler.extract.rules import extract_raw
     from crawler.sitedefs import load_site
-    from pipelines.normalize import normalize
 
     archive = Archive(f"sqlite:///{demo / 'archive.sqlite'}")
     archived = records_by_url(archive)[SEED_URL]

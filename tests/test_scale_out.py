@@ -356,7 +356,7 @@ def frontiers(redis_space: RedisSpace) -> Iterator[tuple[Any, Any]]:
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from crawler.redis_frontier import RedisFrontier
+    from crawler.frontier.scheduler import RedisFrontier
 
     made = []
     for _ in range(2):
@@ -438,7 +438,7 @@ def test_a_request_that_keeps_killing_workers_is_given_up_and_recorded(
     from scrapy import Spider
 
     from archive.models import Failure
-    from crawler.redis_frontier import MAX_REQUEUES
+    from crawler.frontier.scheduler import MAX_REQUEUES
 
     archive = Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}")
 

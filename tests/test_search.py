@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-import archive.cli  # noqa: F401  (archive.cli_search is imported through it)
-from archive.cli_search import search as search_command
+import archive.cli.main  # noqa: F401  (archive.cli.search is imported through it)
+from archive.cli.search import search as search_command
 from archive.db import Archive, alembic_config, current_revision, head_revision
 from archive.models import Article, ArticleVersion, Base
 from archive.search import (
@@ -48,18 +48,88 @@ SOURCES = ("路南发布", "唐山文旅", "开平融媒", None)
 EDITORS = ("王瑶", "李娜", "张伟")
 CATEGORIES = ("信息资讯", "文旅活动", "非遗保护")
 WORDS = (
-    "文化馆", "图书馆", "非遗", "展演", "剪纸", "皮影戏", "评剧", "演出", "读书分享会", "志愿服务",
-    "广场舞", "书法", "展览", "公共文化", "乡村振兴", "群众", "南湖公园", "路南", "唐山", "文化",
-    "活动", "免费开放", "少儿", "培训班", "戏曲进校园", "文艺汇演", "美术", "摄影",
+    "文化馆",
+    "图书馆",
+    "非遗",
+    "展演",
+    "剪纸",
+    "皮影戏",
+    "评剧",
+    "演出",
+    "读书分享会",
+    "志愿服务",
+    "广场舞",
+    "书法",
+    "展览",
+    "公共文化",
+    "乡村振兴",
+    "群众",
+    "南湖公园",
+    "路南",
+    "唐山",
+    "文化",
+    "活动",
+    "免费开放",
+    "少儿",
+    "培训班",
+    "戏曲进校园",
+    "文艺汇演",
+    "美术",
+    "摄影",
     "非物质文化遗产",
-    "WiFi", "wifi", "WIFI", "5G", "APP", "2020", "2021年", "12月", "第3届", "AI", "Q&A",
-    '"OR"', "NEAR(", ")", "*", "it's", "OR", "AND", "NOT", "-", "^", "{col}", "100%", "a_b",
-    "<b>", "&amp;", "Ａ", "é", "ß", "𠀀", "〇",
+    "WiFi",
+    "wifi",
+    "WIFI",
+    "5G",
+    "APP",
+    "2020",
+    "2021年",
+    "12月",
+    "第3届",
+    "AI",
+    "Q&A",
+    '"OR"',
+    "NEAR(",
+    ")",
+    "*",
+    "it's",
+    "OR",
+    "AND",
+    "NOT",
+    "-",
+    "^",
+    "{col}",
+    "100%",
+    "a_b",
+    "<b>",
+    "&amp;",
+    "Ａ",
+    "é",
+    "ß",
+    "𠀀",
+    "〇",
 )
 PUNCT = ("，", "。", "、", "；", "！", "“", "”", "《", "》", "：", " ", "\n", "·", "…")
-INJECTIONS = ('"', "'", "*", "OR", "NEAR(", ")", '"OR"', "路南 OR 文化", "NEAR(文化 路南)",
-              "文化*", "-非遗", "^文化", "grams:文化", '"" "', "%", "_", "\\",
-              "'; DROP TABLE x; --")
+INJECTIONS = (
+    '"',
+    "'",
+    "*",
+    "OR",
+    "NEAR(",
+    ")",
+    '"OR"',
+    "路南 OR 文化",
+    "NEAR(文化 路南)",
+    "文化*",
+    "-非遗",
+    "^文化",
+    "grams:文化",
+    '"" "',
+    "%",
+    "_",
+    "\\",
+    "'; DROP TABLE x; --",
+)
 
 
 @dataclass
@@ -76,17 +146,33 @@ class Doc:
 
 
 def capture(when: str, url: str) -> dict[str, Any]:
-    return {"fetched_at": when, "http_status": 200, "final_url": url,
-            "content_type": "text/html; charset=utf-8", "last_modified": None, "etag": None,
-            "raw_sha256": "b" * 64}
+    return {
+        "fetched_at": when,
+        "http_status": 200,
+        "final_url": url,
+        "content_type": "text/html; charset=utf-8",
+        "last_modified": None,
+        "etag": None,
+        "raw_sha256": "b" * 64,
+    }
 
 
 def record(url: str, title: str, body: str, **fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "url": url, "title": title, "published_at": "2020-11-02T11:20:24+08:00",
-        "published_precision": "second", "source": "路南发布", "editor": "王瑶", "author": None,
-        "body_text": body, "body_html": f"<p>{body}</p>", "images": [], "site": SITES[0],
-        "city": "唐山市", "district": "路南区", "category": "信息资讯",
+        "url": url,
+        "title": title,
+        "published_at": "2020-11-02T11:20:24+08:00",
+        "published_precision": "second",
+        "source": "路南发布",
+        "editor": "王瑶",
+        "author": None,
+        "body_text": body,
+        "body_html": f"<p>{body}</p>",
+        "images": [],
+        "site": SITES[0],
+        "city": "唐山市",
+        "district": "路南区",
+        "category": "信息资讯",
     }
     base.update(fields)
     return base
@@ -95,12 +181,24 @@ def record(url: str, title: str, body: str, **fields: Any) -> dict[str, Any]:
 site_definition = functools.cache(load_site)
 
 
-def put(session: Session, rec: dict[str, Any], *, site: str = SITES[0],
-        when: str = "2024-01-01T00:00:00+00:00") -> int:
+def put(
+    session: Session,
+    rec: dict[str, Any],
+    *,
+    site: str = SITES[0],
+    when: str = "2024-01-01T00:00:00+00:00",
+) -> int:
     """Store one record the way a crawl does (which indexes it; indexing again is a no-op)."""
     site_id = ensure_site(session, site_definition(site)).id
-    store_article(session, site_id=site_id, record=rec, capture=capture(when, rec["url"]),
-                  image_results=[], problems=[], run_id=None)
+    store_article(
+        session,
+        site_id=site_id,
+        record=rec,
+        capture=capture(when, rec["url"]),
+        image_results=[],
+        problems=[],
+        run_id=None,
+    )
     article_id = session.scalars(select(Article.id).where(Article.url == rec["url"])).one()
     index_article(session, article_id)
     return article_id
@@ -126,8 +224,10 @@ def build_corpus(archive: Archive, size: int = 200, seed: int = 4) -> dict[int, 
             hour = rng.randint(0, 23)
             fields = {
                 "published_at": None if n % 37 == 0 else f"{day}T{hour:02d}:00:00+08:00",
-                "district": rng.choice(DISTRICTS), "source": rng.choice(SOURCES),
-                "editor": rng.choice(EDITORS), "category": rng.choice(CATEGORIES),
+                "district": rng.choice(DISTRICTS),
+                "source": rng.choice(SOURCES),
+                "editor": rng.choice(EDITORS),
+                "category": rng.choice(CATEGORIES),
             }
             site = SITES[n % 2]
             url = f"http://demo.wenhua.local/new-{n}.html"
@@ -135,14 +235,29 @@ def build_corpus(archive: Archive, size: int = 200, seed: int = 4) -> dict[int, 
             if n % 10 == 3:  # an older version with other words, replaced below
                 old = record(url, "旧标题鑫鑫", "旧正文：鑫淼焱垚" + body, **fields)
                 put(session, old, site=site)
-            article_id = put(session, record(url, title, body, **fields), site=site,
-                             when="2024-02-01T00:00:00+00:00")
-            docs[article_id] = Doc(article_id, title, body, fields["published_at"],
-                                   fields["district"], fields["source"], fields["editor"],
-                                   fields["category"], site)
+            article_id = put(
+                session,
+                record(url, title, body, **fields),
+                site=site,
+                when="2024-02-01T00:00:00+00:00",
+            )
+            docs[article_id] = Doc(
+                article_id,
+                title,
+                body,
+                fields["published_at"],
+                fields["district"],
+                fields["source"],
+                fields["editor"],
+                fields["category"],
+                site,
+            )
         for article_id in list(docs)[::25]:
-            session.execute(update(Article).where(Article.id == article_id)
-                            .values(gone_at=datetime(2024, 3, 1, tzinfo=UTC)))
+            session.execute(
+                update(Article)
+                .where(Article.id == article_id)
+                .values(gone_at=datetime(2024, 3, 1, tzinfo=UTC))
+            )
     return docs
 
 
@@ -194,15 +309,51 @@ def test_fixed_queries_equal_the_substring_scan(corpus: tuple[Archive, dict[int,
             text = rng.choice(texts)
             if len(text) >= length:
                 start = rng.randrange(len(text) - length + 1)
-                out.append(text[start:start + length])
+                out.append(text[start : start + length])
         return out
 
     queries = (
-        pieces(1, 30) + pieces(2, 40) + pieces(3, 25) + pieces(5, 10) + pieces(12, 5)
-        + ["文", "化", "路南", "非遗", "南湖", "文化馆", "非物质文化遗产", "皮影戏演出",
-           "WiFi", "wifi", "Wi", "fi", "2020", "20", "5G", "AI", "第3届", "12月", "Ａ", "é", "𠀀",
-           "〇", "，", "。路", "”", "文化 2020", "路南 非遗 群众", "文化\u3000活动",
-           "旧标题", "鑫淼", "垚", "不存在的词", "Zebra", "42"]
+        pieces(1, 30)
+        + pieces(2, 40)
+        + pieces(3, 25)
+        + pieces(5, 10)
+        + pieces(12, 5)
+        + [
+            "文",
+            "化",
+            "路南",
+            "非遗",
+            "南湖",
+            "文化馆",
+            "非物质文化遗产",
+            "皮影戏演出",
+            "WiFi",
+            "wifi",
+            "Wi",
+            "fi",
+            "2020",
+            "20",
+            "5G",
+            "AI",
+            "第3届",
+            "12月",
+            "Ａ",
+            "é",
+            "𠀀",
+            "〇",
+            "，",
+            "。路",
+            "”",
+            "文化 2020",
+            "路南 非遗 群众",
+            "文化\u3000活动",
+            "旧标题",
+            "鑫淼",
+            "垚",
+            "不存在的词",
+            "Zebra",
+            "42",
+        ]
         + list(INJECTIONS)
     )
     for query in queries:
@@ -218,10 +369,11 @@ def test_random_substrings_and_strings(corpus: tuple[Archive, dict[int, Doc]]) -
     def cut(index: int, start: int, length: int) -> str:
         text = texts[index]
         start %= len(text)
-        return text[start:start + length]
+        return text[start : start + length]
 
-    substring = st.builds(cut, st.integers(0, len(texts) - 1), st.integers(0, 10**6),
-                          st.integers(1, 6))
+    substring = st.builds(
+        cut, st.integers(0, len(texts) - 1), st.integers(0, 10**6), st.integers(1, 6)
+    )
     invented = st.text(st.sampled_from(alphabet), min_size=1, max_size=4)
     anything = st.text(min_size=1, max_size=3)
     queries = st.lists(st.one_of(substring, invented, anything), min_size=1, max_size=3)
@@ -237,9 +389,14 @@ def test_random_substrings_and_strings(corpus: tuple[Archive, dict[int, Doc]]) -
 def test_filters_equal_the_scan(corpus: tuple[Archive, dict[int, Doc]]) -> None:
     archive, docs = corpus
     for query in ("文化", "", "路南 非遗"):
-        for filters in ({"site": SITES[1]}, {"district": "古冶区"}, {"source": "唐山文旅"},
-                        {"editor": "李娜"}, {"category": "非遗保护"},
-                        {"district": "路北区", "editor": "张伟", "site": SITES[0]}):
+        for filters in (
+            {"site": SITES[1]},
+            {"district": "古冶区"},
+            {"source": "唐山文旅"},
+            {"editor": "李娜"},
+            {"category": "非遗保护"},
+            {"district": "路北区", "editor": "张伟", "site": SITES[0]},
+        ):
             expected = scan(docs, query, **filters)
             assert found(archive, query, **filters) == expected, (query, filters)
     # Dates: inclusive on both ends, on the day of publication (+08:00).
@@ -283,17 +440,21 @@ def test_withdrawn_articles_are_found_and_flagged(corpus: tuple[Archive, dict[in
 def test_title_matches_rank_first_then_occurrences_then_newest(db_url: str) -> None:
     archive = Archive(db_url)
     with archive.session() as session:
-        ids = {name: put(session, record(f"http://demo.wenhua.local/{name}.html", title, body,
-                                         published_at=when))
-               for name, title, body, when in (
-                   ("body-tie-old", "通知", "剪纸一次。", "2020-01-01T08:00:00+08:00"),
-                   ("body-many", "通知", "剪纸剪纸，剪纸和剪纸。", "2019-01-01T08:00:00+08:00"),
-                   ("title", "剪纸展", "无关的正文。", "2018-01-01T08:00:00+08:00"),
-                   ("body-tie-new", "通知", "剪纸一次。", "2021-01-01T08:00:00+08:00"),
-                   ("body-tie-old-2", "通知", "剪纸一次。", "2020-01-01T08:00:00+08:00"),
-                   ("none", "通知", "剪刀和纸。", "2022-01-01T08:00:00+08:00"),
-                   ("body-huge", "通知", "剪纸" * ((1 << COUNT_BITS) + 7), None),  # counted on text
-               )}
+        ids = {
+            name: put(
+                session,
+                record(f"http://demo.wenhua.local/{name}.html", title, body, published_at=when),
+            )
+            for name, title, body, when in (
+                ("body-tie-old", "通知", "剪纸一次。", "2020-01-01T08:00:00+08:00"),
+                ("body-many", "通知", "剪纸剪纸，剪纸和剪纸。", "2019-01-01T08:00:00+08:00"),
+                ("title", "剪纸展", "无关的正文。", "2018-01-01T08:00:00+08:00"),
+                ("body-tie-new", "通知", "剪纸一次。", "2021-01-01T08:00:00+08:00"),
+                ("body-tie-old-2", "通知", "剪纸一次。", "2020-01-01T08:00:00+08:00"),
+                ("none", "通知", "剪刀和纸。", "2022-01-01T08:00:00+08:00"),
+                ("body-huge", "通知", "剪纸" * ((1 << COUNT_BITS) + 7), None),  # counted on text
+            )
+        }
         page = search(session, "剪纸")
     order = ["title", "body-huge", "body-many", "body-tie-new", "body-tie-old", "body-tie-old-2"]
     assert [hit.id for hit in page.items] == [ids[name] for name in order]
@@ -321,7 +482,9 @@ def test_make_snippet_edges() -> None:
     assert make_snippet("", ["x"]) == ("", "")
     assert make_snippet("短文", ["长"]) == ("短文", "短文")
     assert make_snippet("文化文化馆", ["文化", "化馆"]) == (
-        "【文化】【文化馆】", "<mark>文化</mark><mark>文化馆</mark>")
+        "【文化】【文化馆】",
+        "<mark>文化</mark><mark>文化馆</mark>",
+    )
     long_match = make_snippet("甲" * 200 + "乙" * 150, ["乙" * 150])[0]
     assert long_match == "…" + "甲" * 30 + "【" + "乙" * 150 + "】"  # never cut
 
@@ -354,14 +517,22 @@ def test_reindex_all_and_refresh_index(db_url: str) -> None:
         assert search(session, "文化").total == 3
         # A version stored without index_article (an archive written by older code).
         article_id = session.scalars(select(Article.id).order_by(Article.id)).first()
-        version = ArticleVersion(article_id=article_id, content_hash="c" * 64,
-                                 fetched_at=datetime(2024, 5, 1, tzinfo=UTC), http_status=200,
-                                 final_url="http://demo.wenhua.local/0.html", raw_sha256="d" * 64,
-                                 title="改版", body_text="全新内容", body_html="")
+        version = ArticleVersion(
+            article_id=article_id,
+            content_hash="c" * 64,
+            fetched_at=datetime(2024, 5, 1, tzinfo=UTC),
+            http_status=200,
+            final_url="http://demo.wenhua.local/0.html",
+            raw_sha256="d" * 64,
+            title="改版",
+            body_text="全新内容",
+            body_html="",
+        )
         session.add(version)
         session.flush()
-        session.execute(update(Article).where(Article.id == article_id)
-                        .values(current_version_id=version.id))
+        session.execute(
+            update(Article).where(Article.id == article_id).values(current_version_id=version.id)
+        )
         # Search reads the index: until the new version is indexed, the old one is found.
         assert search(session, "全新").total == 0
         assert [h.title for h in search(session, "文化").items].count("第0条") == 1
@@ -371,8 +542,9 @@ def test_reindex_all_and_refresh_index(db_url: str) -> None:
         assert reindex_all(session) == 3
         assert search(session, "全新").total == 1 and search(session, "文化").total == 2
         if archive.engine.dialect.name == "postgresql":  # rebuilt as the migration made it
-            options = session.scalar(text(
-                "SELECT reloptions FROM pg_class WHERE relname = 'ix_search_docs_keys'"))
+            options = session.scalar(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_search_docs_keys'")
+            )
             assert options == ["gin_pending_list_limit=256"]
     archive.close()
 
@@ -380,9 +552,14 @@ def test_reindex_all_and_refresh_index(db_url: str) -> None:
 def test_bad_requests_raise_search_error(db_url: str) -> None:
     archive = Archive(db_url)
     with archive.session() as session:
-        for kwargs in ({"limit": 0}, {"limit": MAX_LIMIT + 1}, {"offset": -1},
-                       {"date_from": "2020-13-01"}, {"date_to": "2020/01/01"},
-                       {"date_from": "２０２０-01-01"}):
+        for kwargs in (
+            {"limit": 0},
+            {"limit": MAX_LIMIT + 1},
+            {"offset": -1},
+            {"date_from": "2020-13-01"},
+            {"date_to": "2020/01/01"},
+            {"date_from": "２０２０-01-01"},
+        ):
             with pytest.raises(SearchError):
                 search(session, "文化", **kwargs)
         assert search(session, "文\x00化").total == 0
@@ -444,22 +621,40 @@ def test_migration_backfills_existing_articles_and_downgrades(db_url: str) -> No
         command.upgrade(config, "0001")
     # Rows as revision 0001 knew them (plain SQL: the models may have moved on since).
     with archive.engine.begin() as conn:
-        conn.execute(text("INSERT INTO sites (id, name, title, family, base_url)"
-                          " VALUES (1, :name, '', '', '')"), {"name": SITES[0]})
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, name, title, family, base_url)"
+                " VALUES (1, :name, '', '', '')"
+            ),
+            {"name": SITES[0]},
+        )
         for n, body in enumerate(("唐山皮影戏", "评剧演出", "皮影"), start=1):
             when = datetime(2024, 1, 1, tzinfo=UTC)
-            conn.execute(text(
-                "INSERT INTO articles (id, url, site_id, first_seen, last_seen, changed_at)"
-                " VALUES (:id, :url, 1, :when, :when, :when)"),
-                {"id": n, "url": f"http://demo.wenhua.local/{n}.html", "when": when})
-            conn.execute(text(
-                "INSERT INTO article_versions (id, article_id, content_hash, fetched_at,"
-                " http_status, final_url, raw_sha256, title, body_text, body_html)"
-                " VALUES (:id, :id, :hash, :when, 200, :url, :hash, :title, :body, '')"),
-                {"id": n, "hash": "c" * 64, "when": when, "url": f"http://x/{n}",
-                 "title": f"第{n}条", "body": body})
-            conn.execute(text("UPDATE articles SET current_version_id = :id WHERE id = :id"),
-                         {"id": n})
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, url, site_id, first_seen, last_seen, changed_at)"
+                    " VALUES (:id, :url, 1, :when, :when, :when)"
+                ),
+                {"id": n, "url": f"http://demo.wenhua.local/{n}.html", "when": when},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO article_versions (id, article_id, content_hash, fetched_at,"
+                    " http_status, final_url, raw_sha256, title, body_text, body_html)"
+                    " VALUES (:id, :id, :hash, :when, 200, :url, :hash, :title, :body, '')"
+                ),
+                {
+                    "id": n,
+                    "hash": "c" * 64,
+                    "when": when,
+                    "url": f"http://x/{n}",
+                    "title": f"第{n}条",
+                    "body": body,
+                },
+            )
+            conn.execute(
+                text("UPDATE articles SET current_version_id = :id WHERE id = :id"), {"id": n}
+            )
     archive.close()
     archive = Archive(db_url)  # implicit upgrade to head
     with archive.session() as session:
@@ -484,7 +679,8 @@ def test_search_tables_are_left_out_of_model_comparison(db_url: str) -> None:
     archive = Archive(db_url)
     with archive.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_name": include_name})
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         assert compare_metadata(context, Base.metadata) == []
     archive.close()
 
@@ -493,20 +689,38 @@ def test_search_tables_are_left_out_of_model_comparison(db_url: str) -> None:
 
 
 def wenhua(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from archive.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "from archive.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def small_archive(db_url: str) -> dict[str, int]:
     archive = Archive(db_url)
     with archive.session() as session:
         ids = {
-            "lunan": put(session, record("http://demo.wenhua.local/1.html", "路南区非遗展演",
-                                         "路南区文化馆举办非遗展演，群众踊跃参加。",
-                                         published_at="2020-11-02T11:20:24+08:00")),
-            "guye": put(session, record("http://demo.wenhua.local/2.html", "古冶读书会",
-                                        "读书会上也谈到非遗。", district="古冶区",
-                                        published_at="2021-03-05T09:00:00+08:00")),
+            "lunan": put(
+                session,
+                record(
+                    "http://demo.wenhua.local/1.html",
+                    "路南区非遗展演",
+                    "路南区文化馆举办非遗展演，群众踊跃参加。",
+                    published_at="2020-11-02T11:20:24+08:00",
+                ),
+            ),
+            "guye": put(
+                session,
+                record(
+                    "http://demo.wenhua.local/2.html",
+                    "古冶读书会",
+                    "读书会上也谈到非遗。",
+                    district="古冶区",
+                    published_at="2021-03-05T09:00:00+08:00",
+                ),
+            ),
         }
     archive.close()
     return ids
@@ -522,8 +736,20 @@ def test_cli_search_formats_and_errors(db_url: str) -> None:
     assert rows[0]["district"] == "路南区" and "【非遗】" in rows[0]["snippet"]
     assert "2 matching articles" in result.stderr
 
-    result = wenhua("search", "非遗", "--db", db_url, "--district", "古冶区", "--from",
-                    "2021-03-05", "--to", "2021-03-05", "--format", "csv")
+    result = wenhua(
+        "search",
+        "非遗",
+        "--db",
+        db_url,
+        "--district",
+        "古冶区",
+        "--from",
+        "2021-03-05",
+        "--to",
+        "2021-03-05",
+        "--format",
+        "csv",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("id,url,title,published_at,district") and len(lines) == 2
@@ -536,7 +762,8 @@ def test_cli_search_formats_and_errors(db_url: str) -> None:
     result = wenhua("search", "非遗", "--db", db_url, "--from", "2020-02-30")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "wenhua: error: --from '2020-02-30' is not a date (YYYY-MM-DD)"]
+        "wenhua: error: --from '2020-02-30' is not a date (YYYY-MM-DD)"
+    ]
 
 
 def test_cli_search_in_process(db_url: str) -> None:
@@ -545,8 +772,9 @@ def test_cli_search_in_process(db_url: str) -> None:
     result = runner.invoke(search_command, ["非遗", "展演", "--db", db_url, "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [row["id"] for row in json.loads(result.stdout)] == [ids["lunan"]]
-    result = runner.invoke(search_command, ["--db", db_url, "--district", "古冶区",
-                                            "--format", "json"])
+    result = runner.invoke(
+        search_command, ["--db", db_url, "--district", "古冶区", "--format", "json"]
+    )
     assert [row["id"] for row in json.loads(result.stdout)] == [ids["guye"]]
     result = runner.invoke(search_command, ["x", "--db", db_url, "--limit", "5000"])
     assert result.exit_code == 2 and "--limit must be between 1 and 1000" in result.stderr

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import OriginMap, canonical_url
+from crawler.extract.urls import OriginMap, canonical_url
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from archive.config import resolve
 from archive.db import Archive
 from archive.models import Image
-from archive.web import create_app
+from archive.web.app import create_app
 from tests.feed_helpers import mark_gone, png, put
 
 HOSTILE = (

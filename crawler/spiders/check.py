@@ -26,11 +26,18 @@ from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.encoding import decode_html
-from crawler.extract import ExtractionError, RawArticle, extract_raw, first_html, first_text, select
+from crawler.extract.encoding import decode_html
+from crawler.extract.normalize import normalize
+from crawler.extract.rules import (
+    ExtractionError,
+    RawArticle,
+    extract_raw,
+    first_html,
+    first_text,
+    select,
+)
+from crawler.extract.urls import OriginMap, canonical_url
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
-from crawler.urls import OriginMap, canonical_url
-from pipelines.normalize import normalize
 
 # Fields a definition must find for the site to be worth crawling.
 REQUIRED = ("title", "published_at", "body")

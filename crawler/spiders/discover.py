@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response, TextResponse
 
-from crawler.encoding import decode_html
-from crawler.extract import ExtractionError, extract_raw
+from crawler.extract.encoding import decode_html
+from crawler.extract.rules import ExtractionError, extract_raw
+from crawler.extract.urls import OriginMap
 from crawler.items import ArticleItem, FailureItem, NotModifiedItem
 from crawler.sitedefs import FieldRules, ListRules, Region, SiteDefinition, StartPage
 from crawler.spiders.portal import ARTICLE_PRIORITY, PortalSpider
-from crawler.urls import OriginMap
 
 # Article URLs of the CMS families (path plus query).
 ARTICLE_PATTERNS = tuple(
@@ -200,7 +200,7 @@ def looks_like_article(response: TextResponse) -> bool:
         raw = extract_raw(text, response.url, None)
     except ExtractionError:
         return False
-    from pipelines.metadata import parse_meta
+    from crawler.extract.metadata import parse_meta
 
     body_chars = len(re.findall(r"[\u3400-\u9fff]", re.sub(r"<[^>]+>", "", raw.body_html)))
     dated = bool(raw.published_text) or (

@@ -28,15 +28,14 @@ from archive.incremental import (
     pending,
     schedule,
 )
-from crawler.encoding import decode_html
-from crawler.extract import ExtractionError, extract_raw, select
-from crawler.items import ArticleItem, Capture, FailureItem, NotModifiedItem
+from crawler.extract.encoding import decode_html
+from crawler.extract.rules import ExtractionError, extract_raw, select
+from crawler.extract.urls import OriginMap, canonical_url
+from crawler.items import NO_WARC_LINK, ArticleItem, Capture, FailureItem, NotModifiedItem
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
-from crawler.urls import OriginMap, canonical_url
-from pipelines.warc import NO_WARC_LINK
 
 if TYPE_CHECKING:
-    from crawler.redis_frontier import RedisFrontier
+    from crawler.frontier.scheduler import RedisFrontier
 
 ARTICLE_PRIORITY = 10  # finish articles before reading further list pages: bounded frontier
 
@@ -65,7 +64,7 @@ class PortalSpider(Spider):
         self.known: dict[str, KnownArticle] = {}
         self.scheduled: set[str] = set()  # canonical URLs requested by this run
         self.archive: Archive | None = None
-        # Set by crawler.redis_frontier when workers share a Redis frontier (#8).
+        # Set by crawler.frontier.scheduler when workers share a Redis frontier (#8).
         self.frontier: RedisFrontier | None = None
 
     def state(self) -> Archive:

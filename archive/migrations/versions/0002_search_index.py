@@ -27,11 +27,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 500
-COLUMNS = (
-    " article_id INTEGER NOT NULL,"
-    " version_id INTEGER NOT NULL,"
-    " published_at VARCHAR(25),"
-)
+COLUMNS = " article_id INTEGER NOT NULL, version_id INTEGER NOT NULL, published_at VARCHAR(25),"
 CONSTRAINTS = (
     " CONSTRAINT pk_search_docs PRIMARY KEY (article_id),"
     " CONSTRAINT fk_search_docs_article_id_articles"
@@ -48,8 +44,10 @@ def upgrade() -> None:
         op.execute(f"CREATE TABLE search_docs ({COLUMNS}{CONSTRAINTS})")
         try:
             # Keys are [0-9a-z] words: any tokenizer keeps each one whole.
-            op.execute("CREATE VIRTUAL TABLE search_fts USING fts5("
-                       "keys, content='', detail='none', columnsize=0, tokenize='ascii')")
+            op.execute(
+                "CREATE VIRTUAL TABLE search_fts USING fts5("
+                "keys, content='', detail='none', columnsize=0, tokenize='ascii')"
+            )
         except sa.exc.OperationalError as exc:
             raise RuntimeError(
                 f"this SQLite library has no FTS5, which search needs: {exc.orig}"
@@ -67,8 +65,10 @@ def upgrade() -> None:
         op.execute("SET LOCAL maintenance_work_mem = '256MB'")
         # A small pending list: with GIN's default 4 MB every lookup scans thousands of
         # not yet merged entries and searches take seconds.
-        op.execute("CREATE INDEX ix_search_docs_keys ON search_docs USING gin (keys)"
-                   " WITH (gin_pending_list_limit = 256)")
+        op.execute(
+            "CREATE INDEX ix_search_docs_keys ON search_docs USING gin (keys)"
+            " WITH (gin_pending_list_limit = 256)"
+        )
     else:
         op.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
@@ -95,11 +95,23 @@ def _backfill(bind: Any, dialect: str) -> None:
             break
         docs = []
         for row in rows:
-            keys = document_keys(row.title, row.body_text, site_id=row.site_id,
-                                 district=row.district, source=row.source, editor=row.editor,
-                                 category=row.category)
-            docs.append({"id": row.id, "version_id": row.version_id,
-                         "published_at": row.published_at, "keys": " ".join(keys)})
+            keys = document_keys(
+                row.title,
+                row.body_text,
+                site_id=row.site_id,
+                district=row.district,
+                source=row.source,
+                editor=row.editor,
+                category=row.category,
+            )
+            docs.append(
+                {
+                    "id": row.id,
+                    "version_id": row.version_id,
+                    "published_at": row.published_at,
+                    "keys": " ".join(keys),
+                }
+            )
         if dialect == "sqlite":
             bind.execute(insert_fts, [{"id": d["id"], "keys": d["keys"]} for d in docs])
             bind.execute(insert_doc, [{k: v for k, v in d.items() if k != "keys"} for d in docs])

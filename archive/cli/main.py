@@ -90,8 +90,8 @@ def demo(config: ArchiveConfig, progress: bool) -> None:
 
     Example: wenhua demo --data-dir /tmp/demo
     """
-    from archive.crawl import run_crawl, summarize
     from crawler.demo_portal import DemoPortal
+    from crawler.runner import run_crawl, summarize
     from crawler.sitedefs import available_sites
 
     names = [name for name in available_sites() if name.startswith("demo-")]
@@ -179,13 +179,13 @@ def crawl(
     Example: wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
     Example: wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
     """
-    from archive.crawl import run_crawl, summarize
+    from crawler.runner import run_crawl, summarize
     from crawler.sitedefs import available_sites, load_site
 
     if idle_exit < 0:
         raise UserError(f"--idle-exit {idle_exit:g}: give 0 or more seconds")
     if frontier:
-        from crawler.redis_frontier import FrontierError, connect
+        from crawler.frontier.scheduler import FrontierError, connect
 
         if start_url:
             raise UserError("--frontier works with site names, not --start-url")
@@ -194,7 +194,7 @@ def crawl(
         except FrontierError as exc:
             raise UserError(str(exc)) from exc
     if start_url:
-        from archive.crawl import run_discovery
+        from crawler.runner import run_discovery
 
         if sites or all_sites:
             raise UserError("give either site names or --start-url, not both")
@@ -263,11 +263,11 @@ def extract(
 
     Example: wenhua extract --url http://demo.wenhua.local/new-13173.html page.html
     """
-    from crawler.encoding import decode_html
-    from crawler.extract import ExtractionError, extract_raw
+    from crawler.extract.encoding import decode_html
+    from crawler.extract.normalize import normalize
+    from crawler.extract.rules import ExtractionError, extract_raw
+    from crawler.extract.urls import canonical_url
     from crawler.sitedefs import load_site, site_for_url
-    from crawler.urls import canonical_url
-    from pipelines.normalize import normalize
 
     failed = 0
     for source in inputs:
@@ -361,7 +361,7 @@ def meta(fetched_at: str | None, texts: tuple[str, ...]) -> None:
 
     Example: wenhua meta '发布时间:Mon Nov 02 11:20:24 GMT+08:00 2020来源:路南发布编辑:王瑶'
     """
-    from pipelines.metadata import parse_meta
+    from crawler.extract.metadata import parse_meta
 
     when = None
     if fetched_at:
@@ -441,25 +441,25 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     archive.close()
 
 
-from archive.cli_history import history, runs  # noqa: E402
+from archive.cli.history import history, runs  # noqa: E402
 
 cli.add_command(history)
 cli.add_command(runs)
-from archive.cli_web import serve  # noqa: E402
+from archive.cli.serve import serve  # noqa: E402
 
 cli.add_command(serve)
-from archive.cli_preservation import bag, verify  # noqa: E402
+from archive.cli.preservation import bag, verify  # noqa: E402
 
 cli.add_command(verify)
 cli.add_command(bag)
-from archive.cli_sites_new import sites_new  # noqa: E402
+from archive.cli.sites_new import sites_new  # noqa: E402
 
 sites.add_command(sites_new)
-from archive.cli_sites import sites_check, sites_list  # noqa: E402
+from archive.cli.sites import sites_check, sites_list  # noqa: E402
 
 sites.add_command(sites_list)
 sites.add_command(sites_check)
-from archive.cli_search import search  # noqa: E402
+from archive.cli.search import search  # noqa: E402
 
 cli.add_command(search)
 

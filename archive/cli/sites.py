@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.engine import make_url
 
-from archive.cli import UserError, archive_options, open_archive, user_errors
+from archive.cli.main import UserError, archive_options, open_archive, user_errors
 from archive.config import ArchiveConfig
 from archive.site_status import SiteStatus, site_statuses
 

@@ -1,7 +1,7 @@
 """The read-only HTTP service: JSON API for the portal, Chinese web UI for researchers.
 
 Every route is a GET; there is nothing to write. Bodies are sanitized again on the way out
-(archive.sanitize), templates autoescape, images are served only from DATA/images by a
+(archive.web.sanitize), templates autoescape, images are served only from DATA/images by a
 validated sha256, and all SQL goes through SQLAlchemy with bound parameters.
 """
 
@@ -25,8 +25,8 @@ from archive.db import Archive
 from archive.export import article_record
 from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, window_upper
 from archive.models import Article, ArticleVersion, Image, VersionImage
-from archive.sanitize import safe_body_html, safe_snippet_html
 from archive.search import search
+from archive.web.sanitize import safe_body_html, safe_snippet_html
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPLATES = Path(__file__).with_name("templates")

@@ -57,7 +57,7 @@ def crawl_settings(
         overrides["WENHUA_SINCE"] = since
     settings.setdict(overrides, priority="cmdline")
     if frontier:  # many workers share one crawl through Redis (#8)
-        from crawler.redis_frontier import frontier_settings
+        from crawler.frontier.scheduler import frontier_settings
 
         settings.setdict(frontier_settings(settings, frontier, idle_exit, polite), "cmdline")
     return settings

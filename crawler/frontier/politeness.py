@@ -12,7 +12,7 @@ download, takes a slot of the domain in Redis first:
 
 Times come from Redis's clock (`TIME` in the scripts), so workers on machines with skewed
 clocks agree. The slot is released when the response or the exception comes back. Waiting is
-a reactor timer, never a blocking sleep. `archive.crawl` installs it only with a Redis
+a reactor timer, never a blocking sleep. `crawler.runner` installs it only with a Redis
 frontier, sets the local DOWNLOAD_DELAY to 0 and AutoThrottle off (the global delay replaces
 them) and turns it off under --no-politeness (WENHUA_GLOBAL_POLITENESS = False).
 """
@@ -29,7 +29,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
-from crawler.redis_frontier import connect, worker_id
+from crawler.frontier.scheduler import connect, worker_id
 
 if TYPE_CHECKING:
     import redis

@@ -69,9 +69,9 @@ def first_html(doc: Selector, selectors: tuple[str, ...]) -> str | None:
 
 
 def extract_raw(html: str, url: str, site: SiteDefinition | None) -> RawArticle:
-    """Raw fields by the site's selectors; the generic extractor (crawler.generic) fills
+    """Raw fields by the site's selectors; the generic extractor (crawler.extract.generic) fills
     every field the definition does not give or whose selectors find nothing."""
-    from crawler.generic import extract_generic
+    from crawler.extract.generic import extract_generic
 
     doc = Selector(text=html)
     rules = site.fields if site else None

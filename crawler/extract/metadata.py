@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pipelines.dates import (
+from crawler.extract.dates import (
     REASON_INVALID,
     REASON_NEEDS_FETCH_TIME,
     REASON_NO_YEAR,

@@ -33,8 +33,8 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
-from pipelines.body import CHROME_BLOCKS
-from pipelines.metadata import parse_meta
+from crawler.extract.body import CHROME_BLOCKS
+from crawler.extract.metadata import parse_meta
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 CN_PUNCT = re.compile(r"[，。！？；：、“”（）《》]")
@@ -42,7 +42,16 @@ SKIP_TAGS = {"script", "style", "noscript", "template", "select", "option", "tex
 LINK_TAGS = {"a", "button"}
 # Containers the body may be; paragraphs and inline tags are never chosen on their own.
 CONTAINER_TAGS = {
-    "div", "td", "table", "tbody", "tr", "article", "section", "main", "center", "form"
+    "div",
+    "td",
+    "table",
+    "tbody",
+    "tr",
+    "article",
+    "section",
+    "main",
+    "center",
+    "form",
 }
 DESCEND_SHARE = 0.7
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from archive.cli import UserError, archive_options, open_archive, user_errors
+from archive.cli.main import UserError, archive_options, open_archive, user_errors
 from archive.config import ArchiveConfig
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import click
 from parsel import Selector
 
-from archive.cli import UserError
+from archive.cli.main import UserError
 
 
 def _quote(value: str) -> str:
@@ -26,7 +26,7 @@ def _quote(value: str) -> str:
 
 def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None, list[str]]:
     """(article link selector, URL pattern, example URLs) from a list page."""
-    from crawler.generic import css_path
+    from crawler.extract.generic import css_path
     from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
 
     groups: Counter[str] = Counter()
@@ -54,7 +54,7 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
 def propose(
     list_html: str, list_url: str, article_html: str | None, article_url: str | None
 ) -> str:
-    from crawler.generic import css_path, extract_generic
+    from crawler.extract.generic import css_path, extract_generic
 
     doc = Selector(text=list_html)
     host = (urlsplit(list_url).hostname or "site").lower()
@@ -117,7 +117,7 @@ def propose(
 
 
 def squash_title(doc: Selector) -> str | None:
-    from crawler.generic import _title_head
+    from crawler.extract.generic import _title_head
 
     text = " ".join(doc.xpath("//title//text()").getall()).strip()
     return _title_head(text) if text else None
@@ -125,7 +125,7 @@ def squash_title(doc: Selector) -> str | None:
 
 def _meta_node(article: Any) -> Any:
     """The first element after the title whose own text is the meta line."""
-    from crawler.generic import _is_meta_line, squash
+    from crawler.extract.generic import _is_meta_line, squash
 
     node = article.title_node
     if node is None:
@@ -154,8 +154,8 @@ def sites_new(
 
     Example: wenhua sites new http://www.example.gov.cn/col/col12/index.html
     """
-    from archive.cli import _read_input
-    from crawler.encoding import decode_html
+    from archive.cli.main import _read_input
+    from crawler.extract.encoding import decode_html
 
     body, content_type, address = _read_input(list_page)
     list_url = page_url or address

@@ -490,7 +490,7 @@ def namespace_of(keys: dict[str, str]) -> str:
 def frontier_settings(settings: Any, url: str, idle_exit: float, polite: bool) -> dict[str, Any]:
     """Setting overrides for `wenhua crawl --frontier URL` (archive.crawl.crawl_settings).
 
-    The per-domain limits become global (crawler.global_politeness): the local delay and
+    The per-domain limits become global (crawler.frontier.politeness): the local delay and
     AutoThrottle, which only see one process, are turned off in their favour.
     WENHUA_DOMAIN_CONCURRENCY / WENHUA_DOMAIN_DELAY in the environment override the
     global limits.

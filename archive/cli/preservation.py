@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli import UserError, archive_options, open_archive
+from archive.cli.main import UserError, archive_options, open_archive
 from archive.config import ArchiveConfig
 
 

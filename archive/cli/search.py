@@ -13,13 +13,23 @@ import unicodedata
 
 import click
 
-from archive.cli import UserError, archive_options, open_archive
+from archive.cli.main import UserError, archive_options, open_archive
 from archive.config import ArchiveConfig
 from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit, parse_day
 from archive.search import search as run_search
 
-CSV_FIELDS = ("id", "url", "title", "published_at", "district", "source", "site", "gone_at",
-              "score", "snippet")
+CSV_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "published_at",
+    "district",
+    "source",
+    "site",
+    "gone_at",
+    "score",
+    "snippet",
+)
 
 
 @archive_options
@@ -31,14 +41,35 @@ CSV_FIELDS = ("id", "url", "title", "published_at", "district", "source", "site"
 @click.option("--category", help="Only this category, e.g. 信息资讯.")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this day.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before this day.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
-@click.option("--limit", type=int, default=DEFAULT_LIMIT, show_default=True,
-              help=f"Results to print (at most {MAX_LIMIT}).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--limit",
+    type=int,
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help=f"Results to print (at most {MAX_LIMIT}).",
+)
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip first.")
-def _search(config: ArchiveConfig, query: tuple[str, ...], site: str | None, district: str | None,
-           source: str | None, editor: str | None, category: str | None, date_from: str | None,
-           date_to: str | None, fmt: str, limit: int, offset: int) -> None:
+def _search(
+    config: ArchiveConfig,
+    query: tuple[str, ...],
+    site: str | None,
+    district: str | None,
+    source: str | None,
+    editor: str | None,
+    category: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    fmt: str,
+    limit: int,
+    offset: int,
+) -> None:
     """Find archived articles whose title or body contains QUERY (every word of it).
 
     Matching is exact substring matching, so 1- and 2-character Chinese words work; ranked
@@ -59,9 +90,19 @@ def _search(config: ArchiveConfig, query: tuple[str, ...], site: str | None, dis
     archive = open_archive(config)
     try:
         with archive.session() as session:
-            page = run_search(session, " ".join(query), site=site, district=district,
-                              source=source, editor=editor, category=category,
-                              date_from=date_from, date_to=date_to, limit=limit, offset=offset)
+            page = run_search(
+                session,
+                " ".join(query),
+                site=site,
+                district=district,
+                source=source,
+                editor=editor,
+                category=category,
+                date_from=date_from,
+                date_to=date_to,
+                limit=limit,
+                offset=offset,
+            )
     except SearchError as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -69,8 +110,9 @@ def _search(config: ArchiveConfig, query: tuple[str, ...], site: str | None, dis
     if fmt == "json":
         click.echo(json.dumps([hit.as_dict() for hit in page.items], ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS, extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(hit.as_dict() for hit in page.items)
     else:
@@ -80,7 +122,7 @@ def _search(config: ArchiveConfig, query: tuple[str, ...], site: str | None, dis
     click.echo(f"{page.total} matching articles{shown}", err=True)
 
 
-# Declared, not inferred: archive.cli imports this back, and mypy cannot infer a type
+# Declared, not inferred: archive.cli.main imports this back, and mypy cannot infer a type
 # through the cycle.
 search: click.Command = click.command("search")(_search)
 

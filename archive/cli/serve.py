@@ -6,7 +6,7 @@ import socket
 
 import click
 
-from archive.cli import UserError, archive_options, open_archive
+from archive.cli.main import UserError, archive_options, open_archive
 from archive.config import ArchiveConfig
 
 
@@ -23,7 +23,7 @@ def serve(config: ArchiveConfig, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from archive.web import create_app
+    from archive.web.app import create_app
 
     archive = open_archive(config)
     app = create_app(config, archive)

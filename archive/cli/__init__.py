@@ -1,0 +1,5 @@
+"""The `wenhua` command line."""
+
+from archive.cli.main import main
+
+__all__ = ["main"]
