@@ -24,7 +24,8 @@ from typing import Any
 from crawler.extract.encoding import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = sorted(p for p in (ROOT / "tests" / "fixtures" / "generic").iterdir() if p.is_dir())
+FIXTURES = ROOT / "tests" / "fixtures"
+CASES = sorted(p for p in (FIXTURES / "generic").iterdir() if p.is_dir())
 FIELDS = ("title", "published_at", "published_precision", "source", "editor", "author")
 FETCHED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 REPEAT = 5
@@ -35,9 +36,16 @@ def load_case(case: Path) -> dict[str, Any]:
     return data
 
 
+def page_path(case: Path) -> Path:
+    """A labelled page is kept once: a generic case named like a golden extraction case
+    (tests/fixtures/extract/<case>/page.html) labels that page instead of copying it."""
+    own = case / "page.html"
+    return own if own.exists() else FIXTURES / "extract" / case.name / "page.html"
+
+
 def page_text(case: Path) -> str:
     expected = load_case(case)
-    text, _ = decode_html((case / "page.html").read_bytes(), expected.get("content_type"), None)
+    text, _ = decode_html(page_path(case).read_bytes(), expected.get("content_type"), None)
     return text
 
 

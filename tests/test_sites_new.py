@@ -10,7 +10,7 @@ from pathlib import Path
 from crawler.demo_portal.server import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLE = ROOT / "tests" / "fixtures" / "generic" / "demo-hanweb-alt-subheading" / "page.html"
+ARTICLE = ROOT / "tests" / "fixtures" / "extract" / "demo-hanweb-alt-subheading" / "page.html"
 
 
 def test_proposal_finds_links_pagination_and_containers(tmp_path: Path) -> None:
