@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -28,6 +28,14 @@ MIGRATION_LOCK = 0x77656E687561  # "wenhua": the advisory lock key held while mi
 
 class DatabaseError(Exception):
     """A database URL that cannot be used, with what to do about it."""
+
+
+class NoArchiveError(DatabaseError):
+    """A read-only command was pointed at a place that holds no archive."""
+
+
+class OutdatedArchiveError(DatabaseError):
+    """The archive's schema is older than this wenhua's: `wenhua db upgrade` brings it on."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -78,22 +86,91 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _transactional_ddl(engine: Engine) -> Engine:
+    """An engine on the same SQLite database whose transactions include DDL.
+
+    Python's sqlite3 driver opens no transaction before CREATE/ALTER/DROP, so a migration
+    killed half-way would leave the schema between two revisions. With the driver's own
+    transaction handling off and BEGIN emitted here, a migration and its alembic_version
+    row commit together or not at all (the recipe of SQLAlchemy's pysqlite notes).
+    BEGIN IMMEDIATE takes the write lock up front: a second migrator waits, then finds
+    the schema at head."""
+    ddl = create_engine(engine.url, connect_args={"timeout": 60})
+    event.listen(ddl, "connect", _sqlite_pragmas)
+
+    @event.listens_for(ddl, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(ddl, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return ddl
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (no-op when already there)."""
+    """Bring the schema to the newest migration (no-op when already there), atomically:
+    the archive is left at the old revision or the new one, never between."""
     try:
         if current_revision(engine) == head_revision():
             return
         cfg = alembic_config()
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # Several workers opening a new shared archive at once (#8): one migrates,
-                # the others wait here and then find the schema at head.
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        migrating = _transactional_ddl(engine) if engine.dialect.name == "sqlite" else engine
+        try:
+            with migrating.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Several workers opening a new shared archive at once: one migrates,
+                    # the others wait here and then find the schema at head.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if migrating is not engine:
+                migrating.dispose()
     except OperationalError as exc:
         url = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open the archive database {url}: {exc.orig}") from exc
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def check_existing(url: str) -> None:
+    """Refuse, in one line, a database that holds no archive or an older one, creating
+    nothing: read-only commands must not make an archive where there was none."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise NoArchiveError(
+            f"no archive at {path}: give the right --data-dir/--db, or make one with "
+            "`wenhua demo` or `wenhua crawl`"
+        )
+    engine = make_engine(url)
+    try:
+        try:
+            revision = current_revision(engine)
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot open the archive database {shown}: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise DatabaseError(f"{shown} is not an archive database: {exc.orig}") from exc
+        if revision is None:
+            raise NoArchiveError(
+                f"{shown} holds no archive: give the right --data-dir/--db, or make one with "
+                "`wenhua demo` or `wenhua crawl`"
+            )
+        if revision != head_revision():
+            raise OutdatedArchiveError(
+                f"the archive {shown} is at schema revision {revision}, this wenhua needs "
+                f"{head_revision()}: run `wenhua db upgrade`"
+            )
+    finally:
+        engine.dispose()
 
 
 class Archive:
@@ -110,6 +187,13 @@ class Archive:
     def session(self) -> Iterator[Session]:
         with self.sessions() as session, session.begin():
             yield session
+
+    @classmethod
+    def existing(cls, url: str) -> Archive:
+        """Open an archive that must already exist at the newest revision (read-only
+        commands): nothing is created or migrated."""
+        check_existing(url)
+        return cls(url, migrate=False)
 
     def close(self) -> None:
         self.engine.dispose()
