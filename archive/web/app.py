@@ -8,12 +8,13 @@ validated sha256, and all SQL goes through SQLAlchemy with bound parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -40,6 +41,33 @@ def _session(request: Request) -> Iterator[Session]:
 
 Db = Annotated[Session, Depends(_session)]
 
+# Ids and offsets past what the databases store as integers answer 422, not a 500 from
+# the driver's overflow.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 10**12
+MAX_PAGE = 10**9
+ArticleId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]
+
+# Every HTML and JSON response: no script but our own files (none inline), no framing,
+# no content sniffing. The API docs page is the one exception: FastAPI's Swagger UI
+# starts from an inline script and loads its assets from a CDN.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
 
 def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI:
     archive = archive or Archive(config.db_url)
@@ -55,6 +83,18 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
     )
 
     app.state.archive = archive
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(DOCS_PATHS):
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        return response
+
     # ---- JSON API ---------------------------------------------------------------
 
     @app.get("/api/articles", tags=["api"])
@@ -68,8 +108,8 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         date_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}")] = None,
         date_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        page: Annotated[int | None, Query(ge=1)] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
     ) -> dict[str, Any]:
         """Search (or list) articles; `page` (1-based) overrides `offset`."""
         if page is not None:
@@ -109,7 +149,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         }
 
     @app.get("/api/articles/{article_id}", tags=["api"])
-    def api_article(article_id: int, db: Db) -> dict[str, Any]:
+    def api_article(article_id: ArticleId, db: Db) -> dict[str, Any]:
         """One article: its current record (body_html sanitized), versions and provenance."""
         article = _load_article(db, article_id)
         assert article.current is not None
@@ -189,7 +229,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         source: str = "",
         date_from: Annotated[str, Query(alias="from")] = "",
         date_to: Annotated[str, Query(alias="to")] = "",
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     ) -> Response:
         valid = re.compile(r"\d{4}-\d{2}-\d{2}")
         date_from = date_from if valid.fullmatch(date_from) else ""
@@ -236,7 +276,10 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(
-        request: Request, article_id: int, db: Db, version: int | None = None
+        request: Request,
+        article_id: ArticleId,
+        db: Db,
+        version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> Response:
         article = _load_article(db, article_id)
         versions = article.versions

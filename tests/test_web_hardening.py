@@ -1,0 +1,84 @@
+"""HTTP hardening of `wenhua serve`: security headers on every HTML and JSON response, and
+out-of-range ids, offsets and pages answered with 4xx instead of a database overflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from archive.config import resolve
+from archive.db import Archive
+from archive.web.app import create_app
+from tests.feed_helpers import put
+
+
+@pytest.fixture
+def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    archive = Archive(db_url)
+    with archive.session() as s:
+        put(s, "http://t.local/a", "路南区文化馆举办非遗展览。", title="非遗展览")
+    with TestClient(create_app(resolve(tmp_path, db_url), archive)) as test_client:
+        yield test_client
+    archive.close()
+
+
+ROUTES = [
+    "/search",
+    "/search?q=非遗",
+    "/stats",
+    "/api/articles",
+    "/api/articles?q=非遗",
+    "/api/stats",
+    "/api/changes",
+    "/articles/999999",  # a 404 page carries them too
+    "/api/articles/999999",
+]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_html_and_json_response_is_hardened(client: TestClient, route: str) -> None:
+    response = client.get(route)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    csp = response.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_the_ui_has_no_inline_script(client: TestClient) -> None:
+    article = client.get("/api/articles").json()["items"][0]["id"]
+    for route in ("/search?q=非遗", "/stats", f"/articles/{article}"):
+        html = client.get(route).text
+        assert "<script>" not in html and "<script " not in html.replace("<script src=", "")
+
+
+HUGE = str(2**70)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        f"/articles/{HUGE}",
+        f"/api/articles/{HUGE}",
+        f"/api/articles?offset={HUGE}",
+        f"/api/articles?page={HUGE}",
+        f"/api/articles?q=非遗&offset={HUGE}",
+        f"/search?q=非遗&page={HUGE}",
+        "/articles/1?version=" + HUGE,
+        "/articles/-1",
+    ],
+)
+def test_huge_numbers_are_client_errors(client: TestClient, route: str) -> None:
+    response = client.get(route)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+
+
+def test_large_offset_within_range_is_an_empty_page(client: TestClient) -> None:
+    body = client.get("/api/articles", params={"offset": 10**12}).json()
+    assert body["items"] == [] and body["total"] == 1 and body["has_more"] is False
