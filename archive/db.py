@@ -131,6 +131,9 @@ def upgrade(engine: Engine) -> None:
     except OperationalError as exc:
         url = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open the archive database {url}: {exc.orig}") from exc
+    except DBAPIError as exc:  # e.g. SQLite's "file is not a database"
+        url = engine.url.render_as_string(hide_password=True)
+        raise DatabaseError(f"{url} is not an archive database: {exc.orig}") from exc
 
 
 def sqlite_path(url: str) -> Path | None:
