@@ -15,28 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Article, ArticleVersion, VersionImage
+from crawler.extract.record import FIELDS, IMAGE_KEYS, Field, exported_fields
 
-EXPORT_FIELDS = (
-    "id",
-    "url",
-    "title",
-    "published_at",
-    "published_precision",
-    "source",
-    "editor",
-    "author",
-    "body_text",
-    "body_html",
-    "images",
-    "site",
-    "city",
-    "district",
-    "category",
-    "fetched_at",
-    "first_seen",
-    "last_seen",
-    "gone_at",
-)
+# What the archive knows of an article beyond its record: its id before the record's
+# fields, and when it was first and last seen (and withdrawn) after them.
+ARTICLE_FACTS = ("first_seen", "last_seen", "gone_at")
+EXPORT_FIELDS = ("id", *exported_fields(), *ARTICLE_FACTS)
 FORMATS = ("jsonl", "csv", "json")
 
 
@@ -44,38 +28,37 @@ def _iso(value: Any) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
+def _images(version: ArticleVersion) -> list[dict[str, Any]]:
+    return [
+        {
+            **{key: getattr(link, key) for key in IMAGE_KEYS},
+            "sha256": link.image_sha256,
+            "path": link.image.path if link.image else None,
+            "mime": link.image.mime if link.image else None,
+        }
+        for link in version.images
+    ]
+
+
+def _value(field: Field, article: Article, version: ArticleVersion) -> Any:
+    if field.stored == "version":
+        return getattr(version, field.name)
+    if field.stored == "capture":
+        return _iso(getattr(version, field.name))
+    if field.stored == "article":
+        return getattr(article, field.name)
+    if field.stored == "site":
+        return article.site.name
+    return _images(version)
+
+
 def article_record(article: Article, version: ArticleVersion) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "url": article.url,
-        "title": version.title,
-        "published_at": version.published_at,
-        "published_precision": version.published_precision,
-        "source": version.source,
-        "editor": version.editor,
-        "author": version.author,
-        "body_text": version.body_text,
-        "body_html": version.body_html,
-        "images": [
-            {
-                "url": link.url,
-                "alt": link.alt,
-                "caption": link.caption,
-                "sha256": link.image_sha256,
-                "path": link.image.path if link.image else None,
-                "mime": link.image.mime if link.image else None,
-            }
-            for link in version.images
-        ],
-        "site": article.site.name,
-        "city": version.city,
-        "district": version.district,
-        "category": version.category,
-        "fetched_at": _iso(version.fetched_at),
-        "first_seen": _iso(article.first_seen),
-        "last_seen": _iso(article.last_seen),
-        "gone_at": _iso(article.gone_at),
-    }
+    record: dict[str, Any] = {"id": article.id}
+    record.update(
+        (field.name, _value(field, article, version)) for field in FIELDS if field.exported
+    )
+    record.update((name, _iso(getattr(article, name))) for name in ARTICLE_FACTS)
+    return record
 
 
 def iter_records(session: Session, batch: int = 500) -> Iterator[dict[str, Any]]:

@@ -27,6 +27,7 @@ from archive.config import ArchiveConfig
 from archive.models import ArticleVersion, Failure, Image, WarcFile
 from archive.rawstore import RawStore
 from archive.store import content_hash
+from crawler.extract.record import IMAGE_KEYS, hashed_fields
 
 
 @dataclass
@@ -181,18 +182,16 @@ def _check_raw(session: Session, config: ArchiveConfig, report: FixityReport) ->
 
 
 def _version_record(version: ArticleVersion) -> dict[str, Any]:
-    return {
-        "title": version.title,
-        "published_at": version.published_at,
-        "published_precision": version.published_precision,
-        "source": version.source,
-        "editor": version.editor,
-        "author": version.author,
-        "body_text": version.body_text,
-        "images": [
-            {"url": link.url, "alt": link.alt, "caption": link.caption} for link in version.images
-        ],
-    }
+    """The stored fields the content hash covers, as a record."""
+    record: dict[str, Any] = {}
+    for item in hashed_fields():
+        if item.stored == "images":
+            record[item.name] = [
+                {key: getattr(link, key) for key in IMAGE_KEYS} for link in version.images
+            ]
+        else:
+            record[item.name] = getattr(version, item.name)
+    return record
 
 
 def _check_versions(session: Session, config: ArchiveConfig, report: FixityReport) -> None:

@@ -14,23 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Article, ArticleVersion, VersionImage
+from crawler.extract.record import FIELDS, IMAGE_KEYS, compared_fields
 from crawler.extract.urls import canonical_url
 
-# The record fields compared between versions (images as their ordered url/alt/caption).
-COMPARED = (
-    "title",
-    "published_at",
-    "published_precision",
-    "source",
-    "editor",
-    "author",
-    "city",
-    "district",
-    "category",
-    "body_text",
-    "body_html",
-    "images",
-)
+# The record fields compared between versions (images as their ordered url/alt/caption),
+# listed in the order the version stores them: its columns first, then its images.
+_POSITION = {column.key: n for n, column in enumerate(ArticleVersion.__table__.columns)}
+COMPARED = tuple(sorted(compared_fields(), key=lambda name: _POSITION.get(name, len(_POSITION))))
+_IMAGES = tuple(f.name for f in FIELDS if f.stored == "images")
 
 
 class UnknownArticleError(LookupError):
@@ -42,9 +33,8 @@ def _iso(value: Any) -> str | None:
 
 
 def _fields(version: ArticleVersion) -> dict[str, Any]:
-    values = {name: getattr(version, name) for name in COMPARED if name != "images"}
-    values["images"] = [[link.url, link.alt, link.caption] for link in version.images]
-    return values
+    images = [[getattr(link, key) for key in IMAGE_KEYS] for link in version.images]
+    return {name: images if name in _IMAGES else getattr(version, name) for name in COMPARED}
 
 
 def body_diff(old: str, new: str, *, old_label: str, new_label: str) -> str:

@@ -33,25 +33,20 @@ from archive.models import (
     utcnow,
 )
 from archive.search import index_article
+from crawler.extract.record import IMAGE_KEYS, hashed_fields, version_columns
 from crawler.sitedefs import SiteDefinition
-
-HASHED_FIELDS = (
-    "title",
-    "published_at",
-    "published_precision",
-    "source",
-    "editor",
-    "author",
-    "body_text",
-)
 
 
 def content_hash(record: dict[str, Any]) -> str:
-    essence = {key: record.get(key) for key in HASHED_FIELDS}
-    essence["images"] = [
-        [image.get("url"), image.get("alt"), image.get("caption")]
-        for image in record.get("images", [])
-    ]
+    """sha256 of the record's hashed fields; images as their ordered url/alt/caption."""
+    essence: dict[str, Any] = {}
+    for field in hashed_fields():
+        if field.stored == "images":
+            essence[field.name] = [
+                [image.get(key) for key in IMAGE_KEYS] for image in record.get(field.name, [])
+            ]
+        else:
+            essence[field.name] = record.get(field.name)
     blob = json.dumps(essence, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -183,17 +178,7 @@ def store_article(
         last_modified=capture.get("last_modified"),
         etag=capture.get("etag"),
         raw_sha256=capture["raw_sha256"],
-        title=record["title"],
-        published_at=record.get("published_at"),
-        published_precision=record.get("published_precision"),
-        source=record.get("source"),
-        editor=record.get("editor"),
-        author=record.get("author"),
-        city=record.get("city"),
-        district=record.get("district"),
-        category=record.get("category"),
-        body_text=record["body_text"],
-        body_html=record["body_html"],
+        **{f.name: record[f.name] if f.required else record.get(f.name) for f in version_columns()},
     )
     session.add(version)
     session.flush()

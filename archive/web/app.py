@@ -28,6 +28,7 @@ from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, wind
 from archive.models import Article, ArticleVersion, Image, VersionImage
 from archive.search import search
 from archive.web.sanitize import safe_body_html, safe_snippet_html
+from crawler.extract.record import summary_fields
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -371,8 +372,7 @@ def _version_info(version: ArticleVersion, number: int) -> dict[str, Any]:
     return {
         "number": number,
         "version_id": version.id,
-        "title": version.title,
-        "published_at": version.published_at,
+        **{name: getattr(version, name) for name in summary_fields()},
         **_provenance(version),
     }
 

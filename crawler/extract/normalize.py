@@ -15,29 +15,12 @@ from typing import Any
 from crawler.extract.body import clean_body
 from crawler.extract.dates import parse_datetime
 from crawler.extract.metadata import Meta, Problem, parse_meta
+from crawler.extract.record import make_record
 from crawler.extract.rules import RawArticle
 from crawler.sitedefs import SiteDefinition
 
 # How many closing lines of the body may hold an editor credit such as （责编：张三）.
 CREDIT_LINES = 3
-
-RECORD_FIELDS = (
-    "url",
-    "title",
-    "published_at",
-    "published_precision",
-    "source",
-    "editor",
-    "author",
-    "body_text",
-    "body_html",
-    "images",
-    "site",
-    "city",
-    "district",
-    "category",
-    "fetched_at",
-)
 
 
 @dataclass
@@ -93,21 +76,23 @@ def normalize(
         problems.append(Problem("published_at", raw.meta_text or "", "no publish time found"))
 
     region = site.region if site else None
-    record: dict[str, Any] = {
-        "url": canonical_url or raw.url,
-        "title": raw.title,
-        "published_at": meta.published.isoformat() if meta.published else None,
-        "published_precision": meta.published.precision if meta.published else None,
-        "source": meta.source or None,
-        "editor": meta.editor or None,
-        "author": meta.author or None,
-        "body_text": body.text,
-        "body_html": body.html,
-        "images": [asdict(image) for image in body.images],
-        "site": site.name if site else None,
-        "city": region.city if region else None,
-        "district": raw.district or district or (region.district if region else None),
-        "category": category,
-        "fetched_at": fetched_at.isoformat(timespec="seconds"),
-    }
+    record = make_record(
+        {
+            "url": canonical_url or raw.url,
+            "title": raw.title,
+            "published_at": meta.published.isoformat() if meta.published else None,
+            "published_precision": meta.published.precision if meta.published else None,
+            "source": meta.source or None,
+            "editor": meta.editor or None,
+            "author": meta.author or None,
+            "body_text": body.text,
+            "body_html": body.html,
+            "images": [asdict(image) for image in body.images],
+            "site": site.name if site else None,
+            "city": region.city if region else None,
+            "district": raw.district or district or (region.district if region else None),
+            "category": category,
+            "fetched_at": fetched_at.isoformat(timespec="seconds"),
+        }
+    )
     return Normalized(record=record, problems=problems)

@@ -1,0 +1,105 @@
+"""The archived record's fields, in one table.
+
+Normalization builds a record with exactly these keys in this order; storage, the
+content hash, export, history, fixity and the web API all read their field lists from
+here. Adding a field is one `Field` below plus an Alembic migration for its column
+(tests/test_record_schema.py walks the table, so the new field is checked everywhere).
+
+Pure: no database or crawler imports, so page reading can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# Where a field's value lives in the archive:
+#   version  an article_versions column of the same name, copied from the record
+#   article  an articles column of the same name (the URL identifies the article)
+#   site     the name of the article's site (sites.name)
+#   images   the version's ordered version_images rows
+#   capture  an article_versions column of the same name filled from the capture's
+#            provenance rather than from the record
+Stored = Literal["version", "article", "site", "images", "capture"]
+
+# What an image in a record says about itself: the page's own facts, which the content
+# hash and history compare (export adds what the archive learned: sha256, path, mime).
+IMAGE_KEYS = ("url", "alt", "caption")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    stored: Stored
+    # The record always has a value (the column is NOT NULL).
+    required: bool = False
+    # Part of the content hash: a change here makes a new version. `wenhua verify`
+    # recomputes the hash from the stored fields, so these are also what fixity checks.
+    hashed: bool = False
+    # A key of `wenhua export`, the feed and the API record.
+    exported: bool = True
+    # Compared between versions by `wenhua history`.
+    compared: bool = False
+    # Shown where the API lists an article's versions.
+    summary: bool = False
+
+
+# In record order, which is also the export's column order.
+FIELDS: tuple[Field, ...] = (
+    Field("url", "article", required=True),
+    Field("title", "version", required=True, hashed=True, compared=True, summary=True),
+    Field("published_at", "version", hashed=True, compared=True, summary=True),
+    Field("published_precision", "version", hashed=True, compared=True),
+    Field("source", "version", hashed=True, compared=True),
+    Field("editor", "version", hashed=True, compared=True),
+    Field("author", "version", hashed=True, compared=True),
+    Field("body_text", "version", required=True, hashed=True, compared=True),
+    Field("body_html", "version", required=True, compared=True),
+    Field("images", "images", required=True, hashed=True, compared=True),
+    Field("site", "site"),
+    Field("city", "version", compared=True),
+    Field("district", "version", compared=True),
+    Field("category", "version", compared=True),
+    Field("fetched_at", "capture", required=True),
+)
+
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS)
+
+
+def hashed_fields() -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if f.hashed)
+
+
+def exported_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.exported)
+
+
+def compared_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.compared)
+
+
+def summary_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.summary)
+
+
+def version_columns() -> tuple[Field, ...]:
+    """Fields stored as article_versions columns copied from the record."""
+    return tuple(f for f in FIELDS if f.stored == "version")
+
+
+def make_record(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` as a record in table order; refuses missing or unknown keys, so the
+    normalizer and the table cannot drift apart."""
+    names = field_names()
+    missing = [name for name in names if name not in values]
+    unknown = [name for name in values if name not in BY_NAME]
+    if missing or unknown:
+        raise ValueError(
+            f"record fields do not match the table: missing {missing}, unknown {unknown}"
+        )
+    return {name: values[name] for name in names}
