@@ -114,7 +114,6 @@ DATE_META = (
     "DC.Date",
 )
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
-AUTHOR_META = ("author", "Author", "article:author", "og:article:author")
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
 
