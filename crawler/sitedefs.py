@@ -3,21 +3,44 @@
 The schema is documented in docs/site-definitions.md. Validation happens once, at load
 time, and every error names the file and the key, because the person who fixes it is
 editing that file, not reading our code.
+
+A definition names its CMS family (``family = "trs"``); the family's file in
+``crawler/families/`` gives defaults that the definition overrides key by key. The same
+family files hold the URL shapes of article pages that zero-configuration discovery uses.
+
+The dataclasses below are both the public types and the schema: pydantic validates a file
+against their annotations, and the validators attached to those annotations carry the
+messages a person editing the file reads.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
+from parsel import Selector
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    with_config,
+)
+from pydantic_core import ErrorDetails
+
 BUNDLED_DIR = Path(__file__).with_name("sites")
+FAMILIES_DIR = Path(__file__).with_name("families")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-TEXT_FIELDS = ("title", "meta", "published_at", "source", "editor", "author", "district")
 
 
 class SiteDefinitionError(Exception):
@@ -28,55 +51,171 @@ class UnknownSiteError(Exception):
     """No definition file for the requested site name."""
 
 
+# ---------------------------------------------------------------------------------------------
+# Value checks, attached to the annotations of the types below
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    # An empty string means "not given", as an omitted key does.
+    if value is None:
+        return None
+    return _text(value) or None
+
+
+_PROBE = Selector(text="<html></html>")
+
+
+def _check_selector(selector: str) -> None:
+    try:
+        if selector.startswith("xpath:"):
+            _PROBE.xpath(selector[len("xpath:") :])
+        else:
+            _PROBE.css(selector)
+    except Exception as exc:  # parsel raises several types for bad expressions
+        raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
+
+
+def _selectors(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v.strip() for v in value
+    ):
+        raise ValueError("expected a list of selectors (non-empty strings)")
+    for selector in value:
+        _check_selector(selector)
+    return tuple(value)
+
+
+def _pattern(value: Any) -> re.Pattern[str] | None:
+    if value is None or isinstance(value, re.Pattern):
+        return value
+    if not _text(value):
+        return None
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+
+
+def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise ValueError("expected a list of regular expressions")
+    return tuple(p for p in map(_pattern, value) if p is not None)
+
+
+def _days(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number of days, e.g. 7")
+    if not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number of days; use e.g. 7")
+    if value < 0:
+        raise ValueError(f"{value} is negative; use 0 or more days")
+    return float(value)
+
+
+def _http_url(value: str) -> str:
+    value = value.rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _site_name(value: str, info: ValidationInfo) -> str:
+    path = (info.context or {}).get("path")
+    if isinstance(path, Path) and value != path.stem:
+        raise ValueError(f"{value!r} must equal the file name {path.stem!r}")
+    if not NAME_RE.match(value):
+        raise ValueError("use lower-case letters, digits, '-' and '_'")
+    return value
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a table")
+    return value
+
+
+def _start_pages(value: Any) -> Any:
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError("expected at least one [[start]] entry with a url")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
+UrlPattern = Annotated[re.Pattern[str] | None, BeforeValidator(_pattern)]
+UrlPatterns = Annotated[tuple[re.Pattern[str], ...], BeforeValidator(_patterns)]
+Days = Annotated[float, BeforeValidator(_days)]
+SiteName = Annotated[str, BeforeValidator(_text), AfterValidator(_site_name)]
+HttpUrl = Annotated[str, BeforeValidator(_text), AfterValidator(_http_url)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Types
+# ---------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class StartPage:
-    url: str
-    category: str | None = None
-    district: str | None = None
+    url: Text
+    category: OptionalText = None
+    district: OptionalText = None
 
 
 @dataclass(frozen=True)
 class ListRules:
-    article_links: tuple[str, ...]
-    next_page: tuple[str, ...] = ()
-    article_url_pattern: re.Pattern[str] | None = None
+    article_links: Selectors = ()
+    next_page: Selectors = ()
+    article_url_pattern: UrlPattern = None
 
 
+@with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
 class FieldRules:
-    title: tuple[str, ...] = ()
-    meta: tuple[str, ...] = ()
-    published_at: tuple[str, ...] = ()
-    source: tuple[str, ...] = ()
-    editor: tuple[str, ...] = ()
-    author: tuple[str, ...] = ()
-    district: tuple[str, ...] = ()
-    body: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
+    title: Selectors = ()
+    meta: Selectors = ()
+    published_at: Selectors = ()
+    source: Selectors = ()
+    editor: Selectors = ()
+    author: Selectors = ()
+    district: Selectors = ()
+    body: Selectors = ()
+    remove: Selectors = ()
 
 
 @dataclass(frozen=True)
 class Region:
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
+    province: OptionalText = None
+    city: OptionalText = None
+    district: OptionalText = None
 
 
 @dataclass(frozen=True)
 class SiteDefinition:
-    name: str
+    name: SiteName
     path: Path
-    title: str
-    family: str
-    base_url: str
-    checked: bool
+    title: Text
+    family: Text
+    base_url: HttpUrl
+    checked: StrictBool
     region: Region
-    start: tuple[StartPage, ...]
+    start: Annotated[tuple[StartPage, ...], BeforeValidator(_start_pages)]
     list: ListRules
     fields: FieldRules
-    encoding: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    revisit_days: float = 7.0  # how often a recrawl re-checks a known article (#7)
+    encoding: OptionalText = None
+    revisit_days: Days = 7.0  # how often a recrawl re-checks a known article
 
     @property
     def domain(self) -> str:
@@ -84,6 +223,147 @@ class SiteDefinition:
 
     def absolute(self, url: str) -> str:
         return urljoin(self.base_url + "/", url)
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    """What a family may preset for the definitions that name it."""
+
+    list: ListRules | None = None
+    fields: FieldRules | None = None
+    encoding: OptionalText = None
+    revisit_days: Days | None = None
+
+
+@with_config(ConfigDict(extra="forbid"))
+@dataclass(frozen=True)
+class Family:
+    """A CMS family: the URL shapes of its article pages and its definition defaults."""
+
+    name: str
+    path: Path
+    title: Text
+    article_urls: UrlPatterns = ()
+    # URL shapes shared by many systems (date paths, detail.aspx?id=): tried after every
+    # other family's, so a more specific family names a page first.
+    catch_all: StrictBool = False
+    # The raw tables, merged under a definition's own before the definition is validated
+    # (and checked on their own as FamilyDefaults when the family is loaded).
+    defaults: Annotated[dict[str, Any], BeforeValidator(_table)] = field(default_factory=dict)
+
+
+_SITE = TypeAdapter(SiteDefinition)
+_FAMILY = TypeAdapter(Family)
+_FAMILY_DEFAULTS = TypeAdapter(FamilyDefaults)
+_FILE_DEFAULTS: dict[str, Any] = {
+    "title": "",
+    "family": "",
+    "checked": True,
+    "region": {},
+    "list": {},
+    "fields": {},
+}
+_REQUIRED_SELECTORS = (("list", "article_links"), ("fields", "title"), ("fields", "body"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: pydantic's report turned into one line naming the file and the key
+# ---------------------------------------------------------------------------------------------
+
+
+def _key(loc: Iterable[int | str], prefix: str = "") -> str:
+    key = prefix
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else part)
+    return key
+
+
+def _problem(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "string_type":
+        return f"expected a string, got {type(error['input']).__name__}"
+    if kind == "bool_type":
+        return "expected true or false"
+    if kind in ("dataclass_type", "dict_type", "dataclass_exact_type"):
+        return "expected a table"
+    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        return "unknown key"
+    return str(error["msg"])
+
+
+def _failure(path: Path, exc: ValidationError, prefix: str = "") -> SiteDefinitionError:
+    error = exc.errors(include_url=False)[0]
+    key = _key(error["loc"], prefix)
+    problem = _problem(error)
+    if problem == "unknown key" and key.startswith(("fields.", "defaults.fields.")):
+        known = ", ".join(sorted(f.name for f in fields(FieldRules)))
+        problem = f"unknown field (known: {known})"
+    return SiteDefinitionError(f"{path}: key '{key}': {problem}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SiteDefinitionError(f"{path}: file not found") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SiteDefinitionError(f"{path}: not valid TOML: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# CMS families
+# ---------------------------------------------------------------------------------------------
+
+
+def available_families() -> dict[str, Path]:
+    """Every family name (the file stem) to its file."""
+    return {path.stem: path for path in sorted(FAMILIES_DIR.glob("*.toml"))}
+
+
+def load_family_file(path: Path) -> Family:
+    raw = _read_toml(path)
+    try:
+        family = _FAMILY.validate_python({**raw, "name": path.stem, "path": path})
+    except ValidationError as exc:
+        raise _failure(path, exc) from exc
+    try:
+        _FAMILY_DEFAULTS.validate_python(family.defaults)
+    except ValidationError as exc:
+        raise _failure(path, exc, "defaults") from exc
+    return family
+
+
+def load_families() -> list[Family]:
+    """Every family, the catch-all ones last (in file-name order otherwise)."""
+    families = [load_family_file(path) for path in available_families().values()]
+    return sorted(families, key=lambda f: f.catch_all)
+
+
+def article_patterns() -> tuple[re.Pattern[str], ...]:
+    """The article URL shapes (matched against path plus query) of every family, in the
+    order they are tried."""
+    return tuple(p for family in load_families() for p in family.article_urls)
+
+
+def _merged(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """``own`` over ``defaults``; tables are merged key by key, everything else replaced."""
+    merged = dict(defaults)
+    for key, value in own.items():
+        base = merged.get(key)
+        if isinstance(value, dict) and isinstance(base, dict):
+            merged[key] = {**base, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Site definitions
+# ---------------------------------------------------------------------------------------------
 
 
 def search_dirs() -> list[Path]:
@@ -116,150 +396,20 @@ def load_all_sites() -> list[SiteDefinition]:
 
 
 def load_site_file(path: Path) -> SiteDefinition:
+    raw = _read_toml(path)
+    family = raw.get("family")
+    family_path = available_families().get(family) if isinstance(family, str) else None
+    # A family without a file presets nothing: the name stays informational.
+    defaults = load_family_file(family_path).defaults if family_path else {}
+    merged = _merged(_merged(_FILE_DEFAULTS, defaults), raw)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SiteDefinitionError(f"{path}: file not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SiteDefinitionError(f"{path}: not valid TOML: {exc}") from exc
-    return _Validator(path, raw).build()
-
-
-class _Validator:
-    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
-        self.path = path
-        self.raw = raw
-
-    def fail(self, key: str, problem: str) -> SiteDefinitionError:
-        return SiteDefinitionError(f"{self.path}: key '{key}': {problem}")
-
-    def string(
-        self, table: dict[str, Any], key: str, prefix: str = "", *, required: bool = False
-    ) -> str | None:
-        value = table.get(key)
-        if value is None:
-            if required:
-                raise self.fail(prefix + key, "missing (required)")
-            return None
-        if not isinstance(value, str):
-            raise self.fail(prefix + key, f"expected a string, got {type(value).__name__}")
-        return value
-
-    def selectors(self, table: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(prefix + key, "expected a list of selectors (non-empty strings)")
-        for selector in value:
-            self.check_selector(selector, prefix + key)
-        return tuple(value)
-
-    def check_selector(self, selector: str, key: str) -> None:
-        from parsel import Selector
-
-        probe = Selector(text="<html></html>")
-        try:
-            if selector.startswith("xpath:"):
-                probe.xpath(selector[len("xpath:") :])
-            else:
-                probe.css(selector)
-        except Exception as exc:  # parsel raises several types for bad expressions
-            raise self.fail(key, f"invalid selector {selector!r}: {exc}") from exc
-
-    def table(self, key: str) -> dict[str, Any]:
-        value = self.raw.get(key, {})
-        if not isinstance(value, dict):
-            raise self.fail(key, "expected a table")
-        return value
-
-    def build(self) -> SiteDefinition:
-        raw = self.raw
-        name = self.string(raw, "name", required=True) or ""
-        if name != self.path.stem:
-            raise self.fail("name", f"{name!r} must equal the file name {self.path.stem!r}")
-        if not NAME_RE.match(name):
-            raise self.fail("name", "use lower-case letters, digits, '-' and '_'")
-        base_url = (self.string(raw, "base_url", required=True) or "").rstrip("/")
-        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
-            raise self.fail("base_url", f"{base_url!r} is not an http(s) URL")
-        checked = raw.get("checked", True)
-        if not isinstance(checked, bool):
-            raise self.fail("checked", "expected true or false")
-
-        region_raw = self.table("region")
-        region = Region(
-            province=self.string(region_raw, "province", "region.") or None,
-            city=self.string(region_raw, "city", "region.") or None,
-            district=self.string(region_raw, "district", "region.") or None,
-        )
-
-        start_raw = raw.get("start")
-        if not isinstance(start_raw, list) or not start_raw:
-            raise self.fail("start", "expected at least one [[start]] entry with a url")
-        starts = []
-        for i, entry in enumerate(start_raw):
-            prefix = f"start[{i}]."
-            if not isinstance(entry, dict):
-                raise self.fail(f"start[{i}]", "expected a table with a url")
-            starts.append(
-                StartPage(
-                    url=self.string(entry, "url", prefix, required=True) or "",
-                    category=self.string(entry, "category", prefix) or None,
-                    district=self.string(entry, "district", prefix) or None,
-                )
-            )
-
-        list_raw = self.table("list")
-        article_links = self.selectors(list_raw, "article_links", "list.")
-        if not article_links:
-            raise self.fail("list.article_links", "missing (required)")
-        pattern_text = self.string(list_raw, "article_url_pattern", "list.")
-        try:
-            pattern = re.compile(pattern_text) if pattern_text else None
-        except re.error as exc:
-            raise self.fail(
-                "list.article_url_pattern", f"invalid regular expression: {exc}"
-            ) from exc
-        rules = ListRules(
-            article_links=article_links,
-            next_page=self.selectors(list_raw, "next_page", "list."),
-            article_url_pattern=pattern,
-        )
-
-        fields_raw = self.table("fields")
-        known = {*TEXT_FIELDS, "body", "remove"}
-        for key in fields_raw:
-            if key not in known:
-                raise self.fail(
-                    f"fields.{key}", f"unknown field (known: {', '.join(sorted(known))})"
-                )
-        fields = FieldRules(**{key: self.selectors(fields_raw, key, "fields.") for key in known})
-        if not fields.title:
-            raise self.fail("fields.title", "missing (required)")
-        if not fields.body:
-            raise self.fail("fields.body", "missing (required)")
-
-        revisit_days = raw.get("revisit_days", 7)
-        if isinstance(revisit_days, bool) or not isinstance(revisit_days, int | float):
-            raise self.fail("revisit_days", "expected a number of days, e.g. 7")
-        if revisit_days < 0:
-            raise self.fail("revisit_days", f"{revisit_days} is negative; use 0 or more days")
-
-        return SiteDefinition(
-            revisit_days=float(revisit_days),
-            name=name,
-            path=self.path,
-            title=self.string(raw, "title") or name,
-            family=self.string(raw, "family") or "",
-            base_url=base_url,
-            checked=checked,
-            region=region,
-            start=tuple(starts),
-            list=rules,
-            fields=fields,
-            encoding=self.string(raw, "encoding") or None,
-        )
+        site = _SITE.validate_python({**merged, "path": path}, context={"path": path})
+    except ValidationError as exc:
+        raise _failure(path, exc) from exc
+    for table, key in _REQUIRED_SELECTORS:
+        if not getattr(getattr(site, table), key):
+            raise SiteDefinitionError(f"{path}: key '{table}.{key}': missing (required)")
+    return replace(site, title=site.title or site.name)
 
 
 def site_for_url(url: str) -> SiteDefinition | None:

@@ -14,11 +14,21 @@ from crawler.extract.dates import (
     REASON_NEEDS_FETCH_TIME,
     REASON_NO_YEAR,
     ParsedTime,
-    find_datetime,
     iter_datetimes,
     match_datetime,
     parse_datetime,
 )
+
+
+def find_datetime(
+    text: str, *, fetched_at: datetime | None = None
+) -> tuple[ParsedTime, int, int] | None:
+    """The first valid date in free text with its (start, end) span in ``text``."""
+    for found in iter_datetimes(text, fetched_at=fetched_at):
+        if found.parsed is not None:
+            return found.parsed, found.start, found.end
+    return None
+
 
 FETCHED = datetime(2021, 3, 4, 10, 30, 15, tzinfo=CHINA_TZ)
 

@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 
 from crawler.sitedefs import (
+    FAMILIES_DIR,
     SiteDefinitionError,
     UnknownSiteError,
+    article_patterns,
     available_sites,
+    load_families,
+    load_family_file,
     load_site,
     load_site_file,
     site_for_url,
@@ -96,3 +100,51 @@ def test_site_for_url_matches_origin_and_pattern() -> None:
     site = site_for_url("http://demo.wenhua.local/new-13173.html")
     assert site is not None and site.name == "demo-culture-cloud"
     assert site_for_url("http://elsewhere.example/new-1.html") is None
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_non_finite_revisit_days_is_refused(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, "broken", f"revisit_days = {value}\n" + VALID)
+    with pytest.raises(SiteDefinitionError) as err:
+        load_site_file(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "'revisit_days'" in message
+    assert "finite" in message
+
+
+def test_family_gives_defaults_the_definition_overrides(tmp_path: Path) -> None:
+    text = VALID.replace('base_url = "', 'family = "hanweb"\nbase_url = "')
+    text = text.replace('body = ["div.content"]\n', "")
+    site = load_site_file(write(tmp_path, "my-hanweb", text))
+    assert site.fields.title == ("h1::text",)  # the definition's own
+    assert site.fields.body == ("div#zoom",)  # the family's
+    assert site.fields.published_at == ("xpath://meta[@name='PubDate']/@content",)
+    assert site.list.article_links == ("ul.list a::attr(href)",)
+    assert site.list.article_url_pattern is not None
+
+
+def test_a_family_without_a_file_presets_nothing(tmp_path: Path) -> None:
+    text = VALID.replace('base_url = "', 'family = "unknown"\nbase_url = "')
+    site = load_site_file(write(tmp_path, "plain", text))
+    assert site.family == "unknown"
+    assert site.fields.published_at == ()
+
+
+def test_every_family_loads_and_gives_article_url_shapes() -> None:
+    families = load_families()
+    assert {"trs", "hanweb", "culture-cloud"} <= {f.name for f in families}
+    assert families[-1].catch_all and not families[0].catch_all
+    patterns = article_patterns()
+    assert patterns == tuple(p for f in families for p in f.article_urls)
+    hanweb = "/fengrun/art/2020/11/2/art_1661_123.html"
+    first = next(p for p in patterns if p.search(hanweb))
+    assert first in load_family_file(FAMILIES_DIR / "hanweb.toml").article_urls
+
+
+def test_malformed_family_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad-family.toml"
+    path.write_text('title = "x"\n[defaults.fields]\nbody = ["div::::("]\n', encoding="utf-8")
+    with pytest.raises(SiteDefinitionError) as err:
+        load_family_file(path)
+    assert str(path) in str(err.value) and "'defaults.fields.body'" in str(err.value)

@@ -17,6 +17,8 @@ import nh3
 from bs4 import BeautifulSoup
 from bs4.element import Comment, NavigableString, Tag
 
+from crawler.extract.labels import CAPTION_CREDIT_LABELS, CAPTION_LEAD_LABELS, spellings
+
 DROP_TAGS = (
     "script",
     "style",
@@ -84,7 +86,8 @@ CHROME_MAX_LEN = 60
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
 CAPTION = re.compile(
-    r"^[（(]?.{0,40}(摄|攝|供图|供圖|摄影|攝影|图片来源)[）)]?$|^[（(]?(摄影|攝影|图|圖)[／/：:].{1,30}[）)]?$|^图为"
+    rf"^[（(]?.{{0,40}}(?:{spellings(CAPTION_CREDIT_LABELS)})[）)]?$"
+    rf"|^[（(]?(?:{spellings(CAPTION_LEAD_LABELS)})[／/：:].{{1,30}}[）)]?$|^图为"
 )
 CAPTION_MAX_LEN = 80
 

@@ -38,7 +38,6 @@ __all__ = [
     "DateMatch",
     "ParsedTime",
     "Precision",
-    "find_datetime",
     "iter_datetimes",
     "match_datetime",
     "parse_datetime",
@@ -480,13 +479,3 @@ def iter_datetimes(text: str, *, fetched_at: datetime | None = None) -> Iterator
             continue
         cursor = end
         yield _to_match(start, end, notation.build(m, fetched_at))
-
-
-def find_datetime(
-    text: str, *, fetched_at: datetime | None = None
-) -> tuple[ParsedTime, int, int] | None:
-    """The first valid date in free text with its (start, end) span in ``text``."""
-    for found in iter_datetimes(text, fetched_at=fetched_at):
-        if found.parsed is not None:
-            return found.parsed, found.start, found.end
-    return None

@@ -34,6 +34,12 @@ from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
+from crawler.extract.labels import (
+    CREDIT_LINE_LABELS,
+    META_LINE_BARE_LABELS,
+    META_LINE_LABELS,
+    spellings,
+)
 from crawler.extract.metadata import parse_meta
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -73,16 +79,11 @@ POSITIVE_BONUS = 1.15
 
 # A short line is meta when a label and a date (or a label and a value) make it up.
 META_LABEL = re.compile(
-    r"(发布|發布|发表|發表|更新|刊发|上传|发稿|公开|生成|发文)?(时间|時間|日期)\s*[:：]|"
-    r"(信息|文章|稿件|消息|内容|內容|新闻|转载)?(来源|來源)\s*[:：]|"
-    r"(责任)?(编辑|編輯|责编|責編)\s*[:：]|作者\s*[:：]|(浏览|瀏覽|点击|點擊|阅读)(次数|数|量)?\s*[:：]|"
-    r"发表于|發表於"
+    rf"(?:{spellings(META_LINE_LABELS)})\s*[:：]|{spellings(META_LINE_BARE_LABELS)}"
 )
 DATE_LIKE = re.compile(r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|GMT|CST")
 META_MAX_LEN = 160
-CREDIT_LABEL = re.compile(
-    r"(责任编辑|責任編輯|责编|責編|编辑|編輯|作者|记者|記者|通讯员|通訊員|来源|來源|审核|校对|监制)\s*[:：]"
-)
+CREDIT_LABEL = re.compile(rf"(?:{spellings(CREDIT_LINE_LABELS)})\s*[:：]")
 TAIL_MAX_NODES = 4
 TAIL_MAX_LEN = 80
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-—–]\s|--|—|-)\s*")
@@ -113,7 +114,6 @@ DATE_META = (
     "DC.Date",
 )
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
-AUTHOR_META = ("author", "Author", "article:author", "og:article:author")
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
 

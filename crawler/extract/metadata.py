@@ -45,7 +45,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
 from crawler.extract.dates import (
     REASON_INVALID,
@@ -56,151 +55,53 @@ from crawler.extract.dates import (
     iter_datetimes,
     match_datetime,
 )
+from crawler.extract.labels import (
+    AUTHOR_BEFORE_LABELS,
+    GLUED_DATE_LABELS,
+    GLUED_PERSON_LABELS,
+    HAN,
+    LABELS,
+    SLASH_LABELS,
+    FieldName,
+    Label,
+    simplified,
+    spellings,
+    words,
+)
 
 __all__ = ["Meta", "Problem", "parse_meta"]
 
 REASON_UNRECOGNISED = "unrecognised date format"
 
-FieldName = Literal["published_at", "source", "editor", "author", "ignore", "noise"]
-
 # ---------------------------------------------------------------------------------------------
 # Rule tables
 # ---------------------------------------------------------------------------------------------
 
-# Simplified character -> its traditional (and variant) forms, used to build label patterns.
-_VARIANTS: dict[str, str] = {
-    "发": "發", "布": "佈", "时": "時", "间": "間", "来": "來", "编": "編", "辑": "輯",
-    "责": "責", "记": "記", "讯": "訊", "员": "員", "见": "見", "习": "習", "约": "約",
-    "图": "圖", "摄": "攝", "闻": "聞", "转": "轉", "载": "載", "内": "內", "机": "機",
-    "构": "構", "开": "開", "于": "於", "传": "傳", "创": "創", "对": "對", "监": "監",
-    "制": "製", "审": "審", "浏": "瀏", "览": "覽", "点": "點", "击": "擊", "数": "數",
-    "阅": "閱", "读": "讀", "访": "訪", "问": "問", "号": "號", "体": "體", "显": "顯",
-    "档": "檔", "链": "鏈", "栏": "欄", "类": "類", "实": "實", "废": "廢", "单": "單",
-    "标": "標", "题": "題", "词": "詞", "关": "關", "闭": "閉", "录": "錄", "线": "線",
-    "网": "網", "报": "報", "动": "動", "举": "舉", "办": "辦", "结": "結", "赛": "賽",
-    "终": "終", "复": "複覆", "签": "簽", "统": "統", "筹": "籌", "划": "劃", "视": "視",
-    "频": "頻", "现": "現", "属": "屬", "键": "鍵", "当": "當", "储": "儲", "台": "臺",
-    "这": "這", "书": "書", "乡": "鄉", "价": "價", "条": "條", "设": "設", "计": "計",
-    "译": "譯", "协": "協", "联": "聯", "话": "話", "电": "電", "邮": "郵", "湾": "灣",
-    "证": "證", "户": "戶", "启": "啟", "态": "態", "况": "況", "级": "級",
-    "质": "質", "产": "產", "术": "術", "务": "務", "无": "無", "门": "門",
-    "维": "維", "护": "護", "组": "組", "织": "織", "导": "導", "长": "長",
-}  # fmt: skip
-_TO_SIMPLIFIED: dict[int, str] = {ord(t): s for s, ts in _VARIANTS.items() for t in ts}
-
-
-def _words(text: str) -> tuple[str, ...]:
-    """Tables are written as whitespace-separated words to keep them readable."""
-    return tuple(text.split())
-
-
-# (field, rank, labels). Rank orders labels of one field: lower is preferred. Only simplified
-# spellings are listed; traditional and mixed spellings are derived through _VARIANTS.
-_LABEL_TABLE: tuple[tuple[FieldName, int, tuple[str, ...]], ...] = (
-    # Publish acts: the publish date proper.
-    (
-        "published_at",
-        0,
-        _words("""
-        发布时间 发布日期 发表时间 发表日期 发稿时间 发稿日期 刊发日期 刊发时间 刊登日期
-        公开日期 公开时间 发文日期 上传时间 上传日期 发表于 录入时间 添加时间 上线时间 出版日期
-    """),
-    ),
-    # Generic labels.
-    ("published_at", 1, _words("时间 日期 登载时间")),
-    # Secondary dates: used only when nothing better is printed.
-    (
-        "published_at",
-        2,
-        _words("""
-        更新时间 更新日期 更新于 生成日期 生成时间 上载日期 上载时间 创建于 创建时间 创建日期
-        成文日期 修改时间 修改日期 最后更新
-    """),
-    ),
-    (
-        "source",
-        0,
-        _words("""
-        来源 信息来源 文章来源 稿件来源 消息来源 内容来源 新闻来源 转载来源 资料来源 图片来源
-        转自 出处 稿源
-    """),
-    ),
-    ("source", 1, _words("发布机构 发布单位 来源单位 供稿单位 供稿")),
-    ("editor", 0, _words("编辑 责任编辑 责编 发稿编辑 网络编辑 网编 本文编辑 编辑人 新媒体编辑")),
-    (
-        "author",
-        0,
-        _words("""
-        作者 记者 本报记者 本台记者 本网记者 通讯员 特约通讯员 见习记者 实习记者 实习生 撰稿
-        撰文 撰稿人 文 图 文/图 图/文 文/摄 文字 图片 摄影 摄 供图 发布人 发稿人 发布者 录入
-        录入者 录入人 上传者
-    """),
-    ),
-    # Labels whose values go nowhere: other credits (not the editor), document numbers, dates
-    # that are not the publish date (今天是, 活动时间 ...), navigation. Listing them matters:
-    # they end the previous value, and the longer label wins over the 编辑/时间 inside it.
-    (
-        "ignore",
-        0,
-        _words("""
-        值班编辑 审核 审校 校对 责任校对 监制 审看 制作 终审 初审 复审 一审 二审 三审 主编 总编
-        总编辑 副总编辑 编审 审签 签发 统筹 策划 美编 视频 出品 出品人 排版 设计 翻译 主办 承办
-        协办 技术支持 联系电话 电话 邮编 来源地址 原文地址 原文链接 链接 网址 索引号 分类
-        主题分类 信息分类 体裁分类 文号 发文字号 发文机关 有效性 文档序号 所属栏目 栏目 关键词
-        关键字 主题词 标题 实施日期 废止日期 失效日期 今天是 现在时间 当前时间 活动时间 活动日期
-        活动地点 开放时间 报名时间 演出时间 举办时间 截止时间 开始时间 结束时间 比赛时间 展览时间
-        展出时间 培训时间 上课时间 营业时间 服务时间 办公时间 展期 地点 上一篇 下一篇 当前位置
-        您的位置 所在位置 位置 附件 相关链接 扫一扫 发布于 频道 语种 点评 评论
-    """),
-    ),
-    # Counters and widgets.
-    (
-        "noise",
-        0,
-        _words("""
-        浏览次数 浏览量 浏览 点击 点击数 点击次数 点击量 点击率 阅读 阅读数 阅读次数 阅读量
-        访问次数 访问量 访问 人气 字号 字体 字体大小 字体显示 大字 分享 分享到 打印 关闭 收藏
-    """),
-    ),
-)
-
-# People labels that may stand right before a name with no colon: （记者张三 通讯员李四）.
-_GLUED_PERSON_LABELS = _words("""
-    记者 本报记者 本台记者 本网记者 通讯员 特约通讯员 见习记者 实习记者 实习生 摄影 制作 审看
-    审核 校对 监制 责编 值班编辑
-""")
-# Labels that introduce a date directly, without colon or space: 发表于2020-11-02.
-_GLUED_DATE_LABELS = _words("发表于 更新于 创建于")
-# Labels whose separator may be a slash: 文/张三 图/李四, 文字/A B 圖片/C.
-_SLASH_LABELS = _words("文 图 摄 文字 图片 摄影")
-# The text right before these labels names the author: "张三 发表于 2020-11-02" (forums).
-_AUTHOR_BEFORE_LABELS = _words("发表于")
-
 # Noise that may be glued to the end of a value: "来源:S浏览字体:[ ]".
-_GLUABLE_NOISE = _words("""
+_GLUABLE_NOISE = words("""
     浏览次数 浏览量 浏览 点击次数 点击数 点击量 点击 访问次数 访问量 字体大小 字体显示 字号 字体
     大字
 """)
 # Noise recognised at the end of a value only after a separator (these words occur in names:
 # 全民阅读, 城市分享).
-_SEPARATED_NOISE = _words("""
+_SEPARATED_NOISE = words("""
     阅读次数 阅读数 阅读量 阅读 打印本页 打印 分享到 分享 关闭窗口 关闭 收藏本页 收藏 返回顶部
     返回 人气 次
 """)
 
 # Words that make a short bracketed segment at the end of a value a widget: 【我要打印】.
-_WIDGET_WORDS = _words("打印 关闭 收藏 分享 字体 字号 纠错 返回 顶部 推荐 评论 复制 链接")
+_WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 顶部 推荐 评论 复制 链接")
 
 # Values that mean "nothing here".
-_PLACEHOLDERS = frozenset(_words("无 無 暂无 暫無 未知 - -- — —— / null none undefined 空 佚名"))
+_PLACEHOLDERS = frozenset(words("无 無 暂无 暫無 未知 - -- — —— / null none undefined 空 佚名"))
 
 # Role words around names in people lists: "本报记者张三", "张三 摄", "文/图".
-_ROLE_PREFIXES = _words(
+_ROLE_PREFIXES = words(
     "本报记者 本台记者 本网记者 特约通讯员 见习记者 实习记者 通讯员 实习生 记者 摄影"
 )
-_ROLE_SUFFIXES = _words("报道 供图 整理 撰文 摄影 摄")
+_ROLE_SUFFIXES = words("报道 供图 整理 撰文 摄影 摄")
 _ROLE_WORDS = frozenset(
-    _words("""
+    words("""
         文 图 摄 摄影 报道 供图 整理 撰文 记者 通讯员 本报记者 本台记者 编辑 责编 等 实习生 文字
         图片 见习记者 特约通讯员
     """)
@@ -211,12 +112,12 @@ _ORG_SUFFIXES = frozenset(
     "报台网局馆站社刊会部处办室厅委院所校队团号圈端媒府市区县镇乡村省州旗厂司组中心店园堂宫"
     "阁楼坊苑营业协联科股"
 )
-_COMPOUND_SURNAMES = _words("""
+_COMPOUND_SURNAMES = words("""
     欧阳 司马 诸葛 上官 东方 皇甫 令狐 慕容 公孙 长孙 宇文 司徒 夏侯 尉迟 澹台 端木 独孤 南宫
     西门 呼延 轩辕
 """)
 _NOT_NAMES = frozenset(
-    _words("""
+    words("""
         本站 本网 原创 转载 网络 综合 整理 供稿 新华社 中新社 本报 本台 编辑 作者 来源 责编 记者
         通讯员 报道 摄影 图片 文字 公众号 微信 官网 网站
     """)
@@ -251,7 +152,7 @@ _PRE_REPLACE: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _SP = r"[ \t\u00a0\u3000]"
-_HAN = r"\u3400-\u9fff"
+
 _COLON = r"[:：﹕]"
 # A value is cut at a field separator bar; "+|-" is a font-size widget.
 _VALUE_CUT = re.compile(r"[|｜]")
@@ -259,12 +160,12 @@ _TRAILING_PUNCT = " \t\n\u00a0\u3000，,。.；;：:、|｜\\-—_~·…!！?？
 _LEADING_PUNCT = " \t\n\u00a0\u3000，,。.；;：:、|｜\\-—_~·…!！?？+＋*©®"
 # Opening -> closing bracket, from pairs written side by side.
 _BRACKETS = {
-    pair[0]: pair[1] for pair in _words("() （） [] 【】 《》 〔〕 「」 『』 <> 〈〉 “” ‘’ \"\" ''")
+    pair[0]: pair[1] for pair in words("() （） [] 【】 《》 〔〕 「」 『』 <> 〈〉 “” ‘’ \"\" ''")
 }
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _PEOPLE_SPLIT = re.compile(r"[\s、，,/;；|｜]+")
-_NAME_RX = re.compile(rf"[{_HAN}]{{2,3}}|[{_HAN}]{{1,8}}·[{_HAN}·]{{1,12}}")
+_NAME_RX = re.compile(rf"[{HAN}]{{2,3}}|[{HAN}]{{1,8}}·[{HAN}·]{{1,12}}")
 # A line following the label is "short" when it can be a value, not a body paragraph.
 _MAX_NEXT_LINE_VALUE = 40
 _SENTENCE_PUNCT = re.compile(r"[，。！？；]")
@@ -315,60 +216,32 @@ class Meta:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Label:
-    name: str
-    field: FieldName
-    rank: int
-
-
-def _build_labels() -> dict[str, _Label]:
-    labels: dict[str, _Label] = {}
-    for field_name, rank, names in _LABEL_TABLE:
-        for name in names:
-            labels.setdefault(name, _Label(name, field_name, rank))
-    return labels
-
-
-_LABELS = _build_labels()
-
-
-def _label_pattern(name: str) -> str:
-    parts = [f"[{c}{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in name]
-    pattern = "".join(parts)
-    if len(name) == 1:
-        # A one-character label (文, 图, 摄) only counts after a non-Han character.
-        pattern = f"(?<![{_HAN}]){pattern}"
-    return pattern
-
-
 def _alternation(names: Iterable[str]) -> str:
-    ordered = sorted(set(names), key=lambda n: (-len(n), n))  # longest first wins
-    return "|".join(_label_pattern(n) for n in ordered)
+    return spellings(names, lone_single_chars=True)
 
 
 _BOUNDARY_BEFORE = r"(?<![^\s|｜/（(【\[、])"
-_NAME_AHEAD = rf"(?=[{_HAN}·]{{2,4}}(?:[\s）)】\]、|｜]|$))"
+_NAME_AHEAD = rf"(?=[{HAN}·]{{2,4}}(?:[\s）)】\]、|｜]|$))"
 
 # (kind, regex); every regex has a group "label". Longer spans win over shorter ones.
 _HIT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("colon", re.compile(rf"(?P<label>{_alternation(_LABELS)})\d?{_SP}*{_COLON}")),
-    ("slash", re.compile(rf"(?P<label>{_alternation(_SLASH_LABELS)})/(?=[{_HAN}])")),
+    ("colon", re.compile(rf"(?P<label>{_alternation(LABELS)})\d?{_SP}*{_COLON}")),
+    ("slash", re.compile(rf"(?P<label>{_alternation(SLASH_LABELS)})/(?=[{HAN}])")),
     (
         "token",
         re.compile(
-            rf"{_BOUNDARY_BEFORE}(?P<label>{_alternation(n for n in _LABELS if len(n) > 1)})"
+            rf"{_BOUNDARY_BEFORE}(?P<label>{_alternation(n for n in LABELS if len(n) > 1)})"
             rf"(?={_SP}|\n|$)"
         ),
     ),
     (
         "glued",
         re.compile(
-            rf"{_BOUNDARY_BEFORE}(?P<label>{_alternation(_GLUED_PERSON_LABELS)})"
+            rf"{_BOUNDARY_BEFORE}(?P<label>{_alternation(GLUED_PERSON_LABELS)})"
             rf"{_NAME_AHEAD}"
         ),
     ),
-    ("glued", re.compile(rf"(?P<label>{_alternation(_GLUED_DATE_LABELS)})(?={_SP}*\d)")),
+    ("glued", re.compile(rf"(?P<label>{_alternation(GLUED_DATE_LABELS)})(?={_SP}*\d)")),
 )
 
 _TRAILING_NOISE = re.compile(
@@ -387,7 +260,7 @@ _TRAILING_WIDGET = re.compile(
 class _Hit:
     start: int
     end: int
-    label: _Label
+    label: Label
     value_start: int = 0
     value_end: int = 0
     value: str = ""
@@ -397,15 +270,15 @@ def _find_hits(text: str) -> list[_Hit]:
     found: list[tuple[int, int, str]] = []
     for _kind, regex in _HIT_RULES:
         for m in regex.finditer(text):
-            canon = m["label"].translate(_TO_SIMPLIFIED)
-            if canon in _LABELS:
+            canon = simplified(m["label"])
+            if canon in LABELS:
                 found.append((m.start(), m.end(), canon))
     found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
     hits: list[_Hit] = []
     cursor = 0
     for start, end, canon in found:
         if start >= cursor:
-            hits.append(_Hit(start, end, _LABELS[canon]))
+            hits.append(_Hit(start, end, LABELS[canon]))
             cursor = end
     return hits
 
@@ -734,7 +607,7 @@ def _forum_authors(text: str, hits: list[_Hit], free: list[tuple[int, int]]) -> 
     """``张三 发表于 2020-11-02``: the single token right before the label is the author."""
     found: list[str] = []
     for hit in hits:
-        if hit.label.name not in _AUTHOR_BEFORE_LABELS:
+        if hit.label.name not in AUTHOR_BEFORE_LABELS:
             continue
         line_start = text.rfind("\n", 0, hit.start) + 1
         before = text[line_start : hit.start]

@@ -26,27 +26,18 @@ from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw
 from crawler.extract.urls import OriginMap
 from crawler.items import ArticleItem, FailureItem, NotModifiedItem
-from crawler.sitedefs import FieldRules, ListRules, Region, SiteDefinition, StartPage
+from crawler.sitedefs import (
+    FieldRules,
+    ListRules,
+    Region,
+    SiteDefinition,
+    StartPage,
+    article_patterns,
+)
 from crawler.spiders.portal import ARTICLE_PRIORITY, PortalSpider
 
-# Article URLs of the CMS families (path plus query).
-ARTICLE_PATTERNS = tuple(
-    re.compile(p)
-    for p in (
-        r"/t\d{8}_\d+(?:_\d+)?\.s?html?$",  # TRS WCM
-        r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html$",  # Hanweb JCMS
-        r"/content_\d+\.s?html?$",
-        r"/new-(?:\d+-)?\d+\.html$",  # culture-cloud platforms
-        r"/info/\d+/\d+\.htm$",  # 博达 VSB
-        r"/info/\d+\.j(?:spx|html)$",  # JEECMS
-        r"/a/[\w/]+/\d{4}/\d{4}/\d+\.html$",  # DedeCMS
-        r"/(?:19|20)\d\d[-/]?\d\d[-/]?\d\d/[\w-]*\d+\.s?html?$",  # date paths
-        r"/(?:19|20)\d{2}[-/]?\d{1,2}/\d{1,2}/[\w-]*\d+\.s?html?$",
-        r"[?&]a=show&.*id=\d+",  # PHPCMS v9
-        r"(?i)(?:detail|show|view|article|content)\w*\.(?:aspx?|jsp|php|action)\?.*id=\d+",
-        r"/thread-\d+-1-1\.html$",  # forums
-    )
-)
+# Article URLs of the CMS families (path plus query), from crawler/families/*.toml.
+ARTICLE_PATTERNS = article_patterns()
 # List pages and pagination: followed, never stored.
 LIST_PATTERNS = tuple(
     re.compile(p)

@@ -1,0 +1,203 @@
+"""The label vocabulary of Chinese article pages, kept once: label -> field, with variants.
+
+A label is the word a portal prints before a value (发布时间, 来源, 编辑, 作者 ...). Meta-line
+parsing (metadata.py), generic extraction (generic.py: which lines are meta or credit lines)
+and body cleaning (body.py: which lines under an image are credits) all read their labels
+from here. Only simplified spellings are written; each character's traditional and variant
+forms come from ``VARIANTS``, so 發佈時間 and 发布時間 are the same label as 发布时间.
+
+The groups after ``LABEL_TABLE`` are subsets of it for one use each; every word in them is
+a label of the table (checked at import).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+FieldName = Literal["published_at", "source", "editor", "author", "ignore", "noise"]
+
+HAN = r"\u3400-\u9fff"
+
+# Simplified character -> its traditional (and variant) forms, used to build label patterns.
+VARIANTS: dict[str, str] = {
+    "发": "發", "布": "佈", "时": "時", "间": "間", "来": "來", "编": "編", "辑": "輯",
+    "责": "責", "记": "記", "讯": "訊", "员": "員", "见": "見", "习": "習", "约": "約",
+    "图": "圖", "摄": "攝", "闻": "聞", "转": "轉", "载": "載", "内": "內", "机": "機",
+    "构": "構", "开": "開", "于": "於", "传": "傳", "创": "創", "对": "對", "监": "監",
+    "制": "製", "审": "審", "浏": "瀏", "览": "覽", "点": "點", "击": "擊", "数": "數",
+    "阅": "閱", "读": "讀", "访": "訪", "问": "問", "号": "號", "体": "體", "显": "顯",
+    "档": "檔", "链": "鏈", "栏": "欄", "类": "類", "实": "實", "废": "廢", "单": "單",
+    "标": "標", "题": "題", "词": "詞", "关": "關", "闭": "閉", "录": "錄", "线": "線",
+    "网": "網", "报": "報", "动": "動", "举": "舉", "办": "辦", "结": "結", "赛": "賽",
+    "终": "終", "复": "複覆", "签": "簽", "统": "統", "筹": "籌", "划": "劃", "视": "視",
+    "频": "頻", "现": "現", "属": "屬", "键": "鍵", "当": "當", "储": "儲", "台": "臺",
+    "这": "這", "书": "書", "乡": "鄉", "价": "價", "条": "條", "设": "設", "计": "計",
+    "译": "譯", "协": "協", "联": "聯", "话": "話", "电": "電", "邮": "郵", "湾": "灣",
+    "证": "證", "户": "戶", "启": "啟", "态": "態", "况": "況", "级": "級",
+    "质": "質", "产": "產", "术": "術", "务": "務", "无": "無", "门": "門",
+    "维": "維", "护": "護", "组": "組", "织": "織", "导": "導", "长": "長",
+}  # fmt: skip
+TO_SIMPLIFIED: dict[int, str] = {ord(t): s for s, ts in VARIANTS.items() for t in ts}
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Tables are written as whitespace-separated words to keep them readable."""
+    return tuple(text.split())
+
+
+# (field, rank, labels). Rank orders labels of one field: lower is preferred. Only simplified
+# spellings are listed; traditional and mixed spellings are derived through VARIANTS.
+LABEL_TABLE: tuple[tuple[FieldName, int, tuple[str, ...]], ...] = (
+    # Publish acts: the publish date proper.
+    (
+        "published_at",
+        0,
+        words("""
+        发布时间 发布日期 发表时间 发表日期 发稿时间 发稿日期 刊发日期 刊发时间 刊登日期
+        公开日期 公开时间 发文日期 上传时间 上传日期 发表于 录入时间 添加时间 上线时间 出版日期
+    """),
+    ),
+    # Generic labels.
+    ("published_at", 1, words("时间 日期 登载时间")),
+    # Secondary dates: used only when nothing better is printed.
+    (
+        "published_at",
+        2,
+        words("""
+        更新时间 更新日期 更新于 生成日期 生成时间 上载日期 上载时间 创建于 创建时间 创建日期
+        成文日期 修改时间 修改日期 最后更新
+    """),
+    ),
+    (
+        "source",
+        0,
+        words("""
+        来源 信息来源 文章来源 稿件来源 消息来源 内容来源 新闻来源 转载来源 资料来源 图片来源
+        转自 出处 稿源
+    """),
+    ),
+    ("source", 1, words("发布机构 发布单位 来源单位 供稿单位 供稿")),
+    ("editor", 0, words("编辑 责任编辑 责编 发稿编辑 网络编辑 网编 本文编辑 编辑人 新媒体编辑")),
+    (
+        "author",
+        0,
+        words("""
+        作者 记者 本报记者 本台记者 本网记者 通讯员 特约通讯员 见习记者 实习记者 实习生 撰稿
+        撰文 撰稿人 文 图 文/图 图/文 文/摄 文字 图片 摄影 摄 供图 发布人 发稿人 发布者 录入
+        录入者 录入人 上传者
+    """),
+    ),
+    # Labels whose values go nowhere: other credits (not the editor), document numbers, dates
+    # that are not the publish date (今天是, 活动时间 ...), navigation. Listing them matters:
+    # they end the previous value, and the longer label wins over the 编辑/时间 inside it.
+    (
+        "ignore",
+        0,
+        words("""
+        值班编辑 审核 审校 校对 责任校对 监制 审看 制作 终审 初审 复审 一审 二审 三审 主编 总编
+        总编辑 副总编辑 编审 审签 签发 统筹 策划 美编 视频 出品 出品人 排版 设计 翻译 主办 承办
+        协办 技术支持 联系电话 电话 邮编 来源地址 原文地址 原文链接 链接 网址 索引号 分类
+        主题分类 信息分类 体裁分类 文号 发文字号 发文机关 有效性 文档序号 所属栏目 栏目 关键词
+        关键字 主题词 标题 实施日期 废止日期 失效日期 今天是 现在时间 当前时间 活动时间 活动日期
+        活动地点 开放时间 报名时间 演出时间 举办时间 截止时间 开始时间 结束时间 比赛时间 展览时间
+        展出时间 培训时间 上课时间 营业时间 服务时间 办公时间 展期 地点 上一篇 下一篇 当前位置
+        您的位置 所在位置 位置 附件 相关链接 扫一扫 发布于 频道 语种 点评 评论
+    """),
+    ),
+    # Counters and widgets.
+    (
+        "noise",
+        0,
+        words("""
+        浏览次数 浏览量 浏览 点击 点击数 点击次数 点击量 点击率 阅读 阅读数 阅读次数 阅读量
+        访问次数 访问量 访问 人气 字号 字体 字体大小 字体显示 大字 分享 分享到 打印 关闭 收藏
+    """),
+    ),
+)
+
+# People labels that may stand right before a name with no colon: （记者张三 通讯员李四）.
+GLUED_PERSON_LABELS = words("""
+    记者 本报记者 本台记者 本网记者 通讯员 特约通讯员 见习记者 实习记者 实习生 摄影 制作 审看
+    审核 校对 监制 责编 值班编辑
+""")
+# Labels that introduce a date directly, without colon or space: 发表于2020-11-02.
+GLUED_DATE_LABELS = words("发表于 更新于 创建于")
+# Labels whose separator may be a slash: 文/张三 图/李四, 文字/A B 圖片/C.
+SLASH_LABELS = words("文 图 摄 文字 图片 摄影")
+# The text right before these labels names the author: "张三 发表于 2020-11-02" (forums).
+AUTHOR_BEFORE_LABELS = words("发表于")
+
+# Generic extraction: a short line is a meta line when one of these is followed by a colon
+# (the labels that rarely stand before a colon in article text), or holds a bare 发表于.
+META_LINE_LABELS = words("""
+    时间 日期 来源 编辑 责编 作者 浏览 浏览次数 浏览量 点击 点击数 点击次数 点击量 阅读 阅读数
+    阅读次数 阅读量
+""")
+META_LINE_BARE_LABELS = words("发表于")
+# Generic extraction: a short block after the body is a credit line when one of these is
+# followed by a colon (责任编辑：X).
+CREDIT_LINE_LABELS = words("责任编辑 责编 编辑 作者 记者 通讯员 来源 审核 校对 监制")
+# Body cleaning: the paragraph under an image is its caption when it ends with one of these
+# credits (（记者 张三 摄）, X 供图) or starts with one of the lead labels and a separator
+# (摄影/X, 图：X).
+CAPTION_CREDIT_LABELS = words("摄 供图 摄影 图片来源")
+CAPTION_LEAD_LABELS = words("摄影 图")
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    field: FieldName
+    rank: int
+
+
+def _build_labels() -> dict[str, Label]:
+    labels: dict[str, Label] = {}
+    for field_name, rank, names in LABEL_TABLE:
+        for name in names:
+            # A label listed twice keeps its first (preferred) field and rank.
+            labels.setdefault(name, Label(name, field_name, rank))
+    return labels
+
+
+LABELS = _build_labels()
+
+for _group in (
+    GLUED_PERSON_LABELS,
+    GLUED_DATE_LABELS,
+    SLASH_LABELS,
+    AUTHOR_BEFORE_LABELS,
+    META_LINE_LABELS,
+    META_LINE_BARE_LABELS,
+    CREDIT_LINE_LABELS,
+    CAPTION_CREDIT_LABELS,
+    CAPTION_LEAD_LABELS,
+):
+    _missing = [name for name in _group if name not in LABELS]
+    if _missing:
+        raise ValueError(f"labels used but not in LABEL_TABLE: {', '.join(_missing)}")
+
+
+def spelling(name: str) -> str:
+    """A regex matching a label in any mix of simplified and traditional characters."""
+    return "".join(f"[{c}{VARIANTS[c]}]" if c in VARIANTS else re.escape(c) for c in name)
+
+
+def spellings(names: Iterable[str], *, lone_single_chars: bool = False) -> str:
+    """An alternation of labels, the longest first (so 责任编辑 wins over 编辑).
+
+    With ``lone_single_chars`` a one-character label (文, 图, 摄) counts only after a
+    non-Han character, as it is a label only when it does not end a word.
+    """
+    ordered = sorted(set(names), key=lambda n: (-len(n), n))
+    return "|".join(
+        f"(?<![{HAN}]){spelling(n)}" if lone_single_chars and len(n) == 1 else spelling(n)
+        for n in ordered
+    )
+
+
+def simplified(text: str) -> str:
+    return text.translate(TO_SIMPLIFIED)
