@@ -476,7 +476,7 @@ def namespace_of(keys: dict[str, str]) -> str:
 
 
 def frontier_settings(settings: Any, url: str, idle_exit: float, polite: bool) -> dict[str, Any]:
-    """Setting overrides for `wenhua crawl --frontier URL` (archive.crawl.crawl_settings).
+    """Setting overrides for `wenhua crawl --frontier URL` (crawler.runner.crawl_settings).
 
     The per-domain limits become global (crawler.frontier.politeness): the local delay and
     AutoThrottle, which only see one process, are turned off in their favour.
@@ -489,9 +489,9 @@ def frontier_settings(settings: Any, url: str, idle_exit: float, polite: bool) -
     )
     delay = float(os.environ.get("WENHUA_DOMAIN_DELAY") or settings.getfloat("DOWNLOAD_DELAY"))
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares["crawler.global_politeness.GlobalPolitenessMiddleware"] = 950
+    middlewares["crawler.frontier.politeness.GlobalPolitenessMiddleware"] = 950
     overrides: dict[str, Any] = {
-        "SCHEDULER": "crawler.redis_frontier.RedisFrontier",
+        "SCHEDULER": "crawler.frontier.scheduler.RedisFrontier",
         "WENHUA_FRONTIER_URL": url,
         "WENHUA_IDLE_EXIT": idle_exit,
         "WENHUA_GLOBAL_POLITENESS": polite,
