@@ -14,22 +14,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from archive.incremental import FrontierItem
 from archive.models import (
     Article,
     ArticleChange,
     ArticleVersion,
     CrawlRun,
     Failure,
+    FrontierEntry,
     Image,
     ImageUrl,
     Problem,
     Site,
     VersionImage,
+    WarcFile,
     utcnow,
 )
 from archive.search import index_article
@@ -296,3 +299,53 @@ def store_failure(
             retries=retries,
         )
     )
+
+
+# The durable frontier (read back by archive.incremental): a crawl's requests are recorded
+# as pending and marked done in the transaction that stores their item or failure.
+
+
+def schedule(session: Session, site: str, entries: Iterable[FrontierItem]) -> None:
+    """Record requests as pending (idempotent: a known URL goes back to pending)."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for entry in entries:
+        statement = insert(FrontierEntry).values(
+            site=site,
+            url=entry.url,
+            kind=entry.kind,
+            context=entry.context,
+            state="pending",
+            updated_at=now,
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["site", "url"],
+                set_={"state": "pending", "updated_at": now, "context": entry.context},
+            )
+        )
+
+
+def mark_done(session: Session, site: str, url: str) -> None:
+    session.execute(
+        update(FrontierEntry)
+        .where(FrontierEntry.site == site, FrontierEntry.url == url)
+        .values(state="done", updated_at=utcnow())
+    )
+
+
+def mark_seen(session: Session, url: str, seen: datetime) -> bool:
+    """A 304: the current version still stands; only `last_seen` moves."""
+    article = session.scalars(select(Article).where(Article.url == url)).one_or_none()
+    if article is None:
+        return False
+    article.last_seen = max(article.last_seen, seen)
+    return True
+
+
+def store_warc_file(
+    session: Session, *, name: str, run_id: int | None, sha256: str, size: int, records: int
+) -> None:
+    """A closed WARC file, with the sha256 `wenhua verify` checks it against."""
+    session.add(WarcFile(name=name, crawl_run_id=run_id, sha256=sha256, size=size, records=records))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.incremental import FrontierItem
 from crawler.extract.rules import RawArticle
 
 # Request meta: no article version will point at this response's record (list pages,
@@ -60,3 +61,16 @@ class NotModifiedItem:
     site: str
     url: str  # canonical
     fetched_at: str  # ISO 8601 UTC
+
+
+@dataclass
+class ScheduledItem:
+    """Requests for the durable frontier, and the page whose work they finish: stored
+    together, so a crash leaves either the page or its children pending, never neither.
+
+    The spider yields it before the requests themselves, so the archive writer, which
+    stores in the order it is sent, records them before any of their own items."""
+
+    site: str
+    entries: list[FrontierItem]
+    done: str | None = None  # canonical URL of the list page that listed them

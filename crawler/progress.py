@@ -9,7 +9,7 @@ total line, with the same figures as the crawl run rows (`pipelines.storage.run_
 
 Built like Scrapy's LogStats: an extension per crawler, reading `crawler.stats`. The
 extensions of one crawl share a `CrawlProgress` found in a module-level registry under
-the WENHUA_PROGRESS_GROUP setting, which `archive.crawl.run_crawl` sets to a fresh token.
+the WENHUA_PROGRESS_GROUP setting, which `crawler.runner.run_crawl` sets to a fresh token.
 A setting carries the key rather than the object because Scrapy deep-copies settings
 for every crawler, and a key needs no attribute patched onto Crawler objects. Without a
 group (e.g. `scrapy crawl portal`) every crawler is its own group. The entry is dropped

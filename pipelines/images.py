@@ -25,6 +25,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 from sqlalchemy import select
+from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from archive.models import Article, ArticleVersion, ImageUrl, Site, VersionImage
@@ -95,9 +96,8 @@ class ArchiveImagesPipeline(FilesPipeline):
     ) -> Deferred[Any] | None:
         """An image URL already in the archive is not downloaded again (#7), unless the crawl
         re-checks everything (`--revisit-all`): its stored bytes and facts are the result.
-        The look-up runs in a thread, off the reactor (#10)."""
-        from twisted.internet import threads
-
+        The look-up runs in a thread, off the reactor (#10). Only reads: the archive
+        writer process stores the images' rows with their article."""
         spider: Any = self.crawler.spider
         if spider is None or getattr(spider, "revisit_all", True) or not hasattr(spider, "state"):
             return None

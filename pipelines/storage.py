@@ -1,30 +1,46 @@
 """Item pipeline: the archive database and the raw-capture store.
 
-One crawl run row per spider, opened when the spider opens and closed with Scrapy's
-final stats, so every run states what it did. Items are stored by the archive writer
-process (pipelines.writer, #10), several per transaction; an item counts as
-stored (its `process_item` returns) only once its transaction has committed.
+Everything a crawl writes to the archive goes through the archive writer process
+(pipelines.writer, #10), in the order it is sent: the crawl run row (opened when the spider
+opens, closed with Scrapy's final stats, so every run states what it did), the spider's
+items and frontier entries, the requests the Redis frontier gives up
+(crawler.signals.request_given_up) and the closed WARC files. Items are stored several per
+transaction; an item counts as stored (its `process_item` returns) only once its
+transaction has committed.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Any
 
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.python.failure import Failure
+
 from archive.config import resolve
 from archive.db import Archive
-from archive.store import ensure_site, finish_run, start_run
-from crawler.items import ArticleItem, FailureItem, NotModifiedItem
+from crawler.items import ArticleItem, FailureItem, NotModifiedItem, ScheduledItem
 from crawler.progress import run_counts
-from pipelines.warc import WarcLocation
+from crawler.signals import request_given_up
+from pipelines.warc import WarcExtension, WarcLocation
 from pipelines.writer import (
     ArchiveWriter,
     ArticleJob,
     DoneJob,
     FailureJob,
+    FinishRunJob,
+    GivenUpJob,
     Job,
     NotModifiedJob,
+    Outcome,
+    ScheduleJob,
+    StartRunJob,
+    WarcFilesJob,
 )
+
+logger = logging.getLogger(__name__)
 
 RUN_SETTINGS = (
     "CONCURRENT_REQUESTS",
@@ -48,31 +64,32 @@ class ArchiveStoragePipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.config = resolve(settings.get("WENHUA_DATA_DIR"), settings.get("WENHUA_DB_URL"))
-        self.archive: Archive | None = None
         self.writer: ArchiveWriter | None = None
         self.run_id: int | None = None
         self.site_id: int | None = None
         # `--since DATE`: articles published before it are not archived (#7).
         self.since: str | None = settings.get("WENHUA_SINCE") or None
+        crawler.signals.connect(self.given_up, signal=request_given_up)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.archive = Archive(self.config.db_url)
-        settings = {key: self.crawler.settings.get(key) for key in RUN_SETTINGS}
-        with self.archive.session() as session:
-            self.site_id = ensure_site(session, spider.site_def).id
-            self.run_id = start_run(session, [spider.site_def.name], settings).id
-        self.crawler.stats.set_value("wenhua/run_id", self.run_id)
+        # Migrates a new archive before the writer process opens it (migrate=False there).
+        Archive(self.config.db_url).close()
         self.writer = ArchiveWriter(self.config.db_url, self.config.raw_dir)
         self.writer.start()
+        settings = {key: self.crawler.settings.get(key) for key in RUN_SETTINGS}
+        # Before any item: the spider's start() runs once every pipeline has opened.
+        opened = await maybe_deferred_to_future(
+            self.writer.submit(StartRunJob(spider.site_def, settings))
+        )
+        self.site_id, self.run_id = opened.site_id, opened.run_id
+        self.crawler.stats.set_value("wenhua/run_id", self.run_id)
 
     async def process_item(self, item: Any) -> Any:
-        from scrapy.utils.defer import maybe_deferred_to_future
-
         assert self.writer is not None
         job = self._job(item)
         if job is None:
@@ -87,6 +104,8 @@ class ArchiveStoragePipeline:
     def _job(self, item: Any) -> Job | None:
         """What the writer is to store for this item."""
         site = self.crawler.spider.site_def.name
+        if isinstance(item, ScheduledItem):
+            return ScheduleJob(item.site, item.entries, item.done)
         if isinstance(item, NotModifiedItem):
             return NotModifiedJob(site, item.url, item.fetched_at)
         if isinstance(item, ArticleItem) and self._before_since(item.record):
@@ -124,9 +143,7 @@ class ArchiveStoragePipeline:
         published = record.get("published_at")
         return bool(self.since and published and published[:10] < self.since)
 
-    def _warc(self) -> Any:
-        from pipelines.warc import WarcExtension
-
+    def _warc(self) -> WarcExtension | None:
         return WarcExtension.of(self.crawler)
 
     def _take_warc_place(self, key: str) -> WarcLocation | None:
@@ -147,24 +164,45 @@ class ArchiveStoragePipeline:
         record_id = job.warc.record_id if job.warc is not None else None
         warc.add_metadata(job.record["url"], key, job.record, record_id)
 
-    async def close_spider(self) -> None:
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import threads
-
-        if self.archive is None:
+    def given_up(self, url: str, reason: str, retries: int) -> None:
+        """A request the Redis frontier gave up: recorded as a failure of this run."""
+        if self.writer is None:
             return
-        if self.writer is not None:
-            await maybe_deferred_to_future(threads.deferToThread(self.writer.finish))
-            self.crawler.stats.set_value("wenhua/db_batches", self.writer.transactions)
+        stored = self.writer.submit(GivenUpJob(self.run_id, url, reason, retries))
+        stored.addErrback(_log_lost, f"the given-up request {url}")
+
+    async def close_spider(self) -> None:
+        if self.writer is None:
+            return
+        warc = self._warc()
+        if warc is not None:
+            # Closed first, so the writer records the files and the late version links.
+            closed = await maybe_deferred_to_future(threads.deferToThread(warc.close))
+            await self._bookkeeping(
+                WarcFilesJob(self.run_id, closed.files, closed.links), "the WARC file rows"
+            )
+        self.crawler.stats.set_value("wenhua/db_batches", self.writer.transactions)
         stats = {
             k: (v.isoformat() if hasattr(v, "isoformat") else v)
             for k, v in self.crawler.stats.get_stats().items()
         }
         stats["counts"] = run_counts(stats)
         reason = stats.get("finish_reason") or "finished"
-        with self.archive.session() as session:
-            if self.run_id is not None:
-                finish_run(
-                    session, self.run_id, stats, "finished" if reason == "finished" else str(reason)
-                )
-        self.archive.close()
+        if self.run_id is not None:
+            status = "finished" if reason == "finished" else str(reason)
+            await self._bookkeeping(FinishRunJob(self.run_id, stats, status), "the run's end")
+        await maybe_deferred_to_future(threads.deferToThread(self.writer.finish))
+
+    async def _bookkeeping(self, job: Job, what: str) -> Outcome | None:
+        """A job of the run itself: a writer that died cannot store it, and the crawl
+        still closes (the error is logged)."""
+        assert self.writer is not None
+        try:
+            return await maybe_deferred_to_future(self.writer.submit(job))
+        except Exception as exc:
+            logger.error("cannot store %s: %s", what, exc)
+            return None
+
+
+def _log_lost(failure: Failure, what: str) -> None:
+    logger.error("cannot store %s: %s", what, failure.value)

@@ -26,17 +26,20 @@ import queue
 import re
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
+from importlib.metadata import PackageNotFoundError, version
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from cdxj_indexer.main import write_cdx_index
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import timestamp_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
@@ -55,8 +58,6 @@ SOFTWARE = "wenhua"
 
 
 def software_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return f"{SOFTWARE}/{version('wenhua')}"
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -137,13 +138,8 @@ class DigestRegistry:
                     digest, mime = fields.get("digest"), fields.get("mime")
                     if not digest or mime == "warc/revisit" or "status" not in fields:
                         continue
-                    stamp = parts[1]
-                    date = (
-                        f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T"
-                        f"{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
-                    )
                     full = digest if ":" in digest else f"sha1:{digest}"
-                    self.seen.setdefault(full, (fields["url"], date))
+                    self.seen.setdefault(full, (fields["url"], timestamp_to_iso_date(parts[1])))
 
     def first(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """The earlier capture of this payload, or None (and this one becomes the first)."""
@@ -360,8 +356,6 @@ def _reason(status: int) -> str:
 
 def write_cdxj(warc_path: Path) -> Path:
     """Index one WARC file to `<name>.cdxj` beside it (sorted, pywb-compatible)."""
-    from cdxj_indexer.main import write_cdx_index
-
     out = warc_path.with_name(warc_path.name.removesuffix(".warc.gz") + ".cdxj")
     tmp = out.with_suffix(".cdxj.tmp")
     write_cdx_index(str(tmp), [str(warc_path)], {"sort": True})
@@ -399,6 +393,7 @@ class WarcExtension:
         self.writer: WarcWriterThread | None = None
         # Versions stored before their response record was written: (version id, key).
         self.pending: list[tuple[int, str]] = []
+        self._closed: ClosedWarc | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -471,43 +466,42 @@ class WarcExtension:
     def take_location(self, final_url: str) -> WarcLocation | None:
         return self.writer.take_location(final_url) if self.writer is not None else None
 
+    def close(self) -> ClosedWarc:
+        """Write what is queued, close the files, and hand over what the archive is to
+        record of them (blocking: call from a thread). The storage pipeline calls it before
+        it stops the archive writer, which records them: only the writer writes to the
+        archive. Idempotent."""
+        if self._closed is None:
+            closed = ClosedWarc()
+            if self.writer is not None:
+                self.writer.finish()
+                closed.files = list(self.writer.files)
+                for version_id, key in self.pending:
+                    location = self.writer.take_location(key)
+                    if location is not None:
+                        closed.links.append((version_id, location))
+            self._closed = closed
+        return self._closed
+
     def spider_closed(self, spider: Any) -> None:
         if self.writer is None:
             return
-        self.writer.finish()
+        self.close()  # already done when the storage pipeline ran
         stats = self.crawler.stats
         stats.set_value("wenhua/warc_files", len(self.writer.files))
         stats.set_value("wenhua/warc_records", sum(f.records for f in self.writer.files))
         for error in self.writer.errors:
             stats.inc_value("wenhua/warc_errors")
             logger.error("WARC writer: %s", error)
-        self._record_in_database()
 
-    def _record_in_database(self) -> None:
-        from archive.db import Archive
-        from archive.models import ArticleVersion, WarcFile
 
-        assert self.writer is not None
-        archive = Archive(self.config.db_url)
-        try:
-            with archive.session() as session:
-                for written in self.writer.files:
-                    session.add(
-                        WarcFile(
-                            name=written.name,
-                            crawl_run_id=self.writer.run_id,
-                            sha256=written.sha256,
-                            size=written.size,
-                            records=written.records,
-                        )
-                    )
-                for version_id, key in self.pending:
-                    location = self.writer.take_location(key)
-                    version = session.get(ArticleVersion, version_id)
-                    if location is not None and version is not None:
-                        set_location(version, location)
-        finally:
-            archive.close()
+@dataclass
+class ClosedWarc:
+    """A crawl's closed WARC files, and the response records of the versions stored before
+    their record was written: (version id, where the record went)."""
+
+    files: list[WrittenFile] = field(default_factory=list)
+    links: list[tuple[int, WarcLocation]] = field(default_factory=list)
 
 
 def set_location(version: Any, location: WarcLocation) -> None:

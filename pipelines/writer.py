@@ -1,4 +1,5 @@
-"""The archive writer: a child process that stores a crawl's items (#10).
+"""The archive writer: a child process that stores a crawl's items (#10), and the only
+part of a crawl that writes to the archive.
 
 The crawl process is bound by Python's interpreter lock: downloading, parsing and
 normalizing share one core. Storing an article (the ORM, the search keys, the raw
@@ -6,7 +7,9 @@ capture's gzip) costs about as much again, so it runs in a process of its own an
 crawl and the database work use both cores.
 
 Jobs are plain picklable records (an item's record, capture, image results, problems,
-and the WARC location of its response when already written). The writer commits
+and the WARC location of its response when already written; the requests a page adds to
+the durable frontier; the crawl run's row; the closed WARC files; the requests the Redis
+frontier gave up). The writer commits
 whatever jobs have queued up while the last transaction ran in one transaction, so a
 busy crawl commits in batches and a quiet one item at a time; a batch that fails is
 written again job by job, so one bad item takes nothing else with it. Each job marks its
@@ -34,11 +37,23 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archive.db import Archive
-from archive.incremental import mark_done, mark_seen
+from archive.incremental import FrontierItem
 from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
-from archive.store import mark_gone, store_article, store_failure
-from pipelines.warc import WarcLocation, set_location
+from archive.store import (
+    ensure_site,
+    finish_run,
+    mark_done,
+    mark_gone,
+    mark_seen,
+    schedule,
+    start_run,
+    store_article,
+    store_failure,
+    store_warc_file,
+)
+from crawler.sitedefs import SiteDefinition
+from pipelines.warc import WarcLocation, WrittenFile, set_location
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64
@@ -57,6 +72,11 @@ class Outcome:
 
     stats: list[tuple[str, int]] = field(default_factory=list)
     unlinked_version_id: int | None = None
+    # StartRunJob: the new run and the site's row.
+    run_id: int | None = None
+    site_id: int | None = None
+    # Not an item's storage (frontier, run and WARC rows): not counted in db_batches.
+    bookkeeping: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,11 +120,69 @@ class FailureJob:
     capture: dict[str, Any] | None  # with body, when there was a response
 
 
-Job = ArticleJob | NotModifiedJob | DoneJob | FailureJob
+@dataclass(frozen=True)
+class ScheduleJob:
+    """Requests for the durable frontier, with the list page they finish (if any): one
+    transaction, so a crash leaves the page or its children pending."""
+
+    site: str
+    entries: list[FrontierItem]
+    done: str | None
+
+
+@dataclass(frozen=True)
+class GivenUpJob:
+    """A request the Redis frontier gave up: a failure of the run, with no response."""
+
+    run_id: int | None
+    url: str
+    reason: str
+    retries: int
+
+
+@dataclass(frozen=True)
+class StartRunJob:
+    site: SiteDefinition
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FinishRunJob:
+    run_id: int
+    stats: dict[str, Any]
+    status: str
+
+
+@dataclass(frozen=True)
+class WarcFilesJob:
+    """The crawl's closed WARC files, and the versions whose response record was written
+    after they were stored: (version id, where the record went)."""
+
+    run_id: int | None
+    files: list[WrittenFile]
+    links: list[tuple[int, WarcLocation]]
+
+
+Job = (
+    ArticleJob
+    | NotModifiedJob
+    | DoneJob
+    | FailureJob
+    | ScheduleJob
+    | GivenUpJob
+    | StartRunJob
+    | FinishRunJob
+    | WarcFilesJob
+)
 
 
 def apply(session: Session, raw: RawStore, job: Job) -> Outcome:
     """The database work of one job, in the caller's transaction."""
+    if isinstance(job, ScheduleJob):
+        schedule(session, job.site, job.entries)
+        if job.done is not None:
+            mark_done(session, job.site, job.done)
+        return Outcome(bookkeeping=True)
     if isinstance(job, NotModifiedJob):
         mark_seen(session, job.url, datetime.fromisoformat(job.fetched_at))
         mark_done(session, job.site, job.url)
@@ -114,7 +192,47 @@ def apply(session: Session, raw: RawStore, job: Job) -> Outcome:
         return Outcome(stats=[(job.stat, 1)])
     if isinstance(job, ArticleJob):
         return _article(session, raw, job)
-    return _failure(session, raw, job)
+    if isinstance(job, FailureJob):
+        return _failure(session, raw, job)
+    return _bookkeeping(session, job)
+
+
+def _bookkeeping(
+    session: Session, job: GivenUpJob | StartRunJob | FinishRunJob | WarcFilesJob
+) -> Outcome:
+    if isinstance(job, GivenUpJob):
+        store_failure(
+            session,
+            run_id=job.run_id,
+            url=job.url,
+            kind="fetch",
+            reason=job.reason,
+            http_status=None,
+            raw_sha256=None,
+            retries=job.retries,
+        )
+        return Outcome(bookkeeping=True)
+    if isinstance(job, StartRunJob):
+        site_id = ensure_site(session, job.site).id
+        run_id = start_run(session, [job.site.name], job.settings).id
+        return Outcome(run_id=run_id, site_id=site_id, bookkeeping=True)
+    if isinstance(job, FinishRunJob):
+        finish_run(session, job.run_id, job.stats, job.status)
+        return Outcome(bookkeeping=True)
+    for written in job.files:
+        store_warc_file(
+            session,
+            name=written.name,
+            run_id=job.run_id,
+            sha256=written.sha256,
+            size=written.size,
+            records=written.records,
+        )
+    for version_id, location in job.links:
+        version = session.get(ArticleVersion, version_id)
+        if version is not None:
+            set_location(version, location)
+    return Outcome(bookkeeping=True)
 
 
 def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
@@ -311,7 +429,8 @@ class ArchiveWriter:
             if results is None:
                 self._fail_all("the archive writer process stopped")
                 return
-            self.transactions += 1
+            if not all(isinstance(value, Outcome) and value.bookkeeping for _, _, value in results):
+                self.transactions += 1
             for job_id, stored, value in results:
                 with self._lock:
                     done = self._waiting.pop(job_id)
@@ -331,6 +450,8 @@ class ArchiveWriter:
 
 
 def _call_from_thread(function: Callable[..., object], *args: object) -> None:
+    # Imported here: importing the reactor at module level would install the default one
+    # before Scrapy installs asyncio's.
     from twisted.internet import reactor
 
     reactor.callFromThread(function, *args)

@@ -29,6 +29,8 @@ from archive.models import Article, ArticleVersion, CrawlRun
 from crawler.demo_portal import DemoPortal, build_corpus
 from crawler.demo_portal.corpus import CANONICAL_BASE, SITE_CULTURE_CLOUD, SITE_TRS
 from crawler.sitedefs import BUNDLED_DIR
+from pipelines.storage import ArchiveStoragePipeline
+from pipelines.writer import ArchiveWriter
 from tests.archive_checks import records_by_url
 from tests.conftest import _need_service
 
@@ -453,6 +455,10 @@ def test_a_request_that_keeps_killing_workers_is_given_up_and_recorded(
 
     a, _ = frontiers
     a.spider = Worker()
+    # The storage pipeline records what the frontier gives up, through the archive writer.
+    storage = ArchiveStoragePipeline(a.crawler)
+    storage.writer = ArchiveWriter(archive.url, tmp_path / "raw", deliver=lambda f, *v: f(*v))
+    storage.writer.start()
     a.enqueue_request(Request("http://x.cn/poison"))
     taken = 0
     deadline = time.monotonic() + 60
@@ -463,6 +469,7 @@ def test_a_request_that_keeps_killing_workers_is_given_up_and_recorded(
         time.sleep(0.05)
     assert taken == MAX_REQUEUES + 1
     assert a.frontier_empty()
+    storage.writer.finish()
     with archive.session() as session:
         failures = session.scalars(select(Failure)).all()
     assert [(f.url, f.kind) for f in failures] == [("http://x.cn/poison", "fetch")]

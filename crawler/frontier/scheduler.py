@@ -40,13 +40,16 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self, cast
 
+import redis
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.request import request_from_dict
+from twisted.internet.task import LoopingCall, deferLater
+
+from crawler.signals import request_given_up
 
 if TYPE_CHECKING:
-    import redis
     from scrapy.crawler import Crawler
     from scrapy.spiders import Spider
 
@@ -162,8 +165,6 @@ class FrontierError(Exception):
 
 def connect(url: str) -> redis.Redis:
     """A client for `redis://HOST:PORT/DB`, checked with a PING."""
-    import redis
-
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise FrontierError(f"--frontier {url!r} is not a Redis URL (redis://HOST:PORT/DB)")
     try:
@@ -264,8 +265,6 @@ class RedisFrontier:
         # The spider seeds through us and acknowledges its list pages (PortalSpider).
         spider.frontier = self  # type: ignore[attr-defined]
         logger.info("Redis frontier %s (worker %s)", namespace_of(self.keys), self.worker)
-        from twisted.internet.task import LoopingCall
-
         self._heartbeat = LoopingCall(self.renew)
         self._heartbeat.start(self.lease_ms / 3000, now=False)
 
@@ -400,33 +399,22 @@ class RedisFrontier:
             self._record_given_up(given_up)
 
     def _record_given_up(self, blobs: list[bytes]) -> None:
-        """A request whose workers kept dying is a permanent failure of this run: recorded
-        with its URL and the reason, like any other (`wenhua failures`)."""
-        from archive.store import store_failure
-
-        state = getattr(self.spider, "state", None)
+        """A request whose workers kept dying is a permanent failure of this run: announced
+        (crawler.signals.request_given_up) for the storage pipeline to record with its URL
+        and the reason, like any other (`wenhua failures`)."""
         canonical = getattr(self.spider, "canonical", None)
-        if not callable(state):
-            return
-        stats = self.crawler.stats
-        run_id = stats.get_value("wenhua/run_id") if stats is not None else None
         reason = (
             f"given up: the workers holding it stopped {MAX_REQUEUES + 1} times "
             "(lease expired each time)"
         )
-        with state().session() as session:
-            for blob in blobs:
-                url = str(pickle.loads(blob)["url"])
-                store_failure(
-                    session,
-                    run_id=run_id,
-                    url=str(canonical(url)) if callable(canonical) else url,
-                    kind="fetch",
-                    reason=reason,
-                    http_status=None,
-                    raw_sha256=None,
-                    retries=MAX_REQUEUES,
-                )
+        for blob in blobs:
+            url = str(pickle.loads(blob)["url"])
+            self.crawler.signals.send_catch_log(
+                signal=request_given_up,
+                url=str(canonical(url)) if callable(canonical) else url,
+                reason=reason,
+                retries=MAX_REQUEUES,
+            )
 
     # -- seeding -------------------------------------------------------------------------
 
@@ -472,9 +460,9 @@ class RedisFrontier:
 
     def _poll_soon(self) -> None:
         # The engine's own heartbeat looks at the scheduler every 5 s; work enqueued by other
-        # workers should start sooner than that.
+        # workers should start sooner than that. Imported here: importing the reactor at
+        # module level would install the default one before Scrapy installs asyncio's.
         from twisted.internet import reactor
-        from twisted.internet.task import deferLater
 
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
@@ -488,7 +476,7 @@ def namespace_of(keys: dict[str, str]) -> str:
 
 
 def frontier_settings(settings: Any, url: str, idle_exit: float, polite: bool) -> dict[str, Any]:
-    """Setting overrides for `wenhua crawl --frontier URL` (archive.crawl.crawl_settings).
+    """Setting overrides for `wenhua crawl --frontier URL` (crawler.runner.crawl_settings).
 
     The per-domain limits become global (crawler.frontier.politeness): the local delay and
     AutoThrottle, which only see one process, are turned off in their favour.
@@ -501,9 +489,9 @@ def frontier_settings(settings: Any, url: str, idle_exit: float, polite: bool) -
     )
     delay = float(os.environ.get("WENHUA_DOMAIN_DELAY") or settings.getfloat("DOWNLOAD_DELAY"))
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares["crawler.global_politeness.GlobalPolitenessMiddleware"] = 950
+    middlewares["crawler.frontier.politeness.GlobalPolitenessMiddleware"] = 950
     overrides: dict[str, Any] = {
-        "SCHEDULER": "crawler.redis_frontier.RedisFrontier",
+        "SCHEDULER": "crawler.frontier.scheduler.RedisFrontier",
         "WENHUA_FRONTIER_URL": url,
         "WENHUA_IDLE_EXIT": idle_exit,
         "WENHUA_GLOBAL_POLITENESS": polite,

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 from scrapy import Request, Spider
+from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import Settings
@@ -318,8 +319,6 @@ def check_settings(user_agent: str | None = None) -> Settings:
 
 def run_check(site: str, serve_at: str | None = None, user_agent: str | None = None) -> CheckReport:
     """Check one site in a CrawlerProcess (once per process: the reactor cannot restart)."""
-    from scrapy.crawler import CrawlerProcess
-
     process = CrawlerProcess(check_settings(user_agent))
     crawler = process.create_crawler(CheckSpider)
     process.crawl(crawler, site=site, serve_at=serve_at)

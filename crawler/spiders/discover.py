@@ -23,6 +23,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from crawler.extract.encoding import decode_html
+from crawler.extract.metadata import parse_meta
 from crawler.extract.rules import ExtractionError, extract_raw
 from crawler.extract.urls import OriginMap
 from crawler.items import ArticleItem, FailureItem, NotModifiedItem
@@ -191,8 +192,6 @@ def looks_like_article(response: TextResponse) -> bool:
         raw = extract_raw(text, response.url, None)
     except ExtractionError:
         return False
-    from crawler.extract.metadata import parse_meta
-
     body_chars = len(re.findall(r"[\u3400-\u9fff]", re.sub(r"<[^>]+>", "", raw.body_html)))
     dated = bool(raw.published_text) or (
         raw.meta_text is not None and parse_meta(raw.meta_text).published is not None

@@ -19,19 +19,20 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.config import resolve
 from archive.db import Archive
-from archive.incremental import (
-    FrontierItem,
-    KnownArticle,
-    known_articles,
-    mark_done,
-    pending,
-    schedule,
-)
+from archive.incremental import FrontierItem, KnownArticle, known_articles, pending
 from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw, select
 from crawler.extract.urls import OriginMap, canonical_url
-from crawler.items import NO_WARC_LINK, ArticleItem, Capture, FailureItem, NotModifiedItem
+from crawler.items import (
+    NO_WARC_LINK,
+    ArticleItem,
+    Capture,
+    FailureItem,
+    NotModifiedItem,
+    ScheduledItem,
+)
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 
 if TYPE_CHECKING:
@@ -68,9 +69,9 @@ class PortalSpider(Spider):
         self.frontier: RedisFrontier | None = None
 
     def state(self) -> Archive:
+        """The archive, for reading (known articles, pending frontier, known images); the
+        archive writer process makes every write of the crawl."""
         if self.archive is None:
-            from archive.config import resolve
-
             config = resolve(
                 self.settings.get("WENHUA_DATA_DIR"), self.settings.get("WENHUA_DB_URL")
             )
@@ -81,7 +82,7 @@ class PortalSpider(Spider):
         if self.archive is not None:
             self.archive.close()
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | ScheduledItem]:
         if self.frontier is not None:
             # Redis is the frontier (#8): one worker seeds it, every worker takes from it.
             with self.state().session() as session:
@@ -105,8 +106,8 @@ class PortalSpider(Spider):
                 yield self.list_request(url, start)
             else:
                 yield self.article_request(url, start)
-        for request in self.record(self.start_requests_due()):
-            yield request
+        for output in self.record(self.start_requests_due()):
+            yield output
 
     def start_requests_due(self) -> list[Request]:
         """The start pages and the known articles due for a revisit."""
@@ -131,13 +132,15 @@ class PortalSpider(Spider):
         ]
         return starts + revisits
 
-    def record(self, requests: list[Request], done: str | None = None) -> list[Request]:
-        """Write requests to the durable frontier (and mark `done` finished) in one go;
-        returns those not already requested by this run (a repeat would be dropped by the
-        duplicate filter and stay pending for ever)."""
+    def record(
+        self, requests: list[Request], done: str | None = None
+    ) -> list[Request | ScheduledItem]:
+        """The requests not already requested by this run (a repeat would be dropped by the
+        duplicate filter and stay pending for ever), after the item that writes them to the
+        durable frontier and marks `done` finished, in one transaction."""
         if self.frontier is not None:
-            return requests  # Redis keeps them; its duplicate filter replaces `scheduled`
-        fresh: list[Request] = []
+            return list(requests)  # Redis keeps them; its duplicate filter replaces `scheduled`
+        fresh: list[Request | ScheduledItem] = []
         entries = []
         for request in requests:
             url = self.canonical(request.url)
@@ -147,11 +150,9 @@ class PortalSpider(Spider):
             fresh.append(request)
             kind = "list" if request.callback == self.parse_list else "article"
             entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
-        with self.state().session() as session:
-            schedule(session, self.site_def.name, entries)
-            if done is not None:
-                mark_done(session, self.site_def.name, done)
-        return fresh
+        if not entries and done is None:
+            return fresh
+        return [ScheduledItem(self.site_def.name, entries, done), *fresh]
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
@@ -188,12 +189,12 @@ class PortalSpider(Spider):
     def canonical(self, url: str) -> str:
         return canonical_url(self.origins.to_canonical(url))
 
-    def parse_list(self, response: Response, start: StartPage) -> Iterator[Request]:
+    def parse_list(self, response: Response, start: StartPage) -> Iterator[Request | ScheduledItem]:
         self.count_page()
         list_url = self.canonical(response.request.url if response.request else response.url)
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
-            self.record([], done=list_url)
+            yield from self.record([], done=list_url)
             self.release(response)
             return
         rules = self.site_def.list
