@@ -15,6 +15,10 @@ from sqlalchemy import func, select
 from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
+from crawler.frontier.scheduler import frontier_settings
+from crawler.progress import progress_group
+from crawler.spiders.discover import DiscoverSpider, synthetic_site
+from crawler.spiders.portal import PortalSpider
 
 # What --no-politeness (and the loopback demo) lifts; robots.txt stays obeyed.
 IMPOLITE = {
@@ -57,8 +61,6 @@ def crawl_settings(
         overrides["WENHUA_SINCE"] = since
     settings.setdict(overrides, priority="cmdline")
     if frontier:  # many workers share one crawl through Redis (#8)
-        from crawler.frontier.scheduler import frontier_settings
-
         settings.setdict(frontier_settings(settings, frontier, idle_exit, polite), "cmdline")
     return settings
 
@@ -77,9 +79,6 @@ def run_crawl(
     idle_exit: float = 30.0,
 ) -> list[int]:
     """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
-    from crawler.progress import progress_group
-    from crawler.spiders.portal import PortalSpider
-
     # Migrate before Scrapy starts: several spiders opening a new archive at once
     # must not race to create it.
     Archive(config.db_url).close()
@@ -179,8 +178,6 @@ def run_discovery(
 ) -> tuple[str, list[int]]:
     """Crawl a portal without a definition from one start URL (crawler.spiders.discover);
     returns the synthetic site name and the crawl run ids."""
-    from crawler.spiders.discover import DiscoverSpider, synthetic_site
-
     Archive(config.db_url).close()
     process = CrawlerProcess(crawl_settings(config, polite=polite, progress=progress))
     process.crawl(DiscoverSpider, start_url=start_url, allow_domains=",".join(allow_domains))

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-import archive.cli.main  # noqa: F401  (archive.cli.search is imported through it)
 from archive.cli.search import search as search_command
 from archive.db import Archive, alembic_config, current_revision, head_revision
 from archive.models import Article, ArticleVersion, Base

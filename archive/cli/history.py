@@ -1,21 +1,24 @@
-"""`wenhua history URL` and `wenhua runs [show ID]`: what the archive knows over time."""
+"""`wenhua history URL`, `wenhua runs [show ID]`, `wenhua failures` and `wenhua problems`:
+what the archive knows over time and what went wrong."""
 
 from __future__ import annotations
 
 import json
 
 import click
+from sqlalchemy import select
 
-from archive.cli.main import UserError, archive_options, open_archive, user_errors
+from archive.cli.common import UserError, archive_options, format_option, open_archive, user_errors
 from archive.config import ArchiveConfig
+from archive.history import UnknownArticleError, article_history
+from archive.models import Failure, Problem
+from archive.runs import UnknownRunError, list_runs, render_counts, run_details
 
 
 @click.command()
 @archive_options
 @click.argument("url")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json", default="text")
 @user_errors
 def history(config: ArchiveConfig, url: str, fmt: str) -> None:
     """Every version of one article, oldest first: provenance, changed fields, body diff.
@@ -25,16 +28,11 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
 
     Example: wenhua history http://demo.wenhua.local/new-13173.html --format json
     """
-    from archive.history import UnknownArticleError, article_history
-
-    archive = open_archive(config)
     try:
-        with archive.session() as session:
+        with open_archive(config) as archive, archive.session() as session:
             found = article_history(session, url)
     except UnknownArticleError as exc:
         raise UserError(str(exc)) from exc
-    finally:
-        archive.close()
     if fmt == "json":
         click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -44,9 +42,7 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
 @click.group(invoke_without_command=True)
 @archive_options
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json", default="text")
 @click.pass_context
 @user_errors
 def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> None:
@@ -56,14 +52,8 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
     """
     if ctx.invoked_subcommand is not None:
         return
-    from archive.runs import list_runs, render_counts
-
-    archive = open_archive(config)
-    try:
-        with archive.session() as session:
-            rows = list_runs(session, limit)
-    finally:
-        archive.close()
+    with open_archive(config) as archive, archive.session() as session:
+        rows = list_runs(session, limit)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -77,9 +67,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
 @runs.command("show")
 @archive_options
 @click.argument("run_id", type=int)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json", default="text")
 @user_errors
 def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     """One crawl run with its settings, counts and every failure (URL, status or
@@ -87,16 +75,11 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
 
     Example: wenhua runs show 3
     """
-    from archive.runs import UnknownRunError, render_counts, run_details
-
-    archive = open_archive(config)
     try:
-        with archive.session() as session:
+        with open_archive(config) as archive, archive.session() as session:
             details = run_details(session, run_id)
     except UnknownRunError as exc:
         raise UserError(str(exc)) from exc
-    finally:
-        archive.close()
     if fmt == "json":
         click.echo(json.dumps(details, ensure_ascii=False, indent=2))
         return
@@ -112,3 +95,33 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
             f"  {row['at']}  {row['kind']:10} {status!s:>4}  retries={row['retries']}  "
             f"{row['url']}  {row['reason']}"
         )
+
+
+@click.command()
+@archive_options
+@click.option("--limit", default=50, show_default=True)
+def failures(config: ArchiveConfig, limit: int) -> None:
+    """List recorded failures (fetch, extraction, image), newest first.
+
+    Example: wenhua failures --limit 20
+    """
+    with open_archive(config) as archive, archive.session() as session:
+        for row in session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)):
+            status = row.http_status or "-"
+            click.echo(
+                f"{row.created_at:%Y-%m-%d %H:%M} run {row.crawl_run_id} {row.kind:10} "
+                f"{status} {row.url}  {row.reason}"
+            )
+
+
+@click.command()
+@archive_options
+@click.option("--limit", default=50, show_default=True)
+def problems(config: ArchiveConfig, limit: int) -> None:
+    """List normalization problems (field, raw text, reason), newest first.
+
+    Example: wenhua problems
+    """
+    with open_archive(config) as archive, archive.session() as session:
+        for row in session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)):
+            click.echo(f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}")

@@ -1,4 +1,4 @@
-"""`wenhua verify` and `wenhua bag`: fixity checks and BagIt packages (#5)."""
+"""`wenhua verify` and `wenhua bag`: fixity checks and BagIt packages."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
-from archive.cli.main import UserError, archive_options, open_archive
+from archive.bag import BagError, make_bag
+from archive.cli.common import UserError, archive_options, date_option, open_archive
 from archive.config import ArchiveConfig
+from archive.fixity import verify as run_verify
 
 
 @click.command()
@@ -22,12 +24,8 @@ def verify(config: ArchiveConfig) -> None:
 
     Example: wenhua verify --data-dir /srv/wenhua
     """
-    from archive.fixity import verify as run_verify
-
-    archive = open_archive(config)
-    with archive.session() as session:
+    with open_archive(config) as archive, archive.session() as session:
         report = run_verify(session, config)
-    archive.close()
     for problem in report.problems:
         click.echo(problem)
     click.echo(report.summary(), err=not report.ok)
@@ -35,55 +33,40 @@ def verify(config: ArchiveConfig) -> None:
         sys.exit(1)
 
 
-def _date(option: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 @click.command()
 @archive_options
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New bag directory.")
 @click.option("--site", help="Only this site's articles.")
-@click.option("--from", "start", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--to", "end", help="Published on or before this date (YYYY-MM-DD).")
+@date_option("--from", "start", help="Published on or after this day.")
+@date_option("--to", "end", help="Published on or before this day.")
 @click.option("--organization", default="wenhua archive", show_default=True)
 def bag(
     config: ArchiveConfig,
     out: str,
     site: str | None,
-    start: str | None,
-    end: str | None,
+    start: date | None,
+    end: date | None,
     organization: str,
 ) -> None:
     """Write a BagIt package (RFC 8493): articles as JSON Lines, images, WARC files.
 
     Example: wenhua bag --out lunan-2020 --site demo-culture-cloud --from 2020-01-01 --to 2020-12-31
     """
-    from archive.bag import BagError, make_bag
-
-    first, last = _date("--from", start), _date("--to", end)
-    if first and last and first > last:
+    if start and end and start > end:
         raise UserError(f"--from {start} is after --to {end}")
-    archive = open_archive(config)
     try:
-        with archive.session() as session:
+        with open_archive(config) as archive, archive.session() as session:
             result = make_bag(
                 session,
                 config,
                 Path(out),
                 site=site,
-                start=first,
-                end=last,
+                start=start,
+                end=end,
                 organization=organization,
             )
     except BagError as exc:
         raise UserError(str(exc)) from exc
-    finally:
-        archive.close()
     click.echo(
         f"bag {result.path}: {result.articles} articles, {result.images} images, "
         f"{result.warc_files} WARC files"

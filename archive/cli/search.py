@@ -1,8 +1,4 @@
-"""`wenhua search`: full-text search of the archive from the command line.
-
-Registered in archive/cli.py (`cli.add_command(search)`, after the helpers this module
-imports from there), so import it through archive.cli.
-"""
+"""`wenhua search`: full-text search of the archive from the command line."""
 
 from __future__ import annotations
 
@@ -10,12 +6,13 @@ import csv
 import json
 import sys
 import unicodedata
+from datetime import date
 
 import click
 
-from archive.cli.main import UserError, archive_options, open_archive
+from archive.cli.common import UserError, archive_options, date_option, format_option, open_archive
 from archive.config import ArchiveConfig
-from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit, parse_day
+from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit
 from archive.search import search as run_search
 
 CSV_FIELDS = (
@@ -32,6 +29,7 @@ CSV_FIELDS = (
 )
 
 
+@click.command("search")
 @archive_options
 @click.argument("query", nargs=-1)
 @click.option("--site", help="Only this portal (site name, see `wenhua sites list`).")
@@ -39,15 +37,9 @@ CSV_FIELDS = (
 @click.option("--source", help="Only this source (来源), exactly.")
 @click.option("--editor", help="Only this editor (编辑), exactly.")
 @click.option("--category", help="Only this category, e.g. 信息资讯.")
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this day.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before this day.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@date_option("--from", "date_from", help="Published on or after this day.")
+@date_option("--to", "date_to", help="Published on or before this day.")
+@format_option("table", "json", "csv", default="table")
 @click.option(
     "--limit",
     type=int,
@@ -56,7 +48,7 @@ CSV_FIELDS = (
     help=f"Results to print (at most {MAX_LIMIT}).",
 )
 @click.option("--offset", type=int, default=0, show_default=True, help="Results to skip first.")
-def _search(
+def search(
     config: ArchiveConfig,
     query: tuple[str, ...],
     site: str | None,
@@ -64,8 +56,8 @@ def _search(
     source: str | None,
     editor: str | None,
     category: str | None,
-    date_from: str | None,
-    date_to: str | None,
+    date_from: date | None,
+    date_to: date | None,
     fmt: str,
     limit: int,
     offset: int,
@@ -78,18 +70,12 @@ def _search(
 
     Example: wenhua search 非遗 --district 路南区 --from 2020-01-01 --format json
     """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UserError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise UserError(f"--offset must not be negative, not {offset}")
     try:
-        parse_day(date_from, "--from")
-        parse_day(date_to, "--to")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise SearchError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if offset < 0:
-            raise SearchError(f"--offset must not be negative, not {offset}")
-    except SearchError as exc:
-        raise UserError(str(exc)) from exc
-    archive = open_archive(config)
-    try:
-        with archive.session() as session:
+        with open_archive(config) as archive, archive.session() as session:
             page = run_search(
                 session,
                 " ".join(query),
@@ -105,8 +91,6 @@ def _search(
             )
     except SearchError as exc:
         raise UserError(str(exc)) from exc
-    finally:
-        archive.close()
     if fmt == "json":
         click.echo(json.dumps([hit.as_dict() for hit in page.items], ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -120,11 +104,6 @@ def _search(
             click.echo(_table_row(hit))
     shown = f", showing {offset + 1}-{offset + len(page.items)}" if page.items else ""
     click.echo(f"{page.total} matching articles{shown}", err=True)
-
-
-# Declared, not inferred: archive.cli.main imports this back, and mypy cannot infer a type
-# through the cycle.
-search: click.Command = click.command("search")(_search)
 
 
 def _width(text: str) -> int:

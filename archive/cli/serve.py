@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 
 import click
+import uvicorn
 
-from archive.cli.main import UserError, archive_options, open_archive
+from archive.cli.common import UserError, archive_options, open_archive
 from archive.config import ArchiveConfig
+from archive.web.app import create_app
 
 
 @click.command()
@@ -21,20 +23,13 @@ def serve(config: ArchiveConfig, host: str, port: int) -> None:
 
     Example: wenhua serve --data-dir /tmp/demo --port 8000
     """
-    import uvicorn
-
-    from archive.web.app import create_app
-
-    archive = open_archive(config)
-    app = create_app(config, archive)
-    try:
-        sock = socket.create_server((host, port))
-    except OSError as exc:
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    bound = sock.getsockname()[1]
-    click.echo(f"wenhua serve: listening on http://{host}:{bound}/", err=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    try:
+    with open_archive(config) as archive:
+        app = create_app(config, archive)
+        try:
+            sock = socket.create_server((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        bound = sock.getsockname()[1]
+        click.echo(f"wenhua serve: listening on http://{host}:{bound}/", err=True)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
         server.run(sockets=[sock])
-    finally:
-        archive.close()

@@ -1,4 +1,4 @@
-"""`wenhua sites list` and `wenhua sites check SITE`: operating many portals (#7)."""
+"""`wenhua sites list` and `wenhua sites check SITE`: operating many portals."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.engine import make_url
 
-from archive.cli.main import UserError, archive_options, open_archive, user_errors
+from archive.cli.common import UserError, archive_options, format_option, open_archive, user_errors
 from archive.config import ArchiveConfig
 from archive.site_status import SiteStatus, site_statuses
+from crawler.demo_portal import DemoPortal
+from crawler.demo_portal.corpus import CANONICAL_BASE
+from crawler.sitedefs import UnknownSiteError, load_all_sites, load_site
+from crawler.spiders.check import run_check
 
 
 def _archive_exists(config: ArchiveConfig) -> bool:
@@ -39,26 +43,18 @@ def _render(status: SiteStatus, where: str, base_url: str) -> str:
 
 @click.command("list")
 @archive_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json", default="text")
 @user_errors
 def sites_list(config: ArchiveConfig, fmt: str) -> None:
     """Every configured site with its last crawl, archived articles and failures.
 
     Example: wenhua sites list --data-dir ./archive
     """
-    from crawler.sitedefs import load_all_sites
-
     defs = load_all_sites()
     names = [site.name for site in defs]
     if _archive_exists(config):
-        archive = open_archive(config)
-        try:
-            with archive.session() as session:
-                statuses = site_statuses(session, names)
-        finally:
-            archive.close()
+        with open_archive(config) as archive, archive.session() as session:
+            statuses = site_statuses(session, names)
     else:
         statuses = [SiteStatus(name, None, 0, 0, 0, 0, 0) for name in names]
     if fmt == "json":
@@ -87,9 +83,7 @@ def sites_list(config: ArchiveConfig, fmt: str) -> None:
     envvar="WENHUA_USER_AGENT",
     help="User-Agent naming you and a contact URL (env WENHUA_USER_AGENT).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json", default="text")
 @user_errors
 def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fmt: str) -> None:
     """Fetch the first list page and one article of SITE and report what its definition finds.
@@ -99,10 +93,6 @@ def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fm
 
     Example: wenhua sites check demo-trs-lubei
     """
-    from crawler.demo_portal.corpus import CANONICAL_BASE
-    from crawler.sitedefs import UnknownSiteError, load_site
-    from crawler.spiders.check import run_check
-
     try:
         site = load_site(site_name)
     except UnknownSiteError as exc:
@@ -110,8 +100,6 @@ def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fm
     if serve_at is not None and urlsplit(serve_at).scheme not in ("http", "https"):
         raise UserError(f"--serve-at {serve_at!r} is not an http(s) URL")
     if serve_at is None and site.domain == urlsplit(CANONICAL_BASE).hostname:
-        from crawler.demo_portal import DemoPortal
-
         with DemoPortal() as portal:
             click.echo(f"demo portal serving at {portal.base_url}", err=True)
             report = run_check(site.name, portal.base_url, user_agent)

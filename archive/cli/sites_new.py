@@ -15,20 +15,26 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import click
+import tomli_w
 from parsel import Selector
 
-from archive.cli.main import UserError
+from archive.cli.common import read_input
+from crawler.extract.encoding import decode_html
+from crawler.extract.generic import (
+    GenericArticle,
+    css_path,
+    extract_generic,
+    is_meta_line,
+    squash,
+    title_head,
+)
+from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
 
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+NEXT_PAGE = "xpath://a[contains(normalize-space(.), '下一页')]/@href"
 
 
 def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None, list[str]]:
     """(article link selector, URL pattern, example URLs) from a list page."""
-    from crawler.extract.generic import css_path
-    from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
-
     groups: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     patterns: dict[str, str] = {}
@@ -51,11 +57,33 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
     return f"{key}::attr(href)", patterns[key], examples[key]
 
 
+def _entry(key: str, value: Any, notes: list[str]) -> list[str]:
+    """One `key = value` line written by tomli-w, then its review comments."""
+    comments = ["# " + " ".join(note.split()) for note in notes]
+    return [tomli_w.dumps({key: value}).rstrip("\n"), *comments]
+
+
+def render(
+    header: list[str], doc: dict[str, Any], notes: dict[str, list[str]] | None = None
+) -> str:
+    """TOML for `doc` (top-level values first, then one [table] per dict) with the
+    comments in `notes` (keyed 'key' or 'table.key') right after the values they explain."""
+    notes = notes or {}
+    lines = [f"# {line}" for line in header]
+    tables = {name: value for name, value in doc.items() if isinstance(value, dict)}
+    for key, value in doc.items():
+        if key not in tables:
+            lines += _entry(key, value, notes.get(key, []))
+    for name, table in tables.items():
+        lines += ["", tomli_w.dumps({name: {}}).rstrip("\n")]
+        for key, value in table.items():
+            lines += _entry(key, value, notes.get(f"{name}.{key}", []))
+    return "\n".join(lines) + "\n"
+
+
 def propose(
     list_html: str, list_url: str, article_html: str | None, article_url: str | None
 ) -> str:
-    from crawler.extract.generic import css_path, extract_generic
-
     doc = Selector(text=list_html)
     host = (urlsplit(list_url).hostname or "site").lower()
     name = re.sub(r"[^a-z0-9-]+", "-", host).strip("-")
@@ -63,81 +91,77 @@ def propose(
     next_href = doc.xpath("//a[contains(normalize-space(.), '下一页')]/@href").get()
     title = squash_title(doc)
     base = f"{urlsplit(list_url).scheme}://{urlsplit(list_url).netloc}"
-    lines = [
-        "# Proposed by `wenhua sites new`: review every selector, then save as",
-        f"# crawler/sites/{name}.toml",
-        f"name = {_quote(name)}",
-        f"title = {_quote(title or host)}",
-        'family = "unknown"',
-        f"base_url = {_quote(base)}",
-        "checked = false",
-        "",
-        "[region]",
-        'province = ""',
-        'city = ""',
-        "",
-        "[[start]]",
-        f"url = {_quote(urlsplit(list_url).path or '/')}",
-        "",
-        "[list]",
-    ]
+    notes: dict[str, list[str]] = {}
+    listing: dict[str, Any] = {}
     if links:
-        lines.append(f"article_links = [{_quote(links)}]")
-        lines.append(f"# found {len(examples)} links, e.g. {examples[0]}")
-        lines.append(f"article_url_pattern = '{pattern}'")
+        listing["article_links"] = [links]
+        listing["article_url_pattern"] = pattern
+        notes["list.article_links"] = [f"found {len(examples)} links, e.g. {examples[0]}"]
     else:
-        lines.append("article_links = []  # no article-shaped links found: fill in by hand")
-    if next_href:
-        lines.append("next_page = [\"xpath://a[contains(normalize-space(.), '下一页')]/@href\"]")
-        lines.append(f"# next page: {urljoin(list_url, next_href)}")
-    else:
-        lines.append("next_page = []  # no 下一页 link found")
-    lines += ["", "[fields]"]
+        listing["article_links"] = []
+        notes["list.article_links"] = ["no article-shaped links found: fill in by hand"]
+    listing["next_page"] = [NEXT_PAGE] if next_href else []
+    notes["list.next_page"] = [
+        f"next page: {urljoin(list_url, next_href)}" if next_href else "no 下一页 link found"
+    ]
+    fields: dict[str, Any] = {}
     if article_html is not None:
         article = extract_generic(Selector(text=article_html))
         if article.title_node is not None:
-            lines.append(f"title = [{_quote(css_path(article.title_node) + '::text')}]")
+            fields["title"] = [css_path(article.title_node) + "::text"]
         else:
-            lines.append('title = ["title::text"]')
-        lines.append(f"# title: {article.title}")
+            fields["title"] = ["title::text"]
+        notes["fields.title"] = [f"title: {article.title}"]
+        meta_line = (article.meta_text or "").splitlines()[0] if article.meta_text else "-"
         meta_node = _meta_node(article)
         if meta_node is not None:
-            lines.append(f"meta = [{_quote(css_path(meta_node))}]")
-        lines.append(
-            f"# meta: {(article.meta_text or '').splitlines()[0] if article.meta_text else '-'}"
-        )
+            fields["meta"] = [css_path(meta_node)]
+            notes["fields.meta"] = [f"meta: {meta_line}"]
+        else:
+            notes["fields.title"].append(f"meta: {meta_line}")
         if article.body_node is not None:
             body_text = " ".join("".join(article.body_node.itertext()).split())
-            lines.append(f"body = [{_quote(css_path(article.body_node))}]")
-            lines.append(f"# body: {body_text[:60]}…")
-        lines.append("remove = []")
+            fields["body"] = [css_path(article.body_node)]
+            notes["fields.body"] = [f"body: {body_text[:60]}…"]
+        fields["remove"] = []
         if article_url:
-            lines.append(f"# article checked: {article_url}")
-    return "\n".join(lines) + "\n"
+            notes["fields.remove"] = [f"article checked: {article_url}"]
+    definition = {
+        "name": name,
+        "title": title or host,
+        "family": "unknown",
+        "base_url": base,
+        "checked": False,
+        "start": [{"url": urlsplit(list_url).path or "/"}],
+        "region": {"province": "", "city": ""},
+        "list": listing,
+        "fields": fields,
+    }
+    header = [
+        "Proposed by `wenhua sites new`: review every selector, then save as",
+        f"crawler/sites/{name}.toml",
+    ]
+    return render(header, definition, notes)
 
 
 def squash_title(doc: Selector) -> str | None:
-    from crawler.extract.generic import _title_head
-
     text = " ".join(doc.xpath("//title//text()").getall()).strip()
-    return _title_head(text) if text else None
+    return title_head(text) if text else None
 
 
-def _meta_node(article: Any) -> Any:
+def _meta_node(article: GenericArticle) -> Any:
     """The first element after the title whose own text is the meta line."""
-    from crawler.extract.generic import _is_meta_line, squash
-
     node = article.title_node
     if node is None:
         return None
     for following in node.itersiblings():
-        if isinstance(following.tag, str) and _is_meta_line(squash("".join(following.itertext()))):
+        if isinstance(following.tag, str) and is_meta_line(squash("".join(following.itertext()))):
             return following
     parent = node.getparent()
     if parent is not None:
         for following in parent.itersiblings():
             text = squash("".join(following.itertext()))
-            if isinstance(following.tag, str) and _is_meta_line(text):
+            if isinstance(following.tag, str) and is_meta_line(text):
                 return following
     return None
 
@@ -154,10 +178,7 @@ def sites_new(
 
     Example: wenhua sites new http://www.example.gov.cn/col/col12/index.html
     """
-    from archive.cli.main import _read_input
-    from crawler.extract.encoding import decode_html
-
-    body, content_type, address = _read_input(list_page)
+    body, content_type, address = read_input(list_page)
     list_url = page_url or address
     list_html, _ = decode_html(body, content_type, None)
     article_html = article_url = None
@@ -166,7 +187,7 @@ def sites_new(
         if links and examples and list_page.startswith("http"):
             article_page = examples[0]
     if article_page:
-        raw, ctype, article_url = _read_input(article_page)
+        raw, ctype, article_url = read_input(article_page)
         article_html, _ = decode_html(raw, ctype, None)
     proposal = propose(list_html, list_url, article_html, article_url)
     if out:
@@ -174,6 +195,3 @@ def sites_new(
         click.echo(f"proposal written to {out}", err=True)
     else:
         click.echo(proposal, nl=False)
-
-
-__all__ = ["UserError", "propose", "sites_new"]

@@ -161,7 +161,7 @@ def _own_text(node: Any) -> str:
     return "".join(node.itertext()) if _tag(node) not in SKIP_TAGS else ""
 
 
-def _is_meta_line(text: str) -> bool:
+def is_meta_line(text: str) -> bool:
     return (
         len(text) <= META_MAX_LEN
         and bool(META_LABEL.search(text))
@@ -200,7 +200,7 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
         result = Stats(link=result.text + result.link, chars=result.chars)
     elif result.chars <= META_MAX_LEN:
         text = squash(_own_text(node))
-        if _is_chrome_text(text) or (_is_meta_line(text) and result.punct <= 3):
+        if _is_chrome_text(text) or (is_meta_line(text) and result.punct <= 3):
             result = Stats(chars=result.chars)
     stats[node] = result
     return result
@@ -298,7 +298,7 @@ def _tail_credits(body: Any) -> str | None:
     return "\n".join(lines) or None
 
 
-def _title_head(title: str) -> str:
+def title_head(title: str) -> str:
     """<title> without the site-name suffix: the text before the first separator after
     which something follows (titles are 'Article_Column_Site' or 'Article - Site')."""
     for match in TITLE_SEPARATORS.finditer(title):
@@ -323,7 +323,7 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
             text = _node_text(node)
             if 4 <= len(text) <= 120 and not _is_negative(node):
                 candidates.append((text, node))
-    wanted = [_title_head(t) for t in declared] + declared
+    wanted = [title_head(t) for t in declared] + declared
     if page_title:
         wanted.append(page_title)
     # 1. an element whose text is the declared title or starts the <title>
@@ -336,9 +336,9 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
         if matches:
             return max(matches, key=lambda pair: len(pair[0]))
     if declared:
-        return _title_head(declared[0]), _find_text_node(root, _title_head(declared[0]))
+        return title_head(declared[0]), _find_text_node(root, title_head(declared[0]))
     if page_title:
-        head = _title_head(page_title)
+        head = title_head(page_title)
         return head, _find_text_node(root, head)
     for text, node in candidates:
         return text, node
@@ -471,4 +471,13 @@ def css_path(node: Any) -> str:
     return " ".join(reversed(parts))
 
 
-__all__ = ["GenericArticle", "css_path", "extract_generic", "find_body", "find_title"]
+__all__ = [
+    "GenericArticle",
+    "css_path",
+    "extract_generic",
+    "find_body",
+    "find_title",
+    "is_meta_line",
+    "squash",
+    "title_head",
+]
