@@ -116,6 +116,20 @@ DATE_META = (
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
+# A collector (a crawler or archiving tool) may save a page inside an element of its own
+# before the <html> start tag: <text id=... title=...>. What stands before <html> is the
+# page's own only when it is a doctype, an XML declaration, comments or blank.
+DOCUMENT_START = re.compile(r"<html[\s>]", re.IGNORECASE)
+PAGE_PROLOGUE = re.compile(r"(?:\s|<!doctype[^>]*>|<\?xml[^>]*>|<!--.*?-->)*", re.I | re.S)
+# A collector's wrapper is short and holds none of the document's own head or body tags.
+WRAPPER_MAX_LEN = 4096
+DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
+# When the <title> head is printed nowhere as an element of its own it names the site or the
+# section (新闻动态); the article's heading is then the nearest of these before the body.
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A heading inside the body container counts only before its first long line of text.
+HEADING_LEAD_MAX = 60
+
 
 def squash(text: str) -> str:
     return WS.sub(" ", text).strip()
@@ -311,6 +325,87 @@ def _node_text(node: Any) -> str:
     return squash("".join(node.itertext()))
 
 
+def parse_page(html: str) -> Selector:
+    """The page parsed as its own document: a collector's wrapper before <html> is cut, and
+    elements the parser put after the document's end (a header include that closes
+    </html> early) go back into <body>."""
+    start = DOCUMENT_START.search(html)
+    if start is not None and 0 < start.start() <= WRAPPER_MAX_LEN:
+        prefix = html[: start.start()]
+        if not PAGE_PROLOGUE.fullmatch(prefix) and not DOCUMENT_TAGS.search(prefix):
+            html = html[start.start() :]
+    doc = Selector(text=html)
+    _adopt_strays(doc.root)
+    return doc
+
+
+def _adopt_strays(root: Any) -> None:
+    body = root.find("body")
+    if body is None:
+        return
+    sibling = root.getnext()
+    while sibling is not None:
+        following = sibling.getnext()
+        if _tag(sibling) == "html":
+            inner = sibling.find("body")
+            for child in list(inner if inner is not None else sibling):
+                if _tag(child) != "head":
+                    body.append(child)
+        elif _tag(sibling) is not None:
+            body.append(sibling)
+        sibling = following
+
+
+def _in_chrome(node: Any) -> bool:
+    """Inside a link or an element whose class/id names page chrome."""
+    for el in (node, *node.iterancestors()):
+        if _tag(el) == "body":
+            return False
+        if _tag(el) in LINK_TAGS or _is_negative(el):
+            return True
+    return False
+
+
+def _is_heading(el: Any) -> bool:
+    return _tag(el) in HEADING_TAGS or "title" in _attrs(el).lower()
+
+
+def _head_in_a_heading(root: Any, head: str) -> bool:
+    """The <title> head is printed inside a heading along with more (a meta line in <h1>)."""
+    return any(
+        _is_heading(el) and head in _node_text(el) and not _in_chrome(el)
+        for el in root.iter()
+        if _tag(el) is not None
+    )
+
+
+def _heading_near_body(root: Any) -> Any:
+    """The heading that introduces the body container: the first heading at the start of
+    the container, else the last heading before it, outside links and page chrome."""
+    body = find_body(root, set())
+    if body is None:
+        return None
+    before: Any = None
+    inside = False
+    for el in root.iter():
+        if el is body:
+            inside = True
+        elif inside and body not in el.iterancestors():
+            break
+        tag = _tag(el)
+        if tag is None:
+            continue
+        is_heading = _is_heading(el)
+        text = _node_text(el) if is_heading else ""
+        if is_heading and 4 <= len(text) <= 120 and not _in_chrome(el):
+            if inside:
+                return el
+            before = el
+        elif inside and len(squash(el.text or "")) > HEADING_LEAD_MAX:
+            break
+    return before
+
+
 def find_title(doc: Selector) -> tuple[str | None, Any]:
     """(title, the element that shows it on the page or None)."""
     root = doc.root
@@ -339,7 +434,12 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
         return _title_head(declared[0]), _find_text_node(root, _title_head(declared[0]))
     if page_title:
         head = _title_head(page_title)
-        return head, _find_text_node(root, head)
+        shown = _find_text_node(root, head)
+        if shown is None and not _head_in_a_heading(root, head):
+            heading = _heading_near_body(root)
+            if heading is not None:
+                return _node_text(heading), heading
+        return head, shown
     for text, node in candidates:
         return text, node
     return None, None
