@@ -38,6 +38,7 @@ from crawler.extract.labels import (
     CREDIT_LINE_LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
+    TAIL_DATE_LABELS,
     spellings,
 )
 from crawler.extract.metadata import parse_meta
@@ -81,9 +82,14 @@ POSITIVE_BONUS = 1.15
 META_LABEL = re.compile(
     rf"(?:{spellings(META_LINE_LABELS)})\s*[:：]|{spellings(META_LINE_BARE_LABELS)}"
 )
-DATE_LIKE = re.compile(r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|GMT|CST")
+DATE_LIKE = re.compile(
+    r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|\d{1,2}/\d{1,2}/(19|20)\d\d|GMT|CST"
+)
 META_MAX_LEN = 160
 CREDIT_LABEL = re.compile(rf"(?:{spellings(CREDIT_LINE_LABELS)})\s*[:：]")
+# Dated lines after the body are read for the publish time only with a publish label
+# (发布日期：D) or a forum footer (本帖由 X 于 D 发布).
+TAIL_DATE_LABEL = re.compile(rf"{spellings(TAIL_DATE_LABELS)}")
 TAIL_MAX_NODES = 4
 TAIL_MAX_LEN = 80
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-—–]\s|--|—|-)\s*")
@@ -287,9 +293,11 @@ def _between(root: Any, after: Any, before: Any, limit: int = 600) -> str:
     return text[-limit:]
 
 
-def _tail_credits(body: Any) -> str | None:
-    """Credit lines (责任编辑：X) printed in the few blocks right after the body."""
-    lines: list[str] = []
+def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
+    """Short blocks printed in the few blocks right after the body: credit lines
+    (责任编辑：X) and dated meta lines (发布日期：D, forum and blog footers)."""
+    credits: list[str] = []
+    dated: list[str] = []
     node = body
     seen = 0
     while node is not None and seen < TAIL_MAX_NODES:
@@ -298,18 +306,16 @@ def _tail_credits(body: Any) -> str | None:
             if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
                 seen += 1
                 text = squash(_own_text(sibling))
-                if (
-                    text
-                    and len(text) <= TAIL_MAX_LEN
-                    and CREDIT_LABEL.search(text)
-                    and not DATE_LIKE.search(text)
-                ):
-                    lines.append(text)
+                if text and len(text) <= TAIL_MAX_LEN and DATE_LIKE.search(text):
+                    if META_LABEL.search(text) or TAIL_DATE_LABEL.search(text):
+                        dated.append(text)
+                elif text and len(text) <= TAIL_MAX_LEN and CREDIT_LABEL.search(text):
+                    credits.append(text)
             sibling = sibling.getnext()
         node = node.getparent()
         if node is not None and _tag(node) == "body":
             break
-    return "\n".join(lines) or None
+    return credits, dated
 
 
 def _title_head(title: str) -> str:
@@ -416,7 +422,8 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     for xpath in TITLE_CANDIDATES:
         for node in root.xpath(xpath):
             text = _node_text(node)
-            if 4 <= len(text) <= 120 and not _is_negative(node):
+            # A heading inside the page header or a link is the site's (a blog's name).
+            if 4 <= len(text) <= 120 and not _in_chrome(node):
                 candidates.append((text, node))
     wanted = [_title_head(t) for t in declared] + declared
     if page_title:
@@ -451,8 +458,10 @@ def _find_text_node(root: Any, text: str) -> Any:
     if body is None:
         return None
     for node in body.iter():
-        if _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5") and (
-            _node_text(node) == text
+        if (
+            _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5")
+            and _node_text(node) == text
+            and not _in_chrome(node)
         ):
             return node
     return None
@@ -514,10 +523,13 @@ def extract_generic(doc: Selector) -> GenericArticle:
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
-    tail = _tail_credits(body_node) if body_node is not None else None
-    article.meta_text = "\n".join(p for p in (block, tail) if p) or None
-
+    credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
+    # A date printed after the post counts only when none is printed before it.
+    if meta is not None and meta.published is not None:
+        dated = []
+    article.meta_text = "\n".join(p for p in (block, *credits, *dated) if p) or None
+
     if meta is None or (meta.published is None and not meta.problems):
         article.published_text = _meta_tag(doc, DATE_META) or next(
             iter(_jsonld_values(doc, "datePublished")), None
