@@ -35,6 +35,9 @@ from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
 from crawler.extract.labels import (
+    BYLINE_NOT_NAMES,
+    BYLINE_PATTERNS,
+    BYLINE_ROLES,
     CREDIT_LINE_LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
@@ -130,6 +133,10 @@ PAGE_PROLOGUE = re.compile(r"(?:\s|<!doctype[^>]*>|<\?xml[^>]*>|<!--.*?-->)*", r
 # A collector's wrapper is short and holds none of the document's own head or body tags.
 WRAPPER_MAX_LEN = 4096
 DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
+BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
+BYLINE_ROLE = re.compile(BYLINE_ROLES)
+BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
+BYLINE_MAX_NAMES = 6
 # When the <title> head is printed nowhere as an element of its own it names the site or the
 # section (新闻动态); the article's heading is then the nearest of these before the body.
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -541,7 +548,29 @@ def extract_generic(doc: Selector) -> GenericArticle:
         )
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
+    if article.author is None and body_node is not None:
+        printed = parse_meta(article.meta_text) if article.meta_text else None
+        if printed is None or printed.author is None:
+            article.author = _byline(body_node)
     return article
+
+
+def _byline(body: Any) -> str | None:
+    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X)."""
+    first = next(
+        (t for t in (squash(_own_text(p)) for p in body.iter("p", "div", "td")) if t),
+        squash(_own_text(body)),
+    )
+    for pattern in BYLINES:
+        found = pattern.search(first)
+        if found is None:
+            continue
+        names = [
+            n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
+        ]
+        if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
+            return "、".join(dict.fromkeys(names))
+    return None
 
 
 def _body_html(node: Any) -> str:

@@ -137,6 +137,17 @@ META_LINE_LABELS = words("""
     阅读次数 阅读量
 """)
 META_LINE_BARE_LABELS = words("发表于")
+# Reporter bylines printed in the article's opening words rather than under a label:
+# 本报讯（记者 X 通讯员 Y）, （记者 X）, 本报记者 X, 光明日报记者 X, 文/图 X, 通讯员 X. Each
+# pattern's group "names" holds the credit; the role words in it (BYLINE_ROLES) are dropped.
+BYLINE_ROLES = rf"[{HAN}]{{0,8}}?(?:记者|通讯员)|文/图|图/文|文/摄|摄影"
+BYLINE_PATTERNS: tuple[str, ...] = (
+    rf"^[^（(\n]{{0,20}}?[（(](?P<names>(?:{BYLINE_ROLES})[^（()）\n]{{2,40}}?)[）)]",
+    rf"^(?P<names>(?:(?:{BYLINE_ROLES})(?:[ \t\u3000\u00a0]*[{HAN}·]{{2,4}})+[ \t\u3000\u00a0]*)+)"
+    rf"(?:$|\n|(?<=[ \t\u3000\u00a0]))",
+)
+# Words a byline may end with that are no names: 记者 张三 报道.
+BYLINE_NOT_NAMES = words("报道 摄 供图 整理 采写 综合")
 # Generic extraction: a dated short block after the body (blog and forum footers, post
 # footers) is a meta line when it holds one of these.
 TAIL_DATE_LABELS = words("发布时间 发布日期 发表时间 发表日期 发表于 发布于 更新时间 时间 日期")
