@@ -82,6 +82,15 @@ CHROME_BLOCKS = tuple(
     )
 )
 CHROME_MAX_LEN = 60
+# A block whose first text is one of these headings is page furniture after the article
+# (recommendation and related lists, comment boxes, disclaimers): it goes whole, however
+# long, unless it is the body container itself.
+SECTION_MARKERS = re.compile(
+    r"^[【\[]?(?:推荐阅读|相关阅读|相关新闻|相关文章|相关报道|相关链接|延伸阅读|猜你喜欢|热门推荐|"
+    r"精彩推荐|为你推荐|热门文章|热点新闻|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
+    r"版权声明)[】\]]?\s*(?:更多\s*>*|>>)?$"
+)
+SECTION_TAGS = ("div", "section", "aside", "ul", "table", "dl")
 
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
@@ -237,6 +246,13 @@ def clean_body(
                     caption = text
                     candidate.decompose()
         images.append(BodyImage(url=url, alt=alt, caption=caption))
+
+    for tag in soup.find_all(SECTION_TAGS):
+        if tag.decomposed or tag.parent is None or tag.parent.name in ("body", "[document]"):
+            continue
+        first = tag.find(string=lambda s: not isinstance(s, Comment) and bool(s.strip()))
+        if first is not None and SECTION_MARKERS.match(squash(str(first))):
+            tag.decompose()
 
     # Chrome and leaked file names go from the smallest blocks up, so a container that
     # also holds article text is never dropped whole.

@@ -152,9 +152,18 @@ _NUMERIC = (
     r"(?<![\dA-Za-z./_-])(?P<y>\d{4})(?P<sep>[-/.])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?!\d|/\w)"
     rf"(?:{_SP}*{_WEEKDAY})?"
-    rf"(?:(?:(?P<isoT>T)|{_SP}+){_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?)?"
+    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)){_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?)?"
     rf"(?:{_SP}*{_WEEKDAY})?"
 )
+# US notation (ASP.NET under an en-US locale): month first, year last, 12-hour clock:
+# "7/5/2005 9:23:57 PM". In free text only with its time, as "7/5/2005" alone could be
+# day first.
+_US = (
+    r"(?<![\d/.-])(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})(?![\d/])"
+    rf"{_SP}+(?P<H>\d{{1,2}}):(?P<M>\d{{2}})(?::(?P<S>\d{{2}}))?(?!\d)"
+    rf"(?:{_SP}*(?P<ampm2>(?i:am|pm))(?![A-Za-z]))?"
+)
+_US_BARE = r"(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
 _CJK_DATE = (
     rf"(?<!\d)(?P<y>\d{{4}}){_SP}*[年]{_SP}*(?P<mo>\d{{1,2}}){_SP}*月{_SP}*"
     rf"(?P<d>\d{{1,2}}){_SP}*[日号號]"
@@ -403,6 +412,7 @@ def _build_day_word(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime
 _NOTATIONS: tuple[_Notation, ...] = (
     _Notation("numeric", re.compile(_NUMERIC), _build_numeric),
     _Notation("cjk", re.compile(_CJK_DATE), _build_numeric),
+    _Notation("us", re.compile(_US), _build_numeric),
     _Notation("java", re.compile(_JAVA), _build_named_month),
     _Notation("javascript", re.compile(_JS), _build_named_month),
     _Notation("rfc2822", re.compile(_RFC2822), _build_named_month),
@@ -412,6 +422,7 @@ _NOTATIONS: tuple[_Notation, ...] = (
     _Notation("just-now", re.compile(_JUST_NOW), _build_just_now),
     _Notation("ago", re.compile(_AGO), _build_ago),
     _Notation("day-word", re.compile(_DAY_WORD), _build_day_word),
+    _Notation("us-bare", re.compile(_US_BARE), _build_numeric, False),
     _Notation("no-year-bare", re.compile(_NO_YEAR_NUMERIC_BARE), _build_no_year, False),
     _Notation("no-year-cjk-bare", re.compile(_NO_YEAR_CJK_BARE), _build_no_year, False),
     _Notation("day-word-bare", re.compile(_DAY_WORD_BARE), _build_day_word, False),

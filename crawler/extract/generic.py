@@ -35,9 +35,13 @@ from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
 from crawler.extract.labels import (
+    BYLINE_NOT_NAMES,
+    BYLINE_PATTERNS,
+    BYLINE_ROLES,
     CREDIT_LINE_LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
+    TAIL_DATE_LABELS,
     spellings,
 )
 from crawler.extract.metadata import parse_meta
@@ -81,9 +85,14 @@ POSITIVE_BONUS = 1.15
 META_LABEL = re.compile(
     rf"(?:{spellings(META_LINE_LABELS)})\s*[:：]|{spellings(META_LINE_BARE_LABELS)}"
 )
-DATE_LIKE = re.compile(r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|GMT|CST")
+DATE_LIKE = re.compile(
+    r"(19|20)\d\d\s*[-年/.]\s*\d{1,2}|\d{1,2}[-/]\d{1,2}\s+\d\d:\d\d|\d{1,2}/\d{1,2}/(19|20)\d\d|GMT|CST"
+)
 META_MAX_LEN = 160
 CREDIT_LABEL = re.compile(rf"(?:{spellings(CREDIT_LINE_LABELS)})\s*[:：]")
+# Dated lines after the body are read for the publish time only with a publish label
+# (发布日期：D) or a forum footer (本帖由 X 于 D 发布).
+TAIL_DATE_LABEL = re.compile(rf"{spellings(TAIL_DATE_LABELS)}")
 TAIL_MAX_NODES = 4
 TAIL_MAX_LEN = 80
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-—–]\s|--|—|-)\s*")
@@ -115,6 +124,24 @@ DATE_META = (
 )
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
 WS = re.compile(r"[\s\u00a0\u3000]+")
+
+# A collector (a crawler or archiving tool) may save a page inside an element of its own
+# before the <html> start tag: <text id=... title=...>. What stands before <html> is the
+# page's own only when it is a doctype, an XML declaration, comments or blank.
+DOCUMENT_START = re.compile(r"<html[\s>]", re.IGNORECASE)
+PAGE_PROLOGUE = re.compile(r"(?:\s|<!doctype[^>]*>|<\?xml[^>]*>|<!--.*?-->)*", re.I | re.S)
+# A collector's wrapper is short and holds none of the document's own head or body tags.
+WRAPPER_MAX_LEN = 4096
+DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
+BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
+BYLINE_ROLE = re.compile(BYLINE_ROLES)
+BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
+BYLINE_MAX_NAMES = 6
+# When the <title> head is printed nowhere as an element of its own it names the site or the
+# section (新闻动态); the article's heading is then the nearest of these before the body.
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A heading inside the body container counts only before its first long line of text.
+HEADING_LEAD_MAX = 60
 
 
 def squash(text: str) -> str:
@@ -273,9 +300,11 @@ def _between(root: Any, after: Any, before: Any, limit: int = 600) -> str:
     return text[-limit:]
 
 
-def _tail_credits(body: Any) -> str | None:
-    """Credit lines (责任编辑：X) printed in the few blocks right after the body."""
-    lines: list[str] = []
+def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
+    """Short blocks printed in the few blocks right after the body: credit lines
+    (责任编辑：X) and dated meta lines (发布日期：D, forum and blog footers)."""
+    credits: list[str] = []
+    dated: list[str] = []
     node = body
     seen = 0
     while node is not None and seen < TAIL_MAX_NODES:
@@ -284,18 +313,16 @@ def _tail_credits(body: Any) -> str | None:
             if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
                 seen += 1
                 text = squash(_own_text(sibling))
-                if (
-                    text
-                    and len(text) <= TAIL_MAX_LEN
-                    and CREDIT_LABEL.search(text)
-                    and not DATE_LIKE.search(text)
-                ):
-                    lines.append(text)
+                if text and len(text) <= TAIL_MAX_LEN and DATE_LIKE.search(text):
+                    if META_LABEL.search(text) or TAIL_DATE_LABEL.search(text):
+                        dated.append(text)
+                elif text and len(text) <= TAIL_MAX_LEN and CREDIT_LABEL.search(text):
+                    credits.append(text)
             sibling = sibling.getnext()
         node = node.getparent()
         if node is not None and _tag(node) == "body":
             break
-    return "\n".join(lines) or None
+    return credits, dated
 
 
 def title_head(title: str) -> str:
@@ -311,6 +338,87 @@ def _node_text(node: Any) -> str:
     return squash("".join(node.itertext()))
 
 
+def parse_page(html: str) -> Selector:
+    """The page parsed as its own document: a collector's wrapper before <html> is cut, and
+    elements the parser put after the document's end (a header include that closes
+    </html> early) go back into <body>."""
+    start = DOCUMENT_START.search(html)
+    if start is not None and 0 < start.start() <= WRAPPER_MAX_LEN:
+        prefix = html[: start.start()]
+        if not PAGE_PROLOGUE.fullmatch(prefix) and not DOCUMENT_TAGS.search(prefix):
+            html = html[start.start() :]
+    doc = Selector(text=html)
+    _adopt_strays(doc.root)
+    return doc
+
+
+def _adopt_strays(root: Any) -> None:
+    body = root.find("body")
+    if body is None:
+        return
+    sibling = root.getnext()
+    while sibling is not None:
+        following = sibling.getnext()
+        if _tag(sibling) == "html":
+            inner = sibling.find("body")
+            for child in list(inner if inner is not None else sibling):
+                if _tag(child) != "head":
+                    body.append(child)
+        elif _tag(sibling) is not None:
+            body.append(sibling)
+        sibling = following
+
+
+def _in_chrome(node: Any) -> bool:
+    """Inside a link or an element whose class/id names page chrome."""
+    for el in (node, *node.iterancestors()):
+        if _tag(el) == "body":
+            return False
+        if _tag(el) in LINK_TAGS or _is_negative(el):
+            return True
+    return False
+
+
+def _is_heading(el: Any) -> bool:
+    return _tag(el) in HEADING_TAGS or "title" in _attrs(el).lower()
+
+
+def _head_in_a_heading(root: Any, head: str) -> bool:
+    """The <title> head is printed inside a heading along with more (a meta line in <h1>)."""
+    return any(
+        _is_heading(el) and head in _node_text(el) and not _in_chrome(el)
+        for el in root.iter()
+        if _tag(el) is not None
+    )
+
+
+def _heading_near_body(root: Any) -> Any:
+    """The heading that introduces the body container: the first heading at the start of
+    the container, else the last heading before it, outside links and page chrome."""
+    body = find_body(root, set())
+    if body is None:
+        return None
+    before: Any = None
+    inside = False
+    for el in root.iter():
+        if el is body:
+            inside = True
+        elif inside and body not in el.iterancestors():
+            break
+        tag = _tag(el)
+        if tag is None:
+            continue
+        is_heading = _is_heading(el)
+        text = _node_text(el) if is_heading else ""
+        if is_heading and 4 <= len(text) <= 120 and not _in_chrome(el):
+            if inside:
+                return el
+            before = el
+        elif inside and len(squash(el.text or "")) > HEADING_LEAD_MAX:
+            break
+    return before
+
+
 def find_title(doc: Selector) -> tuple[str | None, Any]:
     """(title, the element that shows it on the page or None)."""
     root = doc.root
@@ -321,7 +429,8 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     for xpath in TITLE_CANDIDATES:
         for node in root.xpath(xpath):
             text = _node_text(node)
-            if 4 <= len(text) <= 120 and not _is_negative(node):
+            # A heading inside the page header or a link is the site's (a blog's name).
+            if 4 <= len(text) <= 120 and not _in_chrome(node):
                 candidates.append((text, node))
     wanted = [title_head(t) for t in declared] + declared
     if page_title:
@@ -339,7 +448,12 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
         return title_head(declared[0]), _find_text_node(root, title_head(declared[0]))
     if page_title:
         head = title_head(page_title)
-        return head, _find_text_node(root, head)
+        shown = _find_text_node(root, head)
+        if shown is None and not _head_in_a_heading(root, head):
+            heading = _heading_near_body(root)
+            if heading is not None:
+                return _node_text(heading), heading
+        return head, shown
     for text, node in candidates:
         return text, node
     return None, None
@@ -351,8 +465,10 @@ def _find_text_node(root: Any, text: str) -> Any:
     if body is None:
         return None
     for node in body.iter():
-        if _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5") and (
-            _node_text(node) == text
+        if (
+            _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5")
+            and _node_text(node) == text
+            and not _in_chrome(node)
         ):
             return node
     return None
@@ -414,10 +530,13 @@ def extract_generic(doc: Selector) -> GenericArticle:
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
-    tail = _tail_credits(body_node) if body_node is not None else None
-    article.meta_text = "\n".join(p for p in (block, tail) if p) or None
-
+    credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
+    # A date printed after the post counts only when none is printed before it.
+    if meta is not None and meta.published is not None:
+        dated = []
+    article.meta_text = "\n".join(p for p in (block, *credits, *dated) if p) or None
+
     if meta is None or (meta.published is None and not meta.problems):
         article.published_text = _meta_tag(doc, DATE_META) or next(
             iter(_jsonld_values(doc, "datePublished")), None
@@ -429,7 +548,29 @@ def extract_generic(doc: Selector) -> GenericArticle:
         )
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
+    if article.author is None and body_node is not None:
+        printed = parse_meta(article.meta_text) if article.meta_text else None
+        if printed is None or printed.author is None:
+            article.author = _byline(body_node)
     return article
+
+
+def _byline(body: Any) -> str | None:
+    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X)."""
+    first = next(
+        (t for t in (squash(_own_text(p)) for p in body.iter("p", "div", "td")) if t),
+        squash(_own_text(body)),
+    )
+    for pattern in BYLINES:
+        found = pattern.search(first)
+        if found is None:
+            continue
+        names = [
+            n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
+        ]
+        if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
+            return "、".join(dict.fromkeys(names))
+    return None
 
 
 def _body_html(node: Any) -> str:

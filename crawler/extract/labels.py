@@ -76,7 +76,7 @@ LABEL_TABLE: tuple[tuple[FieldName, int, tuple[str, ...]], ...] = (
         0,
         words("""
         来源 信息来源 文章来源 稿件来源 消息来源 内容来源 新闻来源 转载来源 资料来源 图片来源
-        转自 出处 稿源
+        转自 出处 稿源 来源于
     """),
     ),
     ("source", 1, words("发布机构 发布单位 来源单位 供稿单位 供稿")),
@@ -126,7 +126,7 @@ GLUED_PERSON_LABELS = words("""
 # Labels that introduce a date directly, without colon or space: 发表于2020-11-02.
 GLUED_DATE_LABELS = words("发表于 更新于 创建于")
 # Labels whose separator may be a slash: 文/张三 图/李四, 文字/A B 圖片/C.
-SLASH_LABELS = words("文 图 摄 文字 图片 摄影")
+SLASH_LABELS = words("文 图 摄 文字 图片 摄影 编辑 责编")
 # The text right before these labels names the author: "张三 发表于 2020-11-02" (forums).
 AUTHOR_BEFORE_LABELS = words("发表于")
 
@@ -137,6 +137,20 @@ META_LINE_LABELS = words("""
     阅读次数 阅读量
 """)
 META_LINE_BARE_LABELS = words("发表于")
+# Reporter bylines printed in the article's opening words rather than under a label:
+# 本报讯（记者 X 通讯员 Y）, （记者 X）, 本报记者 X, 光明日报记者 X, 文/图 X, 通讯员 X. Each
+# pattern's group "names" holds the credit; the role words in it (BYLINE_ROLES) are dropped.
+BYLINE_ROLES = rf"[{HAN}]{{0,8}}?(?:记者|通讯员)|文/图|图/文|文/摄|摄影"
+BYLINE_PATTERNS: tuple[str, ...] = (
+    rf"^[^（(\n]{{0,20}}?[（(](?P<names>(?:{BYLINE_ROLES})[^（()）\n]{{2,40}}?)[）)]",
+    rf"^(?P<names>(?:(?:{BYLINE_ROLES})(?:[ \t\u3000\u00a0]*[{HAN}·]{{2,4}})+[ \t\u3000\u00a0]*)+)"
+    rf"(?:$|\n|(?<=[ \t\u3000\u00a0]))",
+)
+# Words a byline may end with that are no names: 记者 张三 报道.
+BYLINE_NOT_NAMES = words("报道 摄 供图 整理 采写 综合")
+# Generic extraction: a dated short block after the body (blog and forum footers, post
+# footers) is a meta line when it holds one of these.
+TAIL_DATE_LABELS = words("发布时间 发布日期 发表时间 发表日期 发表于 发布于 更新时间 时间 日期")
 # Generic extraction: a short block after the body is a credit line when one of these is
 # followed by a colon (责任编辑：X).
 CREDIT_LINE_LABELS = words("责任编辑 责编 编辑 作者 记者 通讯员 来源 审核 校对 监制")
@@ -173,6 +187,7 @@ for _group in (
     META_LINE_LABELS,
     META_LINE_BARE_LABELS,
     CREDIT_LINE_LABELS,
+    TAIL_DATE_LABELS,
     CAPTION_CREDIT_LABELS,
     CAPTION_LEAD_LABELS,
 ):

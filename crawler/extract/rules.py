@@ -71,9 +71,9 @@ def first_html(doc: Selector, selectors: tuple[str, ...]) -> str | None:
 def extract_raw(html: str, url: str, site: SiteDefinition | None) -> RawArticle:
     """Raw fields by the site's selectors; the generic extractor (crawler.extract.generic) fills
     every field the definition does not give or whose selectors find nothing."""
-    from crawler.extract.generic import extract_generic
+    from crawler.extract.generic import extract_generic, parse_page
 
-    doc = Selector(text=html)
+    doc = parse_page(html)
     rules = site.fields if site else None
     title = rules and first_text(doc, rules.title)
     body = rules and first_html(doc, rules.body)
