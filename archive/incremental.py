@@ -1,4 +1,4 @@
-"""What a recrawl reads from the archive (#7): the articles already known (with the validators
+"""What a recrawl reads from the archive: the articles already known (with the validators
 of their current version, for conditional requests) and the pending part of the durable
 frontier.
 

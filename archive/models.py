@@ -146,7 +146,7 @@ class ArticleVersion(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    # The response record this version was extracted from (#5): WARC file relative to the
+    # The response record this version was extracted from: WARC file relative to the
     # data directory, offset and length of its gzip member.
     warc_file: Mapped[str | None] = mapped_column(String(300))
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
@@ -243,7 +243,7 @@ class ArticleChange(Base):
 
 
 class WarcFile(Base):
-    """A closed WARC file (#5): its sha256 as written, for `wenhua verify`, and its run."""
+    """A closed WARC file: its sha256 as written, for `wenhua verify`, and its run."""
 
     __tablename__ = "warc_files"
 
@@ -257,7 +257,7 @@ class WarcFile(Base):
 
 
 class FrontierEntry(Base):
-    """A request a crawl scheduled (#7): durable, so a killed crawl resumes where it stopped.
+    """A request a crawl scheduled: durable, so a killed crawl resumes where it stopped.
 
     `url` is canonical; `context` carries the start page's category and district.
     """

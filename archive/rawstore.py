@@ -13,7 +13,7 @@ from pathlib import Path
 def atomic_write(path: Path, data: bytes) -> None:
     """Write a file whole or not at all: a temporary file renamed over the target.
 
-    Workers sharing a data directory (#8) may write the same content-addressed file at
+    Workers sharing a data directory may write the same content-addressed file at
     once; each writes its own temporary name (unique across machines, not only pids) and
     the rename is atomic, so readers never see a torn file."""
     path.parent.mkdir(parents=True, exist_ok=True)

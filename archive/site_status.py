@@ -1,5 +1,5 @@
 """What the archive knows about each configured site: its last crawl, how many articles it
-holds (current and withdrawn) and how many failures its crawls recorded (#7).
+holds (current and withdrawn) and how many failures its crawls recorded.
 
 A crawl run row lists its site names in JSON (`crawl_runs.sites`), which SQLite and
 PostgreSQL query differently, so runs are read once as (id, names, times, status) rows and

@@ -55,7 +55,7 @@ def content_hash(record: dict[str, Any]) -> str:
 
 
 # One statement object per (dialect, table, conflict keys): built once and executed with
-# parameters, so SQLAlchemy neither rebuilds nor recompiles it for every row (#10).
+# parameters, so SQLAlchemy neither rebuilds nor recompiles it for every row.
 _INSERT_IGNORE: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
 
 

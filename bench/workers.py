@@ -1,4 +1,4 @@
-"""Pages per second with 1, 2 and 3 crawl workers sharing one Redis frontier (#8).
+"""Pages per second with 1, 2 and 3 crawl workers sharing one Redis frontier.
 
 For each worker count: the bench portal (bench/portal.py) serves N articles from a child
 process, a fresh PostgreSQL database and a fresh Redis key prefix are made, and that many

@@ -56,7 +56,7 @@ class FailureItem:
 
 @dataclass
 class NotModifiedItem:
-    """A known article answered 304 to a conditional request: unchanged, seen again (#7)."""
+    """A known article answered 304 to a conditional request: unchanged, seen again."""
 
     site: str
     url: str  # canonical

@@ -1,4 +1,4 @@
-"""Retries with exponential backoff (#7).
+"""Retries with exponential backoff.
 
 Scrapy's RetryMiddleware re-schedules a failed request at once; a small server that answers
 503 because it is overloaded needs a pause first. The pause is a reactor timer awaited by the

@@ -1,4 +1,4 @@
-"""Live progress on stderr while a crawl runs, and a final summary (#7).
+"""Live progress on stderr while a crawl runs, and a final summary.
 
 One line for the whole crawl, however many spiders share the process (`wenhua crawl
 --all`, `wenhua demo`): pages, pages/s, articles new/changed/unchanged, failures, totals

@@ -60,7 +60,7 @@ def crawl_settings(
     if since:
         overrides["WENHUA_SINCE"] = since
     settings.setdict(overrides, priority="cmdline")
-    if frontier:  # many workers share one crawl through Redis (#8)
+    if frontier:  # many workers share one crawl through Redis
         settings.setdict(frontier_settings(settings, frontier, idle_exit, polite), "cmdline")
     return settings
 

@@ -25,7 +25,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
-# Retries wait 2 s, 4 s, 8 s … (at most 60 s) before going again (#7).
+# Retries wait 2 s, 4 s, 8 s … (at most 60 s) before going again.
 WENHUA_RETRY_BACKOFF = 2.0
 WENHUA_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
@@ -49,10 +49,10 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
     "pipelines.warc.WarcExtension": 600,
 }
-# WARC capture (#5): files under DATA/warc/, rolled over at this size.
+# WARC capture: files under DATA/warc/, rolled over at this size.
 WENHUA_WARC_ENABLED = True
 WENHUA_WARC_MAX_BYTES = int(os.environ.get("WENHUA_WARC_MAX_BYTES", 1024**3))
-# Redis frontier (#8, `wenhua crawl --frontier URL`): seconds a worker may hold a request
+# Redis frontier (`wenhua crawl --frontier URL`): seconds a worker may hold a request
 # before another worker takes it back (setting or environment variable).
 WENHUA_FRONTIER_LEASE = float(os.environ.get("WENHUA_FRONTIER_LEASE", 120))
 # First part of every Redis key (`<prefix>:crawl:<site>:…`, `<prefix>:polite:<host>:…`).

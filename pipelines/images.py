@@ -94,9 +94,9 @@ class ArchiveImagesPipeline(FilesPipeline):
     def media_to_download(
         self, request: Request, info: Any, *, item: Any = None
     ) -> Deferred[Any] | None:
-        """An image URL already in the archive is not downloaded again (#7), unless the crawl
+        """An image URL already in the archive is not downloaded again, unless the crawl
         re-checks everything (`--revisit-all`): its stored bytes and facts are the result.
-        The look-up runs in a thread, off the reactor (#10). Only reads: the archive
+        The look-up runs in a thread, off the reactor. Only reads: the archive
         writer process stores the images' rows with their article."""
         spider: Any = self.crawler.spider
         if spider is None or getattr(spider, "revisit_all", True) or not hasattr(spider, "state"):
@@ -161,7 +161,7 @@ class ArchiveImagesPipeline(FilesPipeline):
         # Content-addressed: bytes already stored are never rewritten.
         if not self.store.stat_file(facts["path"], info):
             if isinstance(self.store, FSFilesStore):
-                # Written whole or not at all: workers may share the data directory (#8).
+                # Written whole or not at all: workers may share the data directory.
                 atomic_write(Path(self.store.basedir) / facts["path"], response.body)
             else:
                 self.store.persist_file(facts["path"], BytesIO(response.body), info)

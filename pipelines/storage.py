@@ -1,7 +1,7 @@
 """Item pipeline: the archive database and the raw-capture store.
 
 Everything a crawl writes to the archive goes through the archive writer process
-(pipelines.writer, #10), in the order it is sent: the crawl run row (opened when the spider
+(pipelines.writer), in the order it is sent: the crawl run row (opened when the spider
 opens, closed with Scrapy's final stats, so every run states what it did), the spider's
 items and frontier entries, the requests the Redis frontier gives up
 (crawler.signals.request_given_up) and the closed WARC files. Items are stored several per
@@ -51,7 +51,7 @@ RUN_SETTINGS = (
     "USER_AGENT",
     "DOWNLOAD_TIMEOUT",
     "RETRY_TIMES",
-    # With a Redis frontier (#8) the per-domain limits are global across workers.
+    # With a Redis frontier the per-domain limits are global across workers.
     "WENHUA_FRONTIER_URL",
     "WENHUA_GLOBAL_POLITENESS",
     "WENHUA_GLOBAL_CONCURRENCY",
@@ -67,7 +67,7 @@ class ArchiveStoragePipeline:
         self.writer: ArchiveWriter | None = None
         self.run_id: int | None = None
         self.site_id: int | None = None
-        # `--since DATE`: articles published before it are not archived (#7).
+        # `--since DATE`: articles published before it are not archived.
         self.since: str | None = settings.get("WENHUA_SINCE") or None
         crawler.signals.connect(self.given_up, signal=request_given_up)
 
@@ -153,7 +153,7 @@ class ArchiveStoragePipeline:
         return warc.take_location(key) if warc is not None else None
 
     def _after_article(self, job: ArticleJob, unlinked_version_id: int | None) -> None:
-        """After commit: the version's metadata record (#5), and a version whose response
+        """After commit: the version's metadata record, and a version whose response
         record was not yet written is linked to it when the crawl closes."""
         warc = self._warc()
         if warc is None or not job.link_warc:

@@ -223,7 +223,7 @@ class WarcWriterThread(threading.Thread):
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         self._seq += 1
-        # Host, pid and a per-writer token: workers sharing DATA/warc never collide (#8).
+        # Host, pid and a per-writer token: workers sharing DATA/warc never collide.
         worker = f"{_host()}-{os.getpid()}-{self._token}"
         filename = f"{self.prefix}-{stamp}-{worker}-{self._seq:05d}.warc.gz"
         self._handle = (self.warc_dir / filename).open("xb")

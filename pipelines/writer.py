@@ -1,4 +1,4 @@
-"""The archive writer: a child process that stores a crawl's items (#10), and the only
+"""The archive writer: a child process that stores a crawl's items, and the only
 part of a crawl that writes to the archive.
 
 The crawl process is bound by Python's interpreter lock: downloading, parsing and
@@ -258,7 +258,7 @@ def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
             .join(Article, Article.current_version_id == ArticleVersion.id)
             .where(Article.url == job.record["url"])
         ).one()
-        if job.warc is not None:  # in the same transaction as the version (#5)
+        if job.warc is not None:  # in the same transaction as the version
             set_location(version, job.warc)
         else:
             result.unlinked_version_id = version.id

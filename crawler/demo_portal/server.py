@@ -312,7 +312,7 @@ class DemoPortal:
         self.user_agents: set[str] = set()
         self.hits: collections.Counter[str] = collections.Counter()
         # Requests being answered now, the most ever at once, and when each one arrived
-        # (time.monotonic): what politeness across crawl workers is judged by (#8).
+        # (time.monotonic): what politeness across crawl workers is judged by.
         self.in_flight = 0
         self.max_in_flight = 0
         self.arrivals: list[float] = []

@@ -1,4 +1,4 @@
-"""Politeness across workers (#8): per-domain concurrency and delay coordinated in Redis.
+"""Politeness across workers: per-domain concurrency and delay coordinated in Redis.
 
 Scrapy enforces CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY per process, so N workers
 would put N times the load on a portal. This downloader middleware, last before the

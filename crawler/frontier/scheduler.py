@@ -1,4 +1,4 @@
-"""A crawl frontier in Redis shared by many workers (#8): the scheduler, its queue and
+"""A crawl frontier in Redis shared by many workers: the scheduler, its queue and
 duplicate filter, leases, one-time seeding and the idle exit.
 
 Same semantics as scrapy-redis (a Scrapy scheduler whose queue and request-fingerprint

@@ -65,7 +65,7 @@ class PortalSpider(Spider):
         self.known: dict[str, KnownArticle] = {}
         self.scheduled: set[str] = set()  # canonical URLs requested by this run
         self.archive: Archive | None = None
-        # Set by crawler.frontier.scheduler when workers share a Redis frontier (#8).
+        # Set by crawler.frontier.scheduler when workers share a Redis frontier.
         self.frontier: RedisFrontier | None = None
 
     def state(self) -> Archive:
@@ -84,7 +84,7 @@ class PortalSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request | ScheduledItem]:
         if self.frontier is not None:
-            # Redis is the frontier (#8): one worker seeds it, every worker takes from it.
+            # Redis is the frontier: one worker seeds it, every worker takes from it.
             with self.state().session() as session:
                 self.known = known_articles(session, self.site_def.name)
             if self.frontier.claim_seed():
@@ -225,7 +225,7 @@ class PortalSpider(Spider):
         self.release(response)  # runs once every child request has been enqueued
 
     def release(self, response: Response) -> None:
-        """A list page is done when its child requests are enqueued (Redis lease, #8)."""
+        """A list page is done when its child requests are enqueued (Redis lease)."""
         if self.frontier is not None:
             self.frontier.ack(response.request)
 

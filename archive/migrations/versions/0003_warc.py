@@ -1,4 +1,4 @@
-"""WARC capture: warc_files, and each article version's response record (#5)
+"""WARC capture: warc_files, and each article version's response record
 
 Revision ID: 0003
 Revises: 0001

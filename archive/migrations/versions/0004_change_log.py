@@ -1,4 +1,4 @@
-"""change log for the incremental export feed (#6)
+"""change log for the incremental export feed
 
 Revision ID: 0004
 Revises: 0001

@@ -1,4 +1,4 @@
-"""durable crawl frontier (#7)
+"""durable crawl frontier
 
 Revision ID: 0005
 Revises: 0001
