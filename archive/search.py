@@ -44,14 +44,15 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Integer,
     MetaData,
@@ -78,9 +79,10 @@ MAX_LIMIT = 1000
 SNIPPET_WIDTH = 120
 # Characters of context kept before the first match (when the body goes on long enough).
 SNIPPET_LEAD = 30
-# Occurrence counts up to 2**COUNT_BITS are spelled in binary as index keys; articles with
-# more occurrences of a character or pair are counted on their text.
-COUNT_BITS = 12
+# Up to this many matches are counted exactly and ranked; past it the matches are listed
+# newest first and the total is a lower bound (`SearchPage.total_exact` False). Ranking
+# reads each match's text, so the bound is what keeps a common word's first page fast.
+EXACT_MATCHES = 2000
 # A long term is looked up by at most this many of its character pairs (the exact check
 # still uses the whole term); more keys cost index reads and hardly narrow the candidates.
 MAX_TERM_PAIRS = 8
@@ -105,6 +107,7 @@ search_docs = Table(
     Column("article_id", Integer, primary_key=True),
     Column("version_id", Integer, nullable=False),
     Column("published_at", String(25)),
+    Column("sort_key", BigInteger, nullable=False),
     Column("keys", ARRAY(Text)),  # PostgreSQL only
 )
 
@@ -140,6 +143,8 @@ class SearchHit:
 class SearchPage:
     total: int  # matching articles, not only those on this page
     items: list[SearchHit]
+    # False when more than EXACT_MATCHES articles match: `total` is then a lower bound
+    total_exact: bool = True
 
 
 # --- index keys ----------------------------------------------------------------------
@@ -163,18 +168,15 @@ def _spell(chars: str) -> str:
     return "".join(map(_spell_char, chars))
 
 
-def _gram_counts(text: str) -> Counter[str]:
-    """Non-overlapping occurrence counts (as str.count) of every character and every pair
-    of neighbouring characters of `text`, pairs containing whitespace left out."""
-    counts = Counter(text)
-    counts.update(map(str.__add__, text, text[1:]))
-    spaces = {char for char in counts if len(char) == 1 and char.isspace()}
-    for gram in list(counts):
-        if gram[0] in spaces or gram[-1] in spaces:
-            del counts[gram]
-        elif len(gram) == 2 and gram[0] == gram[1]:
-            counts[gram] = text.count(gram)  # "aaa" holds "aa" once, not twice
-    return counts
+def _grams(text: str) -> set[str]:
+    """Every character and every pair of neighbouring characters of `text`, those
+    containing whitespace left out."""
+    grams = set(text)
+    grams.update(map(str.__add__, text, text[1:]))
+    spaces = {char for char in grams if len(char) == 1 and char.isspace()}
+    if spaces:
+        grams = {gram for gram in grams if gram[0] not in spaces and gram[-1] not in spaces}
+    return grams
 
 
 def filter_key(field: str, value: str | int) -> str:
@@ -201,18 +203,11 @@ def document_keys(
     category: str | None = None,
 ) -> list[str]:
     """Every index key of one article version (sorted)."""
-    in_title = _gram_counts(title)
-    counts = in_title + _gram_counts(body)
     digits = {char: _spell_char(char) for char in {*title, *body}}
-
-    def spelled(gram: str) -> str:
-        return digits[gram] if len(gram) == 1 else digits[gram[0]] + digits[gram[1]]
-
-    keys = [f"p{spelled(gram)}" for gram in counts]
-    keys += [f"t{spelled(gram)}" for gram in in_title]
-    for gram, n in counts.items():
-        if n > 1:
-            keys += _count_keys(spelled(gram), n)
+    keys = [
+        "p" + (digits[gram] if len(gram) == 1 else digits[gram[0]] + digits[gram[1]])
+        for gram in _grams(title) | _grams(body)
+    ]
     keys.append(filter_key("site_id", site_id))
     for field, value in (
         ("district", district),
@@ -226,13 +221,6 @@ def document_keys(
     return keys
 
 
-def _count_keys(gram: str, count: int) -> list[str]:
-    extra = count - 1
-    if extra >= 1 << COUNT_BITS:
-        return [f"xg{gram}"]
-    return [f"b{bit}g{gram}" for bit in range(extra.bit_length()) if extra >> bit & 1]
-
-
 def term_keys(term: str) -> list[str]:
     """Keys every article containing `term` has (for 1 or 2 characters: exactly those)."""
     if len(term) <= 2:
@@ -242,6 +230,49 @@ def term_keys(term: str) -> list[str]:
         step = (len(pairs) - 1) / (MAX_TERM_PAIRS - 1)
         pairs = [pairs[round(i * step)] for i in range(MAX_TERM_PAIRS)]
     return [f"p{_spell(pair)}" for pair in pairs]
+
+
+_PUBLISHED = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?")
+_EPOCH = datetime(1900, 1, 1)
+ID_BITS = 30  # article ids below 2**30 fit the sort key beside the publication second
+
+
+def published_second(published_at: str | None) -> int:
+    """Seconds from 1900-01-01 to the publication time as written (every stored time is at
+    +08:00, so this orders them as their text does); 0 when there is none, 1 before 1900."""
+    found = _PUBLISHED.match(published_at or "")
+    if found is None:
+        return 0
+    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+    try:
+        when = datetime(year, month, max(day, 1), hour, minute, second)
+    except ValueError:
+        return 0
+    return max(1, int((when - _EPOCH).total_seconds()))
+
+
+def sort_key(published_at: str | None, article_id: int) -> int:
+    """The article's place in newest-first order as one integer, larger = listed earlier:
+    the publication second, then the id reversed (lower ids first among equals); undated
+    articles last. The SQLite index's rowid, so its postings are in this order."""
+    if not 0 < article_id < 1 << ID_BITS:
+        raise SearchError(f"article id {article_id} is beyond what the search index orders")
+    return published_second(published_at) << ID_BITS | ((1 << ID_BITS) - 1 - article_id)
+
+
+def article_of(key: int) -> int:
+    return (1 << ID_BITS) - 1 - (key & ((1 << ID_BITS) - 1))
+
+
+def month_key(key: int) -> str:
+    """PostgreSQL's time-bucket key of a sort key: `km` and the publication month (YYYYMM),
+    or `km0` for undated articles. GIN keeps no order, so newest-first reads go month by
+    month, newest first."""
+    second = key >> ID_BITS
+    if second == 0:
+        return "km0"
+    when = _EPOCH + timedelta(seconds=second)
+    return f"km{when.year:04d}{when.month:02d}"
 
 
 def split_query(query: str) -> list[str]:
@@ -295,8 +326,8 @@ def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any
     return {row.id: row for row in rows}
 
 
-def _keys_of(row: Any) -> list[str]:
-    return document_keys(
+def _keys_of(row: Any, dialect: str, key: int) -> list[str]:
+    keys = document_keys(
         row.title,
         row.body_text,
         site_id=row.site_id,
@@ -305,6 +336,9 @@ def _keys_of(row: Any) -> list[str]:
         editor=row.editor,
         category=row.category,
     )
+    if dialect == "postgresql":
+        keys.append(month_key(key))
+    return keys
 
 
 def index_article(session: Session, article_id: int) -> None:
@@ -319,28 +353,32 @@ def index_article(session: Session, article_id: int) -> None:
         select(Article.current_version_id).where(Article.id == article_id)
     ).scalar_one_or_none()
     indexed = session.execute(
-        select(search_docs.c.version_id).where(search_docs.c.article_id == article_id)
+        select(search_docs.c.version_id, search_docs.c.sort_key).where(
+            search_docs.c.article_id == article_id
+        )
     ).first()
     if indexed is not None and indexed.version_id == current:
         return
     wanted = [v for v in (current, indexed.version_id if indexed else None) if v is not None]
     versions = _version_rows(session, wanted)
     if dialect == "sqlite" and indexed is not None:
-        old = _keys_of(versions[indexed.version_id])
-        session.execute(_FTS_DELETE, {"id": article_id, "keys": " ".join(old)})
+        old = _keys_of(versions[indexed.version_id], dialect, indexed.sort_key)
+        session.execute(_FTS_DELETE, {"id": indexed.sort_key, "keys": " ".join(old)})
     if current is None:
         session.execute(delete(search_docs).where(search_docs.c.article_id == article_id))
         return
     row = versions[current]
-    keys = _keys_of(row)
+    key = sort_key(row.published_at, article_id)
+    keys = _keys_of(row, dialect, key)
     values: dict[str, Any] = {
         "article_id": article_id,
         "version_id": current,
         "published_at": row.published_at,
+        "sort_key": key,
     }
     upsert: Any
     if dialect == "sqlite":
-        session.execute(_FTS_INSERT, {"id": article_id, "keys": " ".join(keys)})
+        session.execute(_FTS_INSERT, {"id": key, "keys": " ".join(keys)})
         upsert = sqlite_insert(search_docs).values(values)
     else:
         values["keys"] = _as_array(" ".join(keys))
@@ -386,14 +424,16 @@ def reindex_all(session: Session) -> int:
         for article_id, version_id in batch:
             assert version_id is not None  # selected so
             row = versions[version_id]
-            keys = _keys_of(row)
+            key = sort_key(row.published_at, article_id)
+            keys = _keys_of(row, dialect, key)
             doc: dict[str, Any] = {
                 "article_id": article_id,
                 "version_id": version_id,
                 "published_at": row.published_at,
+                "sort_key": key,
             }
             if dialect == "sqlite":
-                fts.append({"id": article_id, "keys": " ".join(keys)})
+                fts.append({"id": key, "keys": " ".join(keys)})
             else:
                 doc["keys_text"] = " ".join(keys)
             docs.append(doc)
@@ -471,38 +511,14 @@ class _Statement:
     """The SQL of one search for one backend: text with numbered bound parameters (no
     user text is ever part of the SQL string)."""
 
-    def __init__(self, dialect: str, filters: list[str]) -> None:
+    def __init__(self, dialect: str) -> None:
         self.dialect = dialect
-        self.filters = filters
         self.params: dict[str, Any] = {}
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
-
-    def _wanted(self, keys: Sequence[str]) -> list[str]:
-        return list(dict.fromkeys([*keys, *self.filters]))
-
-    def having_keys(self, keys: Sequence[str], extra: str = "") -> str:
-        """SELECT of the ids (and `extra` columns) of articles indexed under every key
-        and every filter key."""
-        wanted = self._wanted(keys)
-        if self.dialect == "sqlite":
-            return (
-                f"SELECT rowid AS id{extra} FROM search_fts"
-                f" WHERE search_fts MATCH {self.bind(fts_query(wanted))}"
-            )
-        return (
-            f"SELECT article_id AS id{extra} FROM search_docs"
-            f" WHERE keys @> CAST({self.bind(wanted)} AS TEXT[])"
-        )
-
-    def indexed_under(self, keys: Sequence[str]) -> str:
-        """Condition on `d` (search_docs): the article has every key and filter key."""
-        if self.dialect == "sqlite":
-            return f"d.article_id IN ({self.having_keys(keys)})"
-        return f"d.keys @> CAST({self.bind(self._wanted(keys))} AS TEXT[])"
 
     def occurrences(self, haystack: str, term: str) -> str:
         """Non-overlapping occurrences of `term`: bytes replace() removes / its bytes."""
@@ -516,10 +532,6 @@ class _Statement:
             f"((octet_length({haystack})"
             f" - octet_length(replace({haystack}, {needle}, ''))) / {size})"
         )
-
-
-_ORDER = "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id"
-_TOTAL = "/* total */"  # where the page query adds count(*) OVER () to the select list
 
 
 def search(
@@ -568,108 +580,203 @@ def search(
     ):
         if wanted is not None:
             filters.append(filter_key(field, wanted))
-    sql = _Statement(dialect, filters)
-    where = []
-    must = [key for term in terms for key in term_keys(term)]
-    if must or filters:
-        where.append(sql.indexed_under(must))
+    low = high = None
     if first_day is not None:
-        where.append(f"d.published_at >= {sql.bind(first_day.isoformat())}")
+        low = published_second(first_day.isoformat()) << ID_BITS
     if last_day is not None and last_day < date.max:
-        where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
-
-    if all(len(term) <= 2 for term in terms):
-        matches = _ranked_from_keys(sql, terms, where)
-    else:
-        matches = _ranked_from_text(sql, terms, where)
-    page = (
-        f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
-        f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
-    )
-    ranked = session.execute(text(page), sql.params).all()
-    if ranked:
-        total = int(ranked[0].total)
-    else:
-        counting = text(f"SELECT count(*) FROM ({matches}) AS m")
-        total = int(session.scalar(counting, sql.params) or 0)
-    return SearchPage(total=total, items=_hits(session, ranked, terms))
-
-
-def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> str:
-    """Terms of 1 or 2 characters: matches, title hits and counts all come from the keys
-    (a count is read from the text only beyond 2**COUNT_BITS). Returns a SELECT of id,
-    published_at, title_terms and hits.
-
-    The id sets (the matches; per term its title set, one set per count bit, overflow) are
-    stacked with UNION ALL and grouped by id: no joins, so no join order the planners pick
-    from their guesses about the sets' sizes can go wrong."""
-    where_clause = f" WHERE {' AND '.join(where)}" if where else ""
-    if not terms:
-        return (
-            f"SELECT {_TOTAL} d.article_id AS id, d.published_at AS published_at,"
-            f" 0 AS title_terms, 0 AS hits FROM search_docs AS d{where_clause}"
+        high = published_second((last_day + timedelta(days=1)).isoformat()) << ID_BITS
+        low = low or 1 << ID_BITS  # a date bound leaves undated articles out
+    matcher = _Matcher(session, dialect, terms, filters, low, high)
+    newest = matcher.newest(EXACT_MATCHES + 1)
+    if len(newest) <= EXACT_MATCHES:
+        ranked = _counted(session, dialect, terms, newest)
+        ranked.sort(key=lambda row: (-row.title_terms, -row.hits, -row.key))
+        return SearchPage(
+            total=len(newest), items=_hits(session, ranked[offset : offset + limit], terms)
         )
-    numbers = range(len(terms))
+    if offset + limit > len(newest):
+        newest = matcher.newest(offset + limit)
+    ranked = _counted(session, dialect, terms, newest[offset : offset + limit])
+    return SearchPage(
+        total=max(EXACT_MATCHES, offset + len(ranked)),
+        items=_hits(session, ranked, terms),
+        total_exact=False,
+    )
 
-    def values(term: int = -1, title: int = 0, weight: int = 0, overflow: int = 0) -> str:
-        """t_n, w_n, o_n for every term n: the given ones for `term`, zeros elsewhere."""
-        return ", ".join(
-            f"{title}, {weight}, {overflow}" if n == term else "0, 0, 0" for n in numbers
+
+@dataclass(frozen=True)
+class _Counted:
+    key: int  # sort key
+    id: int
+    title_terms: int
+    hits: int
+
+
+class _Matcher:
+    """The matching articles' sort keys, newest first, as many as asked for: the index is
+    read in that order, so a common word costs about as much as the page it fills."""
+
+    def __init__(
+        self,
+        session: Session,
+        dialect: str,
+        terms: list[str],
+        filters: list[str],
+        low: int | None,
+        high: int | None,
+    ) -> None:
+        self.session = session
+        self.dialect = dialect
+        self.keys = list(dict.fromkeys([k for t in terms for k in term_keys(t)] + filters))
+        self.long_terms = [term for term in terms if len(term) > 2]  # the text decides
+        self.low = low
+        self.high = high
+
+    def _range(self, column: str, params: dict[str, Any]) -> str:
+        conditions = []
+        if self.low is not None:
+            conditions.append(f" AND {column} >= :low")
+            params["low"] = self.low
+        if self.high is not None:
+            conditions.append(f" AND {column} < :high")
+            params["high"] = self.high
+        return "".join(conditions)
+
+    def _in_text(self, params: dict[str, Any]) -> str:
+        find = "instr" if self.dialect == "sqlite" else "strpos"
+        conditions = []
+        for number, term in enumerate(self.long_terms):
+            params[f"t{number}"] = term
+            conditions.append(
+                f" AND ({find}(v.title, :t{number}) > 0 OR {find}(v.body_text, :t{number}) > 0)"
+            )
+        return "".join(conditions)
+
+    def newest(self, wanted: int) -> list[int]:
+        params: dict[str, Any] = {"wanted": wanted}
+        if not self.keys:  # no terms, no filters: every article
+            where = self._range("sort_key", params).replace(" AND ", " WHERE ", 1)
+            return list(
+                self.session.scalars(
+                    text(
+                        f"SELECT sort_key FROM search_docs{where}"
+                        " ORDER BY sort_key DESC LIMIT :wanted"
+                    ),
+                    params,
+                )
+            )
+        if self.dialect == "sqlite":
+            return self._newest_sqlite(wanted, params)
+        return self._newest_postgresql(wanted)
+
+    def _newest_sqlite(self, wanted: int, params: dict[str, Any]) -> list[int]:
+        # FTS5 walks the postings of every key together in rowid (= sort key) order,
+        # backwards, and stops at the LIMIT.
+        params["match"] = fts_query(self.keys)
+        where = f"search_fts MATCH :match{self._range('f.rowid', params)}"
+        if self.long_terms:
+            source = (
+                "search_fts AS f CROSS JOIN search_docs AS d ON d.sort_key = f.rowid"
+                " CROSS JOIN article_versions AS v ON v.id = d.version_id"
+            )
+            where += self._in_text(params)
+        else:
+            source = "search_fts AS f"
+        statement = (
+            f"SELECT f.rowid FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT :wanted"
         )
+        return list(self.session.scalars(text(statement), params))
 
-    named = ", ".join(f"0 AS t_{n}, 0 AS w_{n}, 0 AS o_{n}" for n in numbers)
-    stacked = [
-        f"SELECT d.article_id AS id, d.published_at AS published_at,"
-        f" d.version_id AS version_id, 1 AS present, {named}"
-        f" FROM search_docs AS d{where_clause}"
-    ]
-    hits = []
-    for number, term in enumerate(terms):
-        gram = _spell(term)
-        sets = [([f"t{gram}"], values(number, title=1))]
-        sets += [([f"b{bit}g{gram}"], values(number, weight=1 << bit)) for bit in range(COUNT_BITS)]
-        sets.append(([f"xg{gram}"], values(number, overflow=1)))
-        stacked += [sql.having_keys(keys, f", NULL, NULL, 0, {row}") for keys, row in sets]
-        read = (
-            f"(SELECT {sql.occurrences('v.title', term)} + "
-            f"{sql.occurrences('v.body_text', term)}"
-            f" FROM article_versions AS v WHERE v.id = g.version_id)"
+    def _newest_postgresql(self, wanted: int) -> list[int]:
+        # GIN keeps no order: read month by month, newest first, in windows of 1, 2, 4 …
+        # months (rare words need few queries, common ones few rows).
+        params: dict[str, Any] = {}
+        span = (
+            f"SELECT max(sort_key) AS top, min(sort_key) AS bottom FROM search_docs"
+            f" WHERE sort_key >= {1 << ID_BITS}{self._range('sort_key', params)}"
         )
-        hits.append(f"(CASE WHEN o_{number} = 1 THEN {read} ELSE 1 + w_{number} END)")
-    sums = ", ".join(
-        f"max(t_{n}) AS t_{n}, sum(w_{n}) AS w_{n}, max(o_{n}) AS o_{n}" for n in numbers
-    )
-    grouped = (
-        f"SELECT id, max(published_at) AS published_at, max(version_id) AS version_id,"
-        f" {sums} FROM ({' UNION ALL '.join(stacked)}) AS stacked"
-        f" GROUP BY id HAVING max(present) = 1"
-    )
-    title_terms = " + ".join(f"t_{n}" for n in numbers)
-    return (
-        f"SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms,"
-        f" {' + '.join(hits)} AS hits FROM ({grouped}) AS g"
-    )
+        top, bottom = self.session.execute(text(span), params).one()
+        months = _months(top, bottom) if top is not None else []
+        if self.low is None:
+            months.append("km0")
+        found: list[int] = []
+        start, size = 0, 1
+        while start < len(months) and len(found) < wanted:
+            params = {"keys": self.keys, "window": months[start : start + size]}
+            statement = (
+                "SELECT sort_key FROM search_docs WHERE keys @> CAST(:keys AS TEXT[])"
+                f" AND keys && CAST(:window AS TEXT[]){self._range('sort_key', params)}"
+            )
+            candidates = sorted(self.session.scalars(text(statement), params), reverse=True)
+            if self.long_terms:
+                candidates = self._confirmed(candidates, wanted - len(found))
+            found += candidates
+            start += size
+            size *= 2
+        return found[:wanted]
+
+    def _confirmed(self, candidates: list[int], wanted: int) -> list[int]:
+        """The candidates (newest first) whose text holds every long term, checked in
+        chunks until `wanted` are confirmed."""
+        confirmed: list[int] = []
+        start = 0
+        while start < len(candidates) and len(confirmed) < wanted:
+            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
+            params: dict[str, Any] = {"chunk": chunk}
+            statement = (
+                "SELECT d.sort_key FROM search_docs AS d"
+                " JOIN article_versions AS v ON v.id = d.version_id"
+                f" WHERE d.sort_key = ANY(CAST(:chunk AS BIGINT[])){self._in_text(params)}"
+            )
+            confirmed += sorted(self.session.scalars(text(statement), params), reverse=True)
+            start += len(chunk)
+        return confirmed
 
 
-def _ranked_from_text(sql: _Statement, terms: list[str], where: list[str]) -> str:
-    """A term of 3 or more characters: the keys narrow the candidates, the text decides.
-    Materialized, so each count is computed once, for both the match and the rank."""
+def _months(top: int, bottom: int) -> list[str]:
+    """Month keys from the month of sort key `top` down to that of `bottom`."""
+    first, last = month_key(top), month_key(bottom)
+    year, month = int(first[2:6]), int(first[6:8])
+    months = []
+    while True:
+        months.append(f"km{year:04d}{month:02d}")
+        if months[-1] <= last:
+            return months
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+def _counted(session: Session, dialect: str, terms: list[str], keys: list[int]) -> list[_Counted]:
+    """Per sort key, in the given order: terms found in the title and occurrences in title
+    and body (non-overlapping), counted on the indexed version's text."""
+    if not terms or not keys:
+        return [_Counted(key, article_of(key), 0, 0) for key in keys]
+    sql = _Statement(dialect)
     counts = []
     for number, term in enumerate(terms):
         counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
         counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
+    if dialect == "sqlite":
+        chosen = f"d.sort_key IN (SELECT value FROM json_each({sql.bind(json.dumps(keys))}))"
+    else:
+        chosen = f"d.sort_key = ANY(CAST({sql.bind(keys)} AS BIGINT[]))"
+    rows = session.execute(
+        text(
+            f"SELECT d.sort_key AS key, {', '.join(counts)} FROM search_docs AS d"
+            f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
+        ),
+        sql.params,
+    ).all()
     numbers = range(len(terms))
-    title_terms = " + ".join(f"(CASE WHEN title_{n} > 0 THEN 1 ELSE 0 END)" for n in numbers)
-    hits = " + ".join(f"title_{n} + body_{n}" for n in numbers)
-    found = " AND ".join(f"title_{n} + body_{n} > 0" for n in numbers)
-    return (
-        f"WITH candidates AS MATERIALIZED (SELECT d.article_id AS id,"
-        f" d.published_at AS published_at, {', '.join(counts)}"
-        f" FROM search_docs AS d JOIN article_versions AS v ON v.id = d.version_id"
-        f" WHERE {' AND '.join(where)})"
-        f" SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms, {hits} AS hits"
-        f" FROM candidates WHERE {found}"
-    )
+    by_key = {
+        row.key: _Counted(
+            row.key,
+            article_of(row.key),
+            sum(1 for n in numbers if row[1 + 2 * n] > 0),
+            sum(row[1 + 2 * n] + row[2 + 2 * n] for n in numbers),
+        )
+        for row in rows
+    }
+    return [by_key[key] for key in keys if key in by_key]
 
 
 def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[SearchHit]:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -485,33 +485,13 @@ def two_character_words() -> list[str]:
 def article(rng: random.Random, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
     district = DISTRICTS[n % len(DISTRICTS)]
     title, body = Writer(rng, district).article()
-    published = (
-        f"{rng.randint(2016, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        f"T{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}:00+08:00"
-    )
-    when = datetime(2024, 6, 1, tzinfo=UTC)
-    url = f"http://bench.wenhua.local/new-{n}.html"
     html = "".join(f"<p>{p}</p>" for p in body.split("\n"))
-    return (
+    return placed(
+        rng,
+        n,
         {
-            "id": n,
-            "url": url,
-            "site_id": 1,
-            "first_seen": when,
-            "last_seen": when,
-            "changed_at": when,
-        },
-        {
-            "id": n,
-            "article_id": n,
-            "content_hash": f"{n:064x}",
-            "fetched_at": when,
-            "http_status": 200,
-            "final_url": url,
             "content_type": "text/html; charset=utf-8",
-            "raw_sha256": f"{n:064x}",
             "title": title,
-            "published_at": published,
             "published_precision": "minute",
             "source": f"{district}融媒体中心",
             "editor": rng.choice(("王瑶", "李娜", "张伟", "刘洋", "陈静")),
@@ -524,11 +504,60 @@ def article(rng: random.Random, n: int) -> tuple[dict[str, Any], dict[str, Any]]
     )
 
 
+def placed(
+    rng: random.Random, n: int, text: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Article n (row of `articles`, row of `article_versions`) with the given text and
+    its own URL and random publication time."""
+    published = (
+        f"{rng.randint(2016, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}:00+08:00"
+    )
+    when = datetime(2024, 6, 1, tzinfo=UTC)
+    url = f"http://bench.wenhua.local/new-{n}.html"
+    version = {
+        "id": n,
+        "article_id": n,
+        "content_hash": f"{n:064x}",
+        "fetched_at": when,
+        "http_status": 200,
+        "final_url": url,
+        "raw_sha256": f"{n:064x}",
+        "published_at": published,
+        **text,
+    }
+    return (
+        {
+            "id": n,
+            "url": url,
+            "site_id": 1,
+            "first_seen": when,
+            "last_seen": when,
+            "changed_at": when,
+        },
+        version,
+    )
+
+
 def batches(
-    rng: random.Random, total: int, size: int
+    rng: random.Random, total: int, size: int, distinct: int | None = None
 ) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """Articles 1..total in lists of `size`. With `distinct`, only that many texts are
+    written; article n > distinct reuses the text of article (n - 1) % distinct + 1 under
+    its own id, URL and publication time (writing text is most of the generation time)."""
+    texts: list[dict[str, Any]] = []
+    keep = ("id", "article_id", "content_hash", "final_url", "raw_sha256", "published_at")
     for start in range(1, total + 1, size):
-        yield [article(rng, n) for n in range(start, min(total, start + size - 1) + 1)]
+        batch = []
+        for n in range(start, min(total, start + size - 1) + 1):
+            if distinct is None or n <= distinct:
+                row = article(rng, n)
+                if distinct is not None:
+                    texts.append({k: v for k, v in row[1].items() if k not in keep})
+            else:
+                row = placed(rng, n, texts[(n - 1) % distinct])
+            batch.append(row)
+        yield batch
 
 
 def fresh_database(backend: str, workdir: Path, pg_db: str) -> str:
@@ -547,37 +576,76 @@ def fresh_database(backend: str, workdir: Path, pg_db: str) -> str:
     return make_url(PG_URL).set(database=pg_db).render_as_string(hide_password=False)
 
 
-def load(archive: Archive, articles: int, seed: int) -> None:
+def load(archive: Archive, articles: int, seed: int, distinct: int | None = None) -> None:
+    """Insert the synthetic articles in one transaction: executemany on SQLite (foreign
+    keys off while loading, so each article can point at its version at once), COPY on
+    PostgreSQL (triggers, hence foreign key checks, off for the load)."""
     rng = random.Random(seed)
-    with archive.session() as session:
-        session.execute(
-            insert(Site).values(
-                id=1,
-                name="bench",
-                title="基准",
-                family="bench",
-                base_url="http://bench.wenhua.local",
-                city="唐山市",
-            )
-        )
+    site = {
+        "id": 1,
+        "name": "bench",
+        "title": "基准",
+        "family": "bench",
+        "base_url": "http://bench.wenhua.local",
+        "city": "唐山市",
+    }
     done = 0
-    for batch in batches(rng, articles, 2000):
-        with archive.session() as session:
-            session.execute(insert(Article), [a for a, _ in batch])
-            session.execute(insert(ArticleVersion), [v for _, v in batch])
-        done += len(batch)
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
         print(f"\r  inserted {done}/{articles}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    with archive.session() as session:
-        session.execute(update(Article).values(current_version_id=Article.id))
-        if archive.engine.dialect.name == "postgresql":
-            for table in ("articles", "article_versions", "sites"):
-                session.execute(
-                    text(
+
+    if archive.engine.dialect.name == "sqlite":
+        with archive.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()  # the PRAGMA is a no-op inside a transaction
+            with conn.begin():
+                conn.execute(insert(Site).values(site))
+                for batch in batches(rng, articles, 2000, distinct):
+                    conn.execute(
+                        insert(Article), [{**a, "current_version_id": a["id"]} for a, _ in batch]
+                    )
+                    conn.execute(insert(ArticleVersion), [v for _, v in batch])
+                    progress(len(batch))
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+    else:
+        raw = archive.engine.raw_connection()
+        try:
+            pg: Any = raw.driver_connection
+            with pg.cursor() as cur:
+                cur.execute("SET session_replication_role = replica")
+                cur.execute(
+                    "INSERT INTO sites (id, name, title, family, base_url, city)"
+                    " VALUES (%(id)s, %(name)s, %(title)s, %(family)s, %(base_url)s, %(city)s)",
+                    site,
+                )
+                first = True
+                for batch in batches(rng, articles, 2000, distinct):
+                    if first:
+                        a_cols = [*batch[0][0], "current_version_id"]
+                        v_cols = list(batch[0][1])
+                        first = False
+                    with cur.copy(f"COPY articles ({', '.join(a_cols)}) FROM STDIN") as copy:
+                        for a, _ in batch:
+                            copy.write_row([*a.values(), a["id"]])
+                    with cur.copy(
+                        f"COPY article_versions ({', '.join(v_cols)}) FROM STDIN"
+                    ) as copy:
+                        for _, v in batch:
+                            copy.write_row(list(v.values()))
+                    progress(len(batch))
+                cur.execute("SET session_replication_role = DEFAULT")
+                for table in ("articles", "article_versions", "sites"):
+                    cur.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))"
                     )
-                )
+            pg.commit()
+        finally:
+            raw.close()
+    print(file=sys.stderr)
 
 
 def timed(archive: Archive, queries: list[tuple[str, str | None]]) -> tuple[list[float], list[int]]:

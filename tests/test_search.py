@@ -26,7 +26,6 @@ from archive.cli.search import search as search_command
 from archive.db import Archive, alembic_config, current_revision, head_revision
 from archive.models import Article, ArticleVersion, Base
 from archive.search import (
-    COUNT_BITS,
     MAX_LIMIT,
     SearchError,
     document_keys,
@@ -451,7 +450,7 @@ def test_title_matches_rank_first_then_occurrences_then_newest(db_url: str) -> N
                 ("body-tie-new", "通知", "剪纸一次。", "2021-01-01T08:00:00+08:00"),
                 ("body-tie-old-2", "通知", "剪纸一次。", "2020-01-01T08:00:00+08:00"),
                 ("none", "通知", "剪刀和纸。", "2022-01-01T08:00:00+08:00"),
-                ("body-huge", "通知", "剪纸" * ((1 << COUNT_BITS) + 7), None),  # counted on text
+                ("body-huge", "通知", "剪纸" * ((1 << 12) + 7), None),
             )
         }
         page = search(session, "剪纸")
@@ -460,7 +459,7 @@ def test_title_matches_rank_first_then_occurrences_then_newest(db_url: str) -> N
     scores = [hit.score for hit in page.items]
     assert scores == sorted(scores, reverse=True) and scores[0] >= 1 > scores[1]
     assert page.items[0].snippet == "无关的正文。"  # a title-only match shows the body's start
-    assert page.items[1].score == ((1 << COUNT_BITS) + 7) / ((1 << COUNT_BITS) + 8)
+    assert page.items[1].score == ((1 << 12) + 7) / ((1 << 12) + 8)
     archive.close()
 
 
