@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,27 +18,34 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+import archive.search as search_module
 from archive.cli.search import search as search_command
+from archive.config import resolve
 from archive.db import Archive, alembic_config, current_revision, head_revision
 from archive.models import Article, ArticleVersion, Base
 from archive.search import (
     MAX_LIMIT,
     SearchError,
+    article_of,
     document_keys,
     include_name,
     index_article,
     make_snippet,
+    month_key,
     refresh_index,
     reindex_all,
     search,
+    sort_key,
     term_keys,
 )
 from archive.store import ensure_site, store_article
+from archive.web.app import create_app
 from crawler.sitedefs import load_site
 
 SITES = ("demo-culture-cloud", "demo-trs-lubei")
@@ -423,6 +431,66 @@ def test_empty_query_lists_newest_first_and_pages(corpus: tuple[Archive, dict[in
     assert beyond.items == [] and beyond.total == len(scan(docs, "文化"))
 
 
+def newest_first(docs: dict[int, Doc], ids: list[int]) -> list[int]:
+    """The documented order past the exact-count bound: newest first, undated last, then
+    lower id."""
+    ordered = sorted(ids)
+    ordered.sort(key=lambda i: docs[i].published_at or "", reverse=True)
+    return ordered
+
+
+def every_page(archive: Archive, query: str, size: int, **filters: Any) -> list[Any]:
+    pages = []
+    with archive.session() as session:
+        while True:
+            page = search(session, query, limit=size, offset=size * len(pages), **filters)
+            if not page.items:
+                return pages
+            pages.append(page)
+
+
+def test_past_the_bound_pages_bring_every_match_newest_first(
+    corpus: tuple[Archive, dict[int, Doc]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive, docs = corpus
+    bound = 12
+    monkeypatch.setattr(search_module, "EXACT_MATCHES", bound)
+    checked_bounded = checked_exact = 0
+    for query, filters in (
+        ("文化", {}),
+        ("", {}),
+        ("文", {"district": "古冶区"}),
+        ("文化馆", {}),
+        ("路南 非遗", {}),
+        ("非物质文化遗产", {}),
+        ("", {"site": SITES[1]}),
+        ("", {"date_from": "2022-01-01"}),
+        ("不存在的词", {}),
+        ("文化", {"district": "古冶区", "editor": "李娜", "category": "非遗保护"}),
+        ("", {"district": "路北区", "editor": "张伟", "site": SITES[0]}),
+    ):
+        dated = filters.pop("date_from", None)
+        expected = scan(docs, query, **filters)
+        if dated is not None:
+            expected = [i for i in expected if (docs[i].published_at or "") >= dated]
+            filters["date_from"] = dated
+        pages = every_page(archive, query, 5, **filters)
+        ids = [hit.id for page in pages for hit in page.items]
+        assert sorted(ids) == sorted(expected), (query, filters)  # each match once
+        if len(expected) > bound:
+            checked_bounded += 1
+            assert ids == newest_first(docs, expected), (query, filters)
+            for number, page in enumerate(pages):
+                assert not page.total_exact
+                shown = 5 * number + len(page.items)
+                assert max(bound, shown) <= page.total <= len(expected)
+        else:
+            checked_exact += bool(expected)
+            assert ids == expected, (query, filters)  # ranked as documented
+            assert all(page.total_exact and page.total == len(expected) for page in pages)
+    assert checked_bounded >= 4 and checked_exact >= 2
+
+
 def test_withdrawn_articles_are_found_and_flagged(corpus: tuple[Archive, dict[int, Doc]]) -> None:
     archive, docs = corpus
     with archive.session() as session:
@@ -594,18 +662,31 @@ def spelled(chars: str) -> str:
     return out
 
 
-def test_count_keys_spell_non_overlapping_counts_in_binary() -> None:
-    body = "哈哈哈，文化文化" + "的" * 40 + "人" * (2 + (1 << COUNT_BITS))
-    keys = set(document_keys("哈哈", body, site_id=3, district="路南区"))
-    hah, wenhua, de = spelled("哈哈"), spelled("文化"), spelled("的")
-    # "哈哈" once in the title and once (not twice) in "哈哈哈": 2 = 1 + 0b1.
-    assert {k for k in keys if k.endswith(f"g{hah}")} == {f"b0g{hah}"}
-    assert {k for k in keys if k.endswith(f"g{wenhua}")} == {f"b0g{wenhua}"}
-    forty = {f"b{bit}g{de}" for bit in (0, 1, 2, 5)}  # 40 = 1 + 0b100111
-    assert {k for k in keys if k.endswith(f"g{de}")} == forty
-    assert f"xg{spelled('人')}" in keys and f"t{hah}" in keys and f"p{wenhua}" in keys
-    assert "fs3" in keys and "fd" + "路南区".encode().hex() in keys
+def test_keys_are_the_grams_and_filters_only() -> None:
+    keys = set(document_keys("哈哈", "哈哈哈，文化 文化", site_id=3, district="路南区"))
+    grams = {"哈", "哈哈", "，", "文", "化", "文化", "哈，", "，文"}
+    assert keys == {f"p{spelled(g)}" for g in grams} | {"fs3", "fd" + "路南区".encode().hex()}
     assert spelled("\U0010ffff") == "nvnj" and all(key.isalnum() and key.isascii() for key in keys)
+
+
+def test_sort_key_orders_newest_first_then_lower_id() -> None:
+    articles = [
+        (5, "2020-11-02T11:20:24+08:00"),
+        (2, "2020-11-02T11:20:24+08:00"),
+        (9, "2020-11-02T11:20:25+08:00"),
+        (4, "2021-01-01"),
+        (7, "1899-12-31T23:00:00+08:00"),
+        (3, None),
+        (1, None),
+        (8, "2020-11-02T11:20:23+08:00"),
+    ]
+    keys = {sort_key(published, i): i for i, published in articles}
+    assert [keys[k] for k in sorted(keys, reverse=True)] == [4, 9, 2, 5, 8, 7, 1, 3]
+    assert all(article_of(k) == i for k, i in keys.items())
+    assert month_key(sort_key("2020-11-02T11:20:24+08:00", 5)) == "km202011"
+    assert month_key(sort_key(None, 5)) == "km0"
+    with pytest.raises(SearchError):
+        sort_key(None, 1 << 30)
 
 
 # --- migration -------------------------------------------------------------------------
@@ -778,3 +859,24 @@ def test_cli_search_in_process(db_url: str) -> None:
     assert result.exit_code == 2 and "--limit must be between 1 and 1000" in result.stderr
     result = runner.invoke(search_command, ["x", "--db", db_url, "--to", "tomorrow"])
     assert result.exit_code == 2 and "--to 'tomorrow' is not a date" in result.stderr
+
+
+def test_a_lower_bound_total_is_said_so(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = small_archive(db_url)
+    monkeypatch.setattr(search_module, "EXACT_MATCHES", 1)
+    result = CliRunner().invoke(search_command, ["非遗", "--db", db_url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in json.loads(result.stdout)] == [ids["guye"], ids["lunan"]]
+    assert "at least 2 matching articles" in result.stderr
+    archive = Archive(db_url)
+    with TestClient(create_app(resolve(tmp_path, db_url), archive)) as client:
+        body = client.get("/api/articles", params={"q": "非遗", "limit": 1}).json()
+        assert body["total_exact"] is False and body["has_more"] and body["total"] >= 1
+        exact = client.get("/api/articles", params={"q": "展演"}).json()
+        assert exact["total_exact"] is True and exact["total"] == 1
+        page = client.get("/search", params={"q": "非遗"}).text
+        assert '至少 <strong id="total">2</strong>' in page
+        assert "至少" not in client.get("/search", params={"q": "展演"}).text
+    archive.close()

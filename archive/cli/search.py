@@ -103,7 +103,8 @@ def search(
         for hit in page.items:
             click.echo(_table_row(hit))
     shown = f", showing {offset + 1}-{offset + len(page.items)}" if page.items else ""
-    click.echo(f"{page.total} matching articles{shown}", err=True)
+    bound = "" if page.total_exact else "at least "
+    click.echo(f"{bound}{page.total} matching articles{shown}", err=True)
 
 
 def _width(text: str) -> int:

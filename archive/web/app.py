@@ -143,10 +143,12 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         return {
             "items": items,
             "total": result.total,
+            "total_exact": result.total_exact,  # False: total is a lower bound
             "limit": limit,
             "offset": offset,
             "page": offset // limit + 1,
-            "has_more": offset + len(items) < result.total,
+            "has_more": offset + len(items) < result.total
+            or (not result.total_exact and len(items) == limit),
         }
 
     @app.get("/api/articles/{article_id}", tags=["api"])
