@@ -1,11 +1,18 @@
-"""Chinese full-text search over the archive's current versions (issue 4).
+"""Chinese full-text search over the archive's current versions.
 
 What a query means, on SQLite and PostgreSQL alike: the query is split on whitespace into
 terms, and an article matches when, for every term, its title or its body text contains
 the term as an exact (case-sensitive) substring — what `term in title or term in body`
 answers in Python. Every article with a current version is searched; withdrawn ones too,
-flagged by `gone_at`. Ranking: more terms found in the title first, then more occurrences
-(non-overlapping, title and body), then newer `published_at`, then lower id.
+flagged by `gone_at`. Every matching article is found, on some page.
+
+Order and total. Up to EXACT_MATCHES matches are counted exactly and ranked: more terms
+found in the title first, then more occurrences (non-overlapping, title and body), then
+newer `published_at`, then lower id. Past that bound (common words in a large archive)
+the matches are listed newest first (then lower id), the order the index is kept in, and
+the total is a lower bound (`SearchPage.total_exact` False; "至少 N" in the UI, "at least
+N" in the CLI): counting or ranking a word found in most of a million articles means
+reading all of them, which no first page should wait for.
 
 The index. Most Chinese words have two characters, so word tokenizers are wrong here, and
 FTS5's trigram tokenizer finds nothing under three characters. Each article is indexed
@@ -14,29 +21,29 @@ under keys (`document_keys`), all made of [0-9a-z] so no tokenizer can alter the
 - `p<chars>`: every character and every pair of neighbouring characters of the title and
   of the body (pairs with whitespace left out: query terms never contain any), the
   characters spelled as four base-36 digits each. A 1- or 2-character term occurs exactly
-  when its key is there, so such terms need no reading of the text at all;
-- `t<chars>`: the same for the title alone, for the title-first ranking;
-- `b<j>g<chars>`: bit j of (occurrences in title and body together − 1) is set, so the
-  exact count of a character or pair is a sum over at most COUNT_BITS keys, for ranking
-  by occurrences without reading the text (`xg<chars>`: too many for that, read it);
+  when its key is there, so such terms need no reading of the text to match;
 - `f…`: the site, district, source, editor and category, so filters are intersections
   inside the index.
 
 A term of 3 or more characters is looked up by the keys of its character pairs, which
-every article containing it has; candidates are then confirmed and counted on the text
-with instr()/strpos() and replace(), so results stay exact.
+every article containing it has; candidates are then confirmed on the text with
+instr()/strpos(), newest first, until enough are confirmed. Ranking counts come from the
+text of the (at most EXACT_MATCHES) matches with replace(), so results stay exact.
 
-Where the keys live: SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
-rowids) whose rowid is the article id and whose one column holds the keys separated by
-spaces; the MATCH is `"k1" AND "k2"`. PostgreSQL — `search_docs.keys`, a text[] with a
-GIN index queried with `@>` and a bound array (no text-search parser, nothing depends on
-the locale; a tsvector phrase search would also lose matches: positions stop at 16383 and
-a lexeme keeps at most 256 of them). `search_docs` (article id → indexed version id and its
-`published_at`) exists on both. `index_article` replaces an article's entry when its
-current version changes — search reads the index, so it must be called then (the store
-does it). The FTS5 table keeps no copy of its text: replacing an entry recomputes the old
-keys from the old, immutable version, so changing `document_keys` needs a migration that
-calls `reindex_all`.
+Newest first in the index: `sort_key` packs the publication second and the reversed id
+into one integer. SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
+rowids) whose rowid is the sort key and whose one column holds the keys separated by
+spaces; the MATCH is `"k1" AND "k2"` with ORDER BY rowid DESC LIMIT n, which FTS5 answers
+by walking the postings backwards and stopping. PostgreSQL — `search_docs.keys`, a text[]
+with a GIN index queried with `@>` and a bound array (no text-search parser, nothing
+depends on the locale); GIN has no order, so each row also carries its publication month
+(`km<YYYYMM>`) and matches are read in windows of 1, 2, 4 … months, newest first, with
+`keys && months`. `search_docs` (article id → indexed version id, `published_at` and sort
+key) exists on both. `index_article` replaces an article's entry when its current version
+changes — search reads the index, so it must be called then (the store does it). The
+FTS5 table keeps no copy of its text: replacing an entry recomputes the old keys from the
+old, immutable version, so changing `document_keys` needs a migration that calls
+`reindex_all`.
 """
 
 from __future__ import annotations
@@ -550,9 +557,11 @@ def search(
 ) -> SearchPage:
     """Articles whose current title or body contains every whitespace-separated term.
 
-    Ranked: more terms in the title first, then more occurrences (title and body), then
-    newer `published_at`, then lower id. An empty query lists the articles the filters
-    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
+    Up to EXACT_MATCHES matches: an exact total, ranked — more terms in the title first,
+    then more occurrences (title and body), then newer `published_at`, then lower id.
+    More: newest first, and `total` is a lower bound (`total_exact` False); paging still
+    brings every match. An empty query lists the articles the filters select, newest
+    first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
     `published_at` (publication time at +08:00).
     """
     if not 1 <= limit <= MAX_LIMIT:
