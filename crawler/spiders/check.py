@@ -7,13 +7,15 @@ with no pipelines or extensions, so nothing reaches the archive.
 
 Each field is reported as found by the definition's own selectors or missing; when only
 the generic extractor finds a value, the crawl would still store it, but the definition
-is what is being checked, so it counts as missing.
+is what is being checked, so it counts as missing. A definition that gives no field
+selectors at all (as `wenhua crawl --start-url` infers them) leaves every field to the
+generic extractor, which is then what is checked.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -266,6 +268,8 @@ class CheckSpider(Spider):
             report.extraction_error = str(exc)
         else:
             crawl, problems = self.normalized(raw, fetched_at)
+        if crawl is not None and not any(astuple(self.site_def.fields)):
+            own = crawl, problems  # the definition's fields are the generic extractor's
         report.fields = field_reports(own[0], crawl)
         report.problems = problems
 
