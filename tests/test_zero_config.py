@@ -156,6 +156,8 @@ def test_a_portal_with_no_definition_is_archived_and_recrawled_incrementally(
         assert set(portal.stats.conditional) == live | {withdrawn.path}
         assert dict(portal.stats.not_modified) == dict.fromkeys(live, 1)
         assert feed(data, since_second) == []
+        # Lists are read until one lists no unknown article: no further page of any column.
+        assert [path for path in portal.stats.hits if "/index_" in path] == []
         # Nothing changed: no article page was sent in full.
         assert portal.stats.bytes_sent < first_bytes / 3
 

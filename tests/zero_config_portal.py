@@ -94,7 +94,9 @@ def _body(n: int) -> str:
 
 
 class ZeroConfigPortal:
-    def __init__(self, conditional: bool = True, delay: float = 0.0) -> None:
+    def __init__(
+        self, conditional: bool = True, delay: float = 0.0, per_column: int | None = None
+    ) -> None:
         self.conditional = conditional
         self.delay = delay  # seconds before each article page is answered
         self.stats = Stats()
@@ -104,7 +106,7 @@ class ZeroConfigPortal:
         self.clock = datetime(2024, 3, 20, 8, 0, tzinfo=UTC)
         self.serial = 1000
         for segment, _, _, count in COLUMNS:
-            for _ in range(count):
+            for _ in range(per_column or count):  # per_column: a bigger portal (bench)
                 self._new(segment)
         special = PortalArticle(
             path=SPECIAL,
