@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 
 from archive.db import Archive
+from crawler.extract.discovery import auto_definition
+from crawler.sitedefs import SiteDefinitionError, load_site_file
 from tests.archive_checks import records_by_url
 from tests.test_scale_out import RedisSpace, redis_space  # noqa: F401 (fixture)
 from tests.zero_config_portal import FORBIDDEN, SPECIAL, ZeroConfigPortal
@@ -310,3 +313,46 @@ def test_two_redis_workers_share_a_zero_config_crawl_and_fetch_each_page_once(
         archive.close()
     assert sorted(records) == sorted(expected)
     assert redis_space.keys() == []
+
+
+def test_a_start_url_on_another_origin_of_a_saved_host_is_a_one_line_error(
+    tmp_path: Path,
+) -> None:
+    saved = tmp_path / "sites" / "auto-portal.example.toml"
+    saved.parent.mkdir()
+    saved.write_text(auto_definition("http://portal.example:8080/wlj/index.html"), "utf-8")
+    result = wenhua(
+        "crawl", "--start-url", "http://portal.example:9090/wlj/index.html", "--data-dir", tmp_path
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wenhua: error: auto-portal.example"), lines
+    assert "http://portal.example:8080" in lines[0] and str(saved) in lines[0]
+    alone = wenhua("crawl", "demo-trs-lubei", "--allow-domain", "x.cn", "--data-dir", tmp_path)
+    assert alone.returncode == 2 and "--allow-domain goes with --start-url" in alone.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "problem"),
+    [
+        ('scope = "wlj/"', "list.scope", "is not a path"),
+        ('allow_domains = ["http://x.cn/"]', "list.allow_domains", "host names"),
+        ("follow_unknown = 1", "list.follow_unknown", "true or false"),
+        ('list_url_patterns = ["(["]', "list.list_url_patterns", "regular expression"),
+    ],
+)
+def test_link_discovery_keys_are_validated(
+    tmp_path: Path, line: str, key: str, problem: str
+) -> None:
+    name, value = line.split(" = ", 1)
+    text = auto_definition("http://portal.example/wlj/index.html")
+    if value.startswith("[") and f"{name} = [\n" in text:  # a multi-line array: its first item
+        body = text.replace(f"{name} = [\n", f"{name} = [{value[1:-1]},\n", 1)
+    else:
+        body = re.sub(rf"^{name} = .*$", lambda _: line, text, count=1, flags=re.M)
+    assert body != text
+    path = tmp_path / "auto-portal.example.toml"
+    path.write_text(body, "utf-8")
+    with pytest.raises(SiteDefinitionError) as error:
+        load_site_file(path)
+    assert f"key '{key}" in str(error.value) and problem in str(error.value), error.value
