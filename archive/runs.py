@@ -142,6 +142,11 @@ def previous_coverage(session: Session, run: CrawlRun) -> list[dict[str, Any] | 
     ]
 
 
+def render_coverage(coverage: dict[str, Any]) -> str:
+    shares = " ".join(f"{name}={share:.0%}" for name, share in coverage["fields"].items())
+    return f"{shares} (of {coverage['articles']} stored articles)"
+
+
 def drift_text(site: str, warnings: list[dict[str, Any]]) -> str:
     """One line: which fields of which site stopped being found."""
     fields = ", ".join(

@@ -254,6 +254,8 @@ def test_a_definition_change_that_breaks_the_body_shows_as_template_drift(
     assert last["drift"][0]["before"] == 1.0 and last["drift"][0]["coverage"] == 0.0
     shown = wenhua("runs", "show", "2", "--data-dir", data, "--format", "json")
     assert "body_text" in {w["field"] for w in json.loads(shown.stdout)["drift"]}
+    text = wenhua("runs", "show", "2", "--data-dir", data).stdout
+    assert "body_text=0%" in text and "warning  template drift on auto-127.0.0.1" in text, text
 
 
 def _block_end(lines: list[str]) -> int:
