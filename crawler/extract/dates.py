@@ -353,13 +353,27 @@ def _china_now(fetched_at: datetime) -> datetime:
     return fetched_at.astimezone(CHINA_TZ)
 
 
-def _build_no_year(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:
+_Clock = tuple[int, int, int, Precision] | None
+
+
+def _clock_and_now(
+    m: re.Match[str], fetched_at: datetime | None, missing: str
+) -> tuple[_Clock, datetime] | str:
+    """The printed clock and the fetch time in China, for dates read relative to the fetch;
+    the reason string when the clock is invalid or no fetch time is known."""
     clock = _clock(m)
     if isinstance(clock, str):
         return clock
     if fetched_at is None:
-        return REASON_NO_YEAR
-    now = _china_now(fetched_at)
+        return missing
+    return clock, _china_now(fetched_at)
+
+
+def _build_no_year(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:
+    found = _clock_and_now(m, fetched_at, REASON_NO_YEAR)
+    if isinstance(found, str):
+        return found
+    clock, now = found
     month, day = int(m["mo"]), int(m["d"])
     result: ParsedTime | str = REASON_INVALID
     # "Not in the future" is judged by calendar day, so a same-day time a few minutes ahead of
@@ -400,12 +414,11 @@ def _build_ago(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | st
 
 
 def _build_day_word(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:
-    clock = _clock(m)
-    if isinstance(clock, str):
-        return clock
-    if fetched_at is None:
-        return REASON_NEEDS_FETCH_TIME
-    day: date = _china_now(fetched_at).date() - timedelta(days=_RELATIVE_DAYS[m["day"]])
+    found = _clock_and_now(m, fetched_at, REASON_NEEDS_FETCH_TIME)
+    if isinstance(found, str):
+        return found
+    clock, now = found
+    day: date = now.date() - timedelta(days=_RELATIVE_DAYS[m["day"]])
     return _finish(day.year, day.month, day.day, clock)
 
 
