@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from archive.config import resolve
 from archive.db import Archive
+from archive.web.app import create_app
 from crawler.extract.discovery import auto_definition
 from crawler.sitedefs import SiteDefinitionError, load_site_file
 from tests.archive_checks import records_by_url
@@ -65,6 +68,18 @@ def feed(data: Path, since: str) -> list[dict[str, Any]]:
     result = wenhua("export", "--data-dir", data, "--since", since, "--out", out)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in out.read_text("utf-8").splitlines() if line]
+
+
+def api_changes(data: Path, since: str) -> set[tuple[str, str]]:
+    """What the HTTP API's feed (`/api/changes`) lists since a cursor."""
+    archive = Archive(f"sqlite:///{data / 'archive.sqlite'}")
+    try:
+        with TestClient(create_app(resolve(data, None), archive)) as client:
+            page = client.get("/api/changes", params={"since": since}).json()
+    finally:
+        archive.close()
+    assert page["has_more"] is False
+    return {(item["url"], item["change"]) for item in page["items"]}
 
 
 def rows(data: Path, query: str) -> list[tuple[Any, ...]]:
@@ -147,6 +162,7 @@ def test_a_portal_with_no_definition_is_archived_and_recrawled_incrementally(
             (base + edited.path, "changed"),
             (base + withdrawn.path, "gone"),
         }
+        assert api_changes(data, since_first) == changes
         since_second = cursor(data)
 
         # By its name, on its revisit schedule (edited in the definition, as a user would).
