@@ -32,6 +32,7 @@ from archive.models import Article, ArticleVersion, Base
 from archive.search import (
     MAX_LIMIT,
     SearchError,
+    SearchPage,
     article_of,
     document_keys,
     include_name,
@@ -439,8 +440,8 @@ def newest_first(docs: dict[int, Doc], ids: list[int]) -> list[int]:
     return ordered
 
 
-def every_page(archive: Archive, query: str, size: int, **filters: Any) -> list[Any]:
-    pages = []
+def every_page(archive: Archive, query: str, size: int, **filters: Any) -> list[SearchPage]:
+    pages: list[SearchPage] = []
     with archive.session() as session:
         while True:
             page = search(session, query, limit=size, offset=size * len(pages), **filters)
