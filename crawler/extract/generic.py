@@ -34,6 +34,7 @@ from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
+from crawler.extract.dates import REASON_NO_YEAR, parse_datetime
 from crawler.extract.labels import (
     BYLINE_NOT_NAMES,
     BYLINE_PATTERNS,
@@ -123,6 +124,16 @@ DATE_META = (
     "DC.Date",
 )
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
+# A printed date without a year (发布时间：10-08 12:00) takes its year from a full date in
+# the page's meta tags, when that date falls on the same day (and minute, if printed).
+YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
+# class tokens of the element that prints the author's (or publishing account's) name in
+# the meta block: <p class="author-name">.
+AUTHOR_HINT = re.compile(
+    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name)(?:$|\s)",
+    re.IGNORECASE,
+)
+AUTHOR_MAX_LEN = 20
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
@@ -530,6 +541,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
+    if not block and _contains(body_node, title_node):
+        # The chosen container holds the title and its date line: the meta block is what
+        # follows the title up to the body's first long line.
+        block = _lead_in(root, title_node)
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
     # A date printed after the post counts only when none is printed before it.
@@ -541,6 +556,8 @@ def extract_generic(doc: Selector) -> GenericArticle:
         article.published_text = _meta_tag(doc, DATE_META) or next(
             iter(_jsonld_values(doc, "datePublished")), None
         )
+    elif meta.published is None:
+        article.published_text = _year_from_meta_tags(doc, meta.problems)
     has_source = meta is not None and meta.source
     if not has_source:
         article.source = _meta_tag(doc, SOURCE_META) or next(
@@ -548,11 +565,75 @@ def extract_generic(doc: Selector) -> GenericArticle:
         )
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
+    if article.author is None and not (meta is not None and meta.author):
+        article.author = _author_by_class(root, title_node, body_node)
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
             article.author = _byline(body_node)
     return article
+
+
+def _contains(outer: Any, inner: Any) -> bool:
+    return outer is not None and inner is not None and outer in inner.iterancestors()
+
+
+def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
+    """Short lines printed after the title element, up to the first long line of text."""
+    parts: list[str] = []
+    collecting = False
+    size = 0
+    for event, value in _walk(root):
+        if event == "end" and value is title:
+            collecting = True
+            continue
+        if not collecting:
+            continue
+        if event == "start" and _tag(value) in BREAKS:
+            parts.append("\n" if _tag(value) != "span" else " ")
+        if event == "text":
+            text = squash(value)
+            if len(text) > HEADING_LEAD_MAX or size > limit:
+                break
+            parts.append(value)
+            size += len(text)
+    lines = (squash(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _year_from_meta_tags(doc: Selector, problems: list[Any]) -> str | None:
+    """The meta tags' full date for a printed date without a year, when they agree on it."""
+    printed = next((p.raw for p in problems if p.reason == REASON_NO_YEAR), None)
+    declared = _meta_tag(doc, YEAR_META)
+    full = parse_datetime(declared) if printed and declared else None
+    if full is None or printed is None:
+        return None
+    shown = parse_datetime(printed, fetched_at=full.value)
+    if shown is None or shown.value.date() != full.value.date():
+        return None
+    if shown.precision != "day" and shown.value.strftime("%H:%M") != full.value.strftime("%H:%M"):
+        return None
+    return declared
+
+
+def _author_by_class(root: Any, title: Any, body: Any) -> str | None:
+    """A short element named as the author (class author-name) between title and body."""
+    if body is None:
+        return None
+    passed_title = title is None
+    for el in root.iter():
+        if el is body:
+            return None
+        if _tag(el) is None:
+            continue
+        if not passed_title:
+            passed_title = el is title or _contains(title, el)
+            continue
+        if AUTHOR_HINT.search(el.get("class") or ""):
+            text = _node_text(el)
+            if 2 <= len(text) <= AUTHOR_MAX_LEN and not META_LABEL.search(text):
+                return text
+    return None
 
 
 def _byline(body: Any) -> str | None:
