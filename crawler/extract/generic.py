@@ -349,6 +349,14 @@ def _node_text(node: Any) -> str:
     return squash("".join(node.itertext()))
 
 
+def _visible_text(node: Any) -> str:
+    """The element's text without what scripts and styles inside it hold."""
+    parts = [value for event, value in _walk(node) if event == "text"]
+    if node.tail:
+        parts.pop()
+    return squash("".join(parts))
+
+
 def parse_page(html: str) -> Selector:
     """The page parsed as its own document: a collector's wrapper before <html> is cut, and
     elements the parser put after the document's end (a header include that closes
@@ -478,7 +486,7 @@ def _find_text_node(root: Any, text: str) -> Any:
     for node in body.iter():
         if (
             _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5")
-            and _node_text(node) == text
+            and _visible_text(node) == text
             and not _in_chrome(node)
         ):
             return node
@@ -579,10 +587,10 @@ def _contains(outer: Any, inner: Any) -> bool:
 
 
 def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
-    """Short lines printed after the title element, up to the first long line of text."""
+    """Short lines printed after the title element, up to the body's first line of prose
+    (a long line, or one with a full stop)."""
     parts: list[str] = []
     collecting = False
-    size = 0
     for event, value in _walk(root):
         if event == "end" and value is title:
             collecting = True
@@ -592,13 +600,15 @@ def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
         if event == "start" and _tag(value) in BREAKS:
             parts.append("\n" if _tag(value) != "span" else " ")
         if event == "text":
-            text = squash(value)
-            if len(text) > HEADING_LEAD_MAX or size > limit:
-                break
             parts.append(value)
-            size += len(text)
-    lines = (squash(line) for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+            line = squash("".join(parts).rsplit("\n", 1)[-1])
+            if len(line) > HEADING_LEAD_MAX or "。" in line or len("".join(parts)) > limit:
+                parts[-1] = ""
+                parts.append("\n")
+                break
+    lines = [squash(line) for line in "".join(parts).split("\n")]
+    # The line being read when prose began is the body's, not the meta block's.
+    return "\n".join(line for line in lines[:-1] if line)
 
 
 def _year_from_meta_tags(doc: Selector, problems: list[Any]) -> str | None:
