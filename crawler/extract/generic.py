@@ -36,6 +36,7 @@ from parsel import Selector
 from crawler.extract.body import CHROME_BLOCKS
 from crawler.extract.dates import REASON_NO_YEAR, parse_datetime
 from crawler.extract.labels import (
+    BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
     BYLINE_PATTERNS,
     BYLINE_ROLES,
@@ -134,6 +135,10 @@ AUTHOR_HINT = re.compile(
     re.IGNORECASE,
 )
 AUTHOR_MAX_LEN = 20
+# The same for the source: <span class="a_source">棱镜</span>.
+SOURCE_HINT = re.compile(
+    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
+)
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
@@ -145,6 +150,10 @@ PAGE_PROLOGUE = re.compile(r"(?:\s|<!doctype[^>]*>|<\?xml[^>]*>|<!--.*?-->)*", r
 WRAPPER_MAX_LEN = 4096
 DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
 BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
+BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
+# A credit paragraph is looked for among this many short paragraphs opening the body.
+BYLINE_LEAD_PARAGRAPHS = 4
+BYLINE_LINE_MAX = 30
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
 BYLINE_MAX_NAMES = 6
@@ -329,11 +338,24 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
                         dated.append(text)
                 elif text and len(text) <= TAIL_MAX_LEN and CREDIT_LABEL.search(text):
                     credits.append(text)
+                elif text and len(text) > TAIL_MAX_LEN:
+                    # A post footer holding the credit line among share buttons.
+                    credits += _credit_blocks(sibling)
             sibling = sibling.getnext()
         node = node.getparent()
         if node is not None and _tag(node) == "body":
             break
     return credits, dated
+
+
+def _credit_blocks(node: Any) -> list[str]:
+    """Short credit lines (责任编辑：X) printed as blocks of their own inside `node`."""
+    found = []
+    for el in node.iter("div", "p", "span"):
+        text = squash(_own_text(el))
+        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text):
+            found.append(text)
+    return found[:2]
 
 
 def title_head(title: str) -> str:
@@ -568,13 +590,15 @@ def extract_generic(doc: Selector) -> GenericArticle:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
     has_source = meta is not None and meta.source
     if not has_source:
-        article.source = _meta_tag(doc, SOURCE_META) or next(
-            iter(_jsonld_values(doc, "publisher")), None
+        article.source = (
+            _meta_tag(doc, SOURCE_META)
+            or next(iter(_jsonld_values(doc, "publisher")), None)
+            or _named_by_class(root, title_node, body_node, SOURCE_HINT)
         )
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
     if article.author is None and not (meta is not None and meta.author):
-        article.author = _author_by_class(root, title_node, body_node)
+        article.author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
@@ -626,8 +650,9 @@ def _year_from_meta_tags(doc: Selector, problems: list[Any]) -> str | None:
     return declared
 
 
-def _author_by_class(root: Any, title: Any, body: Any) -> str | None:
-    """A short element named as the author (class author-name) between title and body."""
+def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> str | None:
+    """A short element whose class names the field (author-name, a_source) between the
+    title and the body; one that holds a label or a date is a meta line, not a value."""
     if body is None:
         return None
     passed_title = title is None
@@ -639,9 +664,13 @@ def _author_by_class(root: Any, title: Any, body: Any) -> str | None:
         if not passed_title:
             passed_title = el is title or _contains(title, el)
             continue
-        if AUTHOR_HINT.search(el.get("class") or ""):
+        if hint.search(el.get("class") or ""):
             text = _node_text(el)
-            if 2 <= len(text) <= AUTHOR_MAX_LEN and not META_LABEL.search(text):
+            if (
+                2 <= len(text) <= AUTHOR_MAX_LEN
+                and not META_LABEL.search(text)
+                and not DATE_LIKE.search(text)
+            ):
                 return text
     return None
 
@@ -661,6 +690,25 @@ def _byline(body: Any) -> str | None:
         ]
         if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
             return "、".join(dict.fromkeys(names))
+    return _credit_paragraph(body)
+
+
+def _credit_paragraph(body: Any) -> str | None:
+    """A short paragraph opening the body that is only a credit (《棱镜》作者 周纯)."""
+    seen = 0
+    for p in body.iter("p"):
+        text = squash(_own_text(p))
+        if not text:
+            continue
+        if len(text) > BYLINE_LINE_MAX or seen >= BYLINE_LEAD_PARAGRAPHS:
+            return None
+        seen += 1
+        for pattern in BYLINE_LINES:
+            found = pattern.search(text)
+            if found is not None:
+                names = found["names"].replace("、", " ").split()
+                if all(n not in BYLINE_NOT_NAMES for n in names):
+                    return "、".join(names)
     return None
 
 
