@@ -135,6 +135,10 @@ AUTHOR_HINT = re.compile(
     re.IGNORECASE,
 )
 AUTHOR_MAX_LEN = 20
+# An author box (<div class="news_paike_author">) names the publishing account in its
+# element of class "name", next to avatars and follow buttons.
+AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
+NAME_HINT = re.compile(r"(?:^|\s)name(?:$|\s)", re.IGNORECASE)
 # The same for the source: <span class="a_source">棱镜</span>.
 SOURCE_HINT = re.compile(
     r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
@@ -664,7 +668,11 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
         if not passed_title:
             passed_title = el is title or _contains(title, el)
             continue
-        if hint.search(el.get("class") or ""):
+        named = bool(hint.search(el.get("class") or ""))
+        if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
+            inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
+            el, named = (inner[0], True) if inner else (el, False)
+        if named:
             text = _node_text(el)
             if (
                 2 <= len(text) <= AUTHOR_MAX_LEN
