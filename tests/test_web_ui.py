@@ -115,6 +115,8 @@ def test_sort_by_date_both_ways_and_by_relevance(client: TestClient) -> None:
     # Relevance puts title matches first: the newest 评剧 article has it in its body only.
     assert result_titles(page(client, "/search", q="评剧"))[-1] == "社区票友活动"
     assert result_titles(page(client, "/search", q="评剧", sort="newest"))[0] == "社区票友活动"
+    api = client.get("/api/articles", params={"q": "非遗", "sort": "oldest", "limit": 20}).json()
+    assert [item["published_at"] for item in api["items"]] == oldest
     doc = page(client, "/search", q="非遗")
     links = {a.get("data-sort"): a.get("href") for a in doc.cssselect(".sort a")}
     assert set(links) == {"newest", "oldest"}  # relevance is the current one

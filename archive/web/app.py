@@ -152,8 +152,10 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+        sort: Literal["relevance", "newest", "oldest"] = "relevance",
     ) -> dict[str, Any]:
-        """Search (or list) articles; `page` (1-based) overrides `offset`."""
+        """Search (or list) articles; `page` (1-based) overrides `offset`; `sort` by rank
+        or by publication time."""
         if page is not None:
             offset = (page - 1) * limit
         result = search(
@@ -167,6 +169,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
             date_to=date_to,
             limit=limit,
             offset=offset,
+            order=sort,
         )
         items = [
             {
