@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,8 @@ from fastapi.testclient import TestClient
 
 from archive.config import resolve
 from archive.db import Archive
-from archive.web.app import create_app
+from archive.search import ORDERS
+from archive.web.app import SORT_LABELS, SortOrder, create_app
 from tests.feed_helpers import mark_gone, put
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -217,3 +219,7 @@ def test_docs_are_served_here_under_a_strict_policy(client: TestClient) -> None:
     assert f"'sha256-{digest}'" in csp
     ui = lxml.html.fromstring(client.get("/search").text)
     assert "/docs" in [a.get("href") for a in ui.cssselect("header a")]
+
+
+def test_every_order_is_offered_by_name() -> None:
+    assert set(get_args(SortOrder)) == set(SORT_LABELS) == set(ORDERS)

@@ -47,6 +47,7 @@ from crawler.extract.record import summary_fields
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 20
+SortOrder = Literal["relevance", "newest", "oldest"]  # the keys of archive.search.ORDERS
 SORT_LABELS = {"relevance": "相关度", "newest": "时间（新→旧）", "oldest": "时间（旧→新）"}
 DOWNLOADS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 # A download is written to a temporary file (memory up to this size, disk beyond), then sent.
@@ -152,7 +153,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
-        sort: Literal["relevance", "newest", "oldest"] = "relevance",
+        sort: SortOrder = "relevance",
     ) -> dict[str, Any]:
         """Search (or list) articles; `page` (1-based) overrides `offset`; `sort` by rank
         or by publication time."""
@@ -313,28 +314,27 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
 
     @app.get("/search/download", include_in_schema=False)
     def search_download(
+        db: Db,
         form: Annotated[SearchForm, Depends(_search_form)],
-        format: Literal["csv", "jsonl"] = "csv",
+        fmt: Annotated[Literal["csv", "jsonl"], Query(alias="format")] = "csv",
     ) -> Response:
         """Every article of the search's result set (not one page), in its order."""
+        found = matches(db, form.q, **form.criteria()) if form.searched else None
+        records = _result_records(db, result_ids(db, found, form.sort))
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-        with archive.session() as db:
-            found = matches(db, form.q, **form.criteria()) if form.searched else None
-            records = _result_records(db, result_ids(db, found, form.sort))
-            text_out = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-            if format == "csv":
-                text_out.write("\ufeff")  # so spreadsheet programs read UTF-8
-            write_records(records, format, text_out)
-            text_out.flush()
-            text_out.detach()
+        text_out = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        if fmt == "csv":
+            text_out.write("\ufeff")  # so spreadsheet programs read UTF-8
+        write_records(records, fmt, text_out)
+        text_out.flush()
+        text_out.detach()  # the spool stays open, to be sent
         size = spool.tell()
         spool.seek(0)
-        name = f"wenhua-search.{format}"
         return StreamingResponse(
             _chunks(spool),
-            media_type=DOWNLOADS[format],
+            media_type=DOWNLOADS[fmt],
             headers={
-                "Content-Disposition": f"attachment; filename={name}",
+                "Content-Disposition": f"attachment; filename=wenhua-search.{fmt}",
                 "Content-Length": str(size),
             },
         )
