@@ -12,7 +12,6 @@ inclusive); with a date bound, articles without a publication date are left out.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from archive import jsonlines
 from archive.config import ArchiveConfig
 from archive.export import article_record
 from archive.models import Article, ArticleVersion, Site, VersionImage, WarcFile
@@ -94,7 +94,7 @@ def make_bag(
             version = article.current
             assert version is not None
             record = article_record(article, version)
-            jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+            jsonl.write(jsonlines.dumps(record) + "\n")
             articles += 1
             images.update(i["path"] for i in record["images"] if i["path"])
             if version.warc_file:

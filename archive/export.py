@@ -14,6 +14,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive import jsonlines
 from archive.models import Article, ArticleVersion, VersionImage
 from crawler.extract.record import FIELDS, IMAGE_KEYS, Field, exported_fields
 
@@ -106,6 +107,6 @@ def write_records(
         out.write("\n]\n")
     else:
         for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(jsonlines.dumps(record) + "\n")
             count += 1
     return count

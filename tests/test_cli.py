@@ -178,3 +178,40 @@ def test_meta_resolves_relative_times_against_fetch_time() -> None:
     parsed = json.loads(result.stdout)
     assert parsed["published_at"] == "2024-03-04T09:30:00+08:00"
     assert parsed["source"] == "丰南发布"
+
+
+def test_extract_prints_one_line_per_input_in_order(tmp_path: Path) -> None:
+    """A batch's output lines up with its inputs: a page with no title, and an input that is
+    not there, still get their line, carrying the problem; line separators inside the text
+    (U+2028, U+0085, as Word pastes leave them) do not split a record for a line reader."""
+    good = tmp_path / "good.html"
+    good.write_text(
+        "<html><head><title>文化馆举办非遗展览</title></head><body><h1>文化馆举办非遗展览</h1>"
+        "<div>发布时间：2021-03-04 09:30 来源：文化馆</div>"
+        "<div class='content'><p>本次展览\u2028展出剪纸、皮影等作品一百余件。\x85观众络绎不绝，"
+        "展览将持续到三月底，欢迎市民前来参观。</p></div></body></html>",
+        encoding="utf-8",
+    )
+    untitled = tmp_path / "untitled.html"
+    untitled.write_bytes(b"<html><body><div>\xff\xfe</div></body></html>")
+    inputs = [str(good), str(untitled), str(tmp_path / "absent.html"), str(good)]
+    result = wenhua(
+        "extract",
+        "--site",
+        "demo-culture-cloud",
+        "--url",
+        "http://x.example/a.html",
+        *inputs,
+        check=False,
+    )
+    lines = result.stdout.splitlines()  # splitlines() breaks on U+2028 and U+0085 too
+    assert len(lines) == len(inputs)
+    records = [json.loads(line) for line in lines]
+    assert [r["input"] for r in records] == inputs
+    assert records[0]["title"] == "文化馆举办非遗展览"
+    assert "展览\u2028展出" in records[0]["body_text"] and "\x85观众" in records[0]["body_text"]
+    assert records[1]["problems"] and "no title" in records[1]["problems"][0]["reason"]
+    assert records[2]["problems"] and "no such file" in records[2]["problems"][0]["reason"]
+    assert records[3]["body_text"] == records[0]["body_text"]
+    assert result.returncode == 2  # the absent file is a user mistake
+    assert "Traceback" not in result.stderr

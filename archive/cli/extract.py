@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 
 import click
 
+from archive import jsonlines
 from archive.cli.common import UserError, archive_options, read_input, user_errors
 from archive.config import ArchiveConfig
 from crawler.extract.encoding import decode_html
@@ -31,25 +31,40 @@ def extract(
 
     Example: wenhua extract --url http://demo.wenhua.local/new-13173.html page.html
     """
-    failed = 0
+    failed = missing = 0
     for source in inputs:
-        body, content_type, address = read_input(source)
-        url = page_url or address
-        site = load_site(site_name) if site_name else site_for_url(url)
-        text, _ = decode_html(body, content_type, site.encoding if site else None)
         try:
-            raw = extract_raw(text, url, site)
-        except ExtractionError as exc:
+            record = _extract_one(source, page_url, site_name)
+        except (ExtractionError, UserError) as exc:
+            # One line per input, in order, so a batch's output lines up with its inputs:
+            # a page that cannot be read still gets its record, carrying the problem.
             click.echo(f"wenhua: error: {source}: {exc}", err=True)
-            failed += 1
-            continue
-        result = normalize(
-            raw, site=site, fetched_at=datetime.now(UTC), canonical_url=canonical_url(url)
-        )
-        record = {**result.record, "problems": result.problem_dicts()}
-        click.echo(json.dumps(record, ensure_ascii=False))
+            record = {
+                "input": source,
+                "url": page_url,
+                "problems": [{"field": "page", "raw": source, "reason": str(exc)}],
+            }
+            if isinstance(exc, UserError):
+                missing += 1  # an input that is not there is the user's mistake: exit 2
+            else:
+                failed += 1
+        click.echo(jsonlines.dumps(record))
+    if missing:
+        sys.exit(2)
     if failed:
         sys.exit(1)
+
+
+def _extract_one(source: str, page_url: str | None, site_name: str | None) -> dict[str, object]:
+    body, content_type, address = read_input(source)
+    url = page_url or address
+    site = load_site(site_name) if site_name else site_for_url(url)
+    text, _ = decode_html(body, content_type, site.encoding if site else None)
+    raw = extract_raw(text, url, site)
+    result = normalize(
+        raw, site=site, fetched_at=datetime.now(UTC), canonical_url=canonical_url(url)
+    )
+    return {"input": source, **result.record, "problems": result.problem_dicts()}
 
 
 @click.command()
@@ -69,4 +84,4 @@ def meta(fetched_at: str | None, texts: tuple[str, ...]) -> None:
         if when.tzinfo is None:
             raise UserError(f"--fetched-at {fetched_at!r} needs an offset, e.g. +08:00")
     for text in texts:
-        click.echo(json.dumps(parse_meta(text, fetched_at=when).as_dict(), ensure_ascii=False))
+        click.echo(jsonlines.dumps(parse_meta(text, fetched_at=when).as_dict()))
