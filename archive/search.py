@@ -124,6 +124,7 @@ class SearchHit:
     url: str
     title: str
     published_at: str | None
+    published_precision: str | None  # second, minute, hour or day: what the page stated
     district: str | None
     source: str | None
     site: str
@@ -518,11 +519,27 @@ class _Statement:
         )
 
 
-_ORDER = "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id"
+# How a result list may be ordered: by rank (as documented above), or by publication
+# time either way; articles without a publication time come last in both directions.
+ORDERS = {
+    "relevance": "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id",
+    "newest": "ORDER BY published_at DESC NULLS LAST, id",
+    "oldest": "ORDER BY published_at ASC NULLS LAST, id",
+}
 _TOTAL = "/* total */"  # where the page query adds count(*) OVER () to the select list
 
 
-def search(
+@dataclass(frozen=True)
+class Matches:
+    """Every article a search matches, as SQL: a SELECT of id, published_at, title_terms
+    and hits (the columns ORDERS sort by), with its bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+    terms: list[str]
+
+
+def matches(
     session: Session,
     query: str,
     *,
@@ -533,32 +550,21 @@ def search(
     category: str | None = None,
     date_from: str | date | None = None,
     date_to: str | date | None = None,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
-) -> SearchPage:
-    """Articles whose current title or body contains every whitespace-separated term.
-
-    Ranked: more terms in the title first, then more occurrences (title and body), then
-    newer `published_at`, then lower id. An empty query lists the articles the filters
-    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
-    `published_at` (publication time at +08:00).
-    """
-    if not 1 <= limit <= MAX_LIMIT:
-        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise SearchError(f"offset must not be negative, not {offset}")
+) -> Matches | None:
+    """The whole result set of a search (what `search` pages through), for callers that
+    count or read all of it; None when nothing can match."""
     first_day = parse_day(date_from, "date_from")
     last_day = parse_day(date_to, "date_to")
     dialect = _dialect(session)
     terms = split_query(query)
     if not all(_storable(term) for term in terms):
-        return SearchPage(total=0, items=[])
+        return None
 
     filters: list[str] = []
     if site is not None:
         site_id = session.scalar(select(Site.id).where(Site.name == site))
         if site_id is None:
-            return SearchPage(total=0, items=[])
+            return None
         filters.append(filter_key("site_id", site_id))
     for field, wanted in (
         ("district", district),
@@ -579,20 +585,68 @@ def search(
         where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
 
     if all(len(term) <= 2 for term in terms):
-        matches = _ranked_from_keys(sql, terms, where)
+        selected = _ranked_from_keys(sql, terms, where)
     else:
-        matches = _ranked_from_text(sql, terms, where)
-    page = (
-        f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
-        f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
+        selected = _ranked_from_text(sql, terms, where)
+    return Matches(sql=selected, params=sql.params, terms=terms)
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    site: str | None = None,
+    district: str | None = None,
+    source: str | None = None,
+    editor: str | None = None,
+    category: str | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    order: str = "relevance",
+) -> SearchPage:
+    """Articles whose current title or body contains every whitespace-separated term.
+
+    Ranked: more terms in the title first, then more occurrences (title and body), then
+    newer `published_at`, then lower id. An empty query lists the articles the filters
+    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
+    `published_at` (publication time at +08:00). `order` (a key of ORDERS) sorts by
+    publication time instead of rank.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise SearchError(f"offset must not be negative, not {offset}")
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    found = matches(
+        session,
+        query,
+        site=site,
+        district=district,
+        source=source,
+        editor=editor,
+        category=category,
+        date_from=date_from,
+        date_to=date_to,
     )
-    ranked = session.execute(text(page), sql.params).all()
+    if found is None:
+        return SearchPage(total=0, items=[])
+    params = dict(found.params)
+    limit_at, offset_at = f"p{len(params)}", f"p{len(params) + 1}"
+    params |= {limit_at: limit, offset_at: offset}
+    page = (
+        f"{found.sql.replace(_TOTAL, 'count(*) OVER () AS total,')}"
+        f" {ORDERS[order]} LIMIT :{limit_at} OFFSET :{offset_at}"
+    )
+    ranked = session.execute(text(page), params).all()
     if ranked:
         total = int(ranked[0].total)
     else:
-        counting = text(f"SELECT count(*) FROM ({matches}) AS m")
-        total = int(session.scalar(counting, sql.params) or 0)
-    return SearchPage(total=total, items=_hits(session, ranked, terms))
+        counting = text(f"SELECT count(*) FROM ({found.sql}) AS m")
+        total = int(session.scalar(counting, found.params) or 0)
+    return SearchPage(total=total, items=_hits(session, ranked, found.terms))
 
 
 def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> str:
@@ -683,6 +737,7 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
             Article.gone_at,
             version.title,
             version.published_at,
+            version.published_precision,
             version.district,
             version.source,
             version.body_text,
@@ -705,6 +760,7 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
                 url=row.url,
                 title=row.title,
                 published_at=row.published_at,
+                published_precision=row.published_precision,
                 district=row.district,
                 source=row.source,
                 site=row.site,
