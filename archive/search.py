@@ -46,7 +46,7 @@ import html
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,6 +72,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleVersion, Site
+from archive.timefmt import iso
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -438,6 +439,9 @@ def refresh_index(session: Session) -> int:
 
 # --- searching -----------------------------------------------------------------------
 
+# Administrative suffixes a district filter may leave out: 路南 is 路南区, 迁安 迁安市.
+DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
+
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -455,6 +459,20 @@ def parse_day(value: str | date | None, label: str = "date") -> date | None:
         except ValueError:
             pass
     raise SearchError(f"{label} {value!r} is not a date (YYYY-MM-DD)")
+
+
+def district_names(session: Session, name: str) -> list[str]:
+    """The stored districts a district filter means: the name itself and the name plus one
+    administrative suffix (路南 → 路南区), never a longer or shorter match."""
+    wanted = name.strip()
+    if not wanted:
+        return []
+    found = []
+    for candidate in (wanted, *(wanted + suffix for suffix in DISTRICT_SUFFIXES)):
+        stored = select(ArticleVersion.id).where(ArticleVersion.district == candidate).limit(1)
+        if session.scalar(stored) is not None:
+            found.append(candidate)
+    return found
 
 
 def _storable(term: str) -> bool:
@@ -566,8 +584,11 @@ def matches(
         if site_id is None:
             return None
         filters.append(filter_key("site_id", site_id))
+    districts = district_names(session, district) if district is not None else []
+    if district is not None and not districts:
+        return None
     for field, wanted in (
-        ("district", district),
+        ("district", districts[0] if len(districts) == 1 else None),
         ("source", source),
         ("editor", editor),
         ("category", category),
@@ -579,6 +600,12 @@ def matches(
     must = [key for term in terms for key in term_keys(term)]
     if must or filters:
         where.append(sql.indexed_under(must))
+    if len(districts) > 1:  # 路南 when both 路南区 and 路南县 are stored: either
+        named = ", ".join(sql.bind(name) for name in districts)
+        where.append(
+            "d.version_id IN (SELECT dv.id FROM article_versions AS dv"
+            f" WHERE dv.district IN ({named}))"
+        )
     if first_day is not None:
         where.append(f"d.published_at >= {sql.bind(first_day.isoformat())}")
     if last_day is not None and last_day < date.max:
@@ -610,7 +637,8 @@ def search(
 
     Ranked: more terms in the title first, then more occurrences (title and body), then
     newer `published_at`, then lower id. An empty query lists the articles the filters
-    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
+    select, newest first. Filters compare exactly (a district also without its 区, 县, 市
+    or 旗: `district_names`); dates are YYYY-MM-DD, inclusive, on
     `published_at` (publication time at +08:00). `order` (a key of ORDERS) sorts by
     publication time instead of rank.
     """
@@ -647,6 +675,20 @@ def search(
         counting = text(f"SELECT count(*) FROM ({found.sql}) AS m")
         total = int(session.scalar(counting, found.params) or 0)
     return SearchPage(total=total, items=_hits(session, ranked, found.terms))
+
+
+def iter_hits(
+    session: Session, found: Matches | None, *, order: str = "relevance", offset: int = 0
+) -> Iterator[SearchHit]:
+    """Every hit of a result set (`matches`) in `order`, from `offset` on: what `search`
+    pages through, with no limit, read in batches."""
+    if found is None:
+        return
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    rows = session.execute(text(f"{found.sql} {ORDERS[order]}"), found.params).all()
+    for start in range(offset, len(rows), MAX_LIMIT):
+        yield from _hits(session, rows[start : start + MAX_LIMIT], found.terms)
 
 
 def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> str:
@@ -767,7 +809,7 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
                 snippet=snippet,
                 snippet_html=snippet_html,
                 score=int(rank.title_terms) + occurrences / (occurrences + 1),
-                gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
+                gone_at=iso(row.gone_at),
             )
         )
     return items

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+import urllib.request
 from datetime import date
+from urllib.parse import urlsplit
 
 import click
 
 from archive.cli.common import UserError, archive_options, date_option, open_archive, user_errors
 from archive.config import ArchiveConfig
 from crawler.demo_portal import DemoPortal
+from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.frontier.scheduler import FrontierError, connect
 from crawler.runner import run_crawl, run_discovery, summarize
-from crawler.sitedefs import available_sites, load_site
+from crawler.sitedefs import SiteDefinition, available_sites, load_site
 
 
 @click.command()
@@ -104,9 +108,12 @@ def crawl(
 ) -> None:
     """Crawl configured portals into the archive.
 
-    Example: wenhua crawl tsggwl --data-dir ./archive
-    Example: wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
-    Example: wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
+    \b
+    Examples:
+      wenhua crawl tsggwl --data-dir ./archive
+      wenhua crawl demo-trs-lubei --serve-at http://127.0.0.1:8001
+      wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
+      wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
     """
     if idle_exit < 0:
         raise UserError(f"--idle-exit {idle_exit:g}: give 0 or more seconds")
@@ -132,8 +139,16 @@ def crawl(
     names = list(available_sites()) if all_sites else list(sites)
     if not names:
         raise UserError("name at least one site (see `wenhua sites list`) or give --all")
-    for name in names:
-        load_site(name)  # fail fast, with the file and key, before any crawl starts
+    for name in list(names):
+        site = load_site(name)  # fail fast, with the file and key, before any crawl starts
+        problem = _unresolvable(site) if serve_at is None else None
+        if problem and not all_sites:
+            raise UserError(problem)
+        if problem:  # --all goes on with the sites it can reach
+            click.echo(f"wenhua: note: skipping {problem}", err=True)
+            names.remove(name)
+    if not names:
+        raise UserError("no configured site can be reached (see the notes above)")
     with open_archive(config) as archive:
         run_ids = run_crawl(
             config,
@@ -148,3 +163,25 @@ def crawl(
             idle_exit=idle_exit,
         )
         click.echo(summarize(archive, names, run_ids).render())
+
+
+def _unresolvable(site: SiteDefinition) -> str | None:
+    """Why a crawl of `site` would only collect DNS failures (none of its start hosts
+    resolves), or None. Not checked when a proxy resolves names for us."""
+    if urllib.request.getproxies():
+        return None
+    hosts = sorted({urlsplit(site.absolute(start.url)).hostname or "" for start in site.start})
+    for host in hosts:
+        try:
+            socket.getaddrinfo(host, None)
+            return None
+        except (OSError, UnicodeError):
+            continue
+    if site.domain == urlsplit(CANONICAL_BASE).hostname:
+        hint = (
+            "a host of the bundled demo portal: run `wenhua demo`, or give --serve-at URL"
+            " of a running demo portal"
+        )
+    else:
+        hint = "check the network or DNS, or crawl a copy with --serve-at URL"
+    return f"{site.name}: cannot resolve {', '.join(hosts)}, {hint}"

@@ -43,25 +43,31 @@ class Field:
     compared: bool = False
     # Shown where the API lists an article's versions.
     summary: bool = False
+    # The column heading people read in a spreadsheet export.
+    label: str = ""
+    # A column of the spreadsheet exports (CSV, XLSX): markup in a cell helps nobody there.
+    sheet: bool = True
 
 
 # In record order, which is also the export's column order.
 FIELDS: tuple[Field, ...] = (
-    Field("url", "article", required=True),
-    Field("title", "version", required=True, hashed=True, compared=True, summary=True),
-    Field("published_at", "version", hashed=True, compared=True, summary=True),
-    Field("published_precision", "version", hashed=True, compared=True),
-    Field("source", "version", hashed=True, compared=True),
-    Field("editor", "version", hashed=True, compared=True),
-    Field("author", "version", hashed=True, compared=True),
-    Field("body_text", "version", required=True, hashed=True, compared=True),
-    Field("body_html", "version", required=True, compared=True),
-    Field("images", "images", required=True, hashed=True, compared=True),
-    Field("site", "site"),
-    Field("city", "version", compared=True),
-    Field("district", "version", compared=True),
-    Field("category", "version", compared=True),
-    Field("fetched_at", "capture", required=True),
+    Field("url", "article", required=True, label="网址"),
+    Field(
+        "title", "version", required=True, hashed=True, compared=True, summary=True, label="标题"
+    ),
+    Field("published_at", "version", hashed=True, compared=True, summary=True, label="发布时间"),
+    Field("published_precision", "version", hashed=True, compared=True, label="发布时间精度"),
+    Field("source", "version", hashed=True, compared=True, label="来源"),
+    Field("editor", "version", hashed=True, compared=True, label="编辑"),
+    Field("author", "version", hashed=True, compared=True, label="作者"),
+    Field("body_text", "version", required=True, hashed=True, compared=True, label="正文"),
+    Field("body_html", "version", required=True, compared=True, label="正文 HTML", sheet=False),
+    Field("images", "images", required=True, hashed=True, compared=True, label="图片"),
+    Field("site", "site", label="站点"),
+    Field("city", "version", compared=True, label="城市"),
+    Field("district", "version", compared=True, label="区县"),
+    Field("category", "version", compared=True, label="栏目"),
+    Field("fetched_at", "capture", required=True, label="抓取时间"),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
