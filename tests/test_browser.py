@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import openpyxl
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
@@ -269,6 +270,7 @@ def test_download_the_result_set(server: str, browser: Browser, tmp_path: Path) 
     total = _total(page)
     assert total > 20  # more than one page: the file holds them all
     files: dict[str, Path] = {}
+    assert page.locator(".download a").all_inner_texts() == ["CSV", "XLSX", "JSONL"]
     for fmt in [a.get_attribute("data-format") for a in page.locator(".download a").all()]:
         assert fmt
         with page.expect_download() as caught:
@@ -281,4 +283,7 @@ def test_download_the_result_set(server: str, browser: Browser, tmp_path: Path) 
     assert dates == sorted(dates, reverse=True)
     records = [json.loads(line) for line in files["jsonl"].read_text("utf-8").splitlines()]
     assert [r["url"] for r in records] == [r["url"] for r in rows]
+    (sheet,) = openpyxl.load_workbook(files["xlsx"], read_only=True).worksheets
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert [row[header.index("网址")] for row in cells] == [r["url"] for r in rows]
     offline.close()

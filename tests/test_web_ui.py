@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.html
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -148,7 +149,7 @@ def test_numbered_pages(client: TestClient) -> None:
 def test_download_is_the_whole_result_set_in_order(client: TestClient) -> None:
     doc = page(client, "/search", q="非遗", district="路南区", sort="newest")
     links = {a.get("data-format"): a.get("href") for a in doc.cssselect(".download a")}
-    assert {"csv", "jsonl"} <= set(links)
+    assert set(links) == {"csv", "xlsx", "jsonl"}
     got = client.get(links["csv"])
     assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
     assert got.content.startswith(b"\xef\xbb\xbf")  # Excel reads the BOM as UTF-8
@@ -160,6 +161,13 @@ def test_download_is_the_whole_result_set_in_order(client: TestClient) -> None:
     records = [json.loads(line) for line in lines]
     assert [r["url"] for r in records] == [r["url"] for r in rows]
     assert all("非遗" in r["title"] for r in records)
+    book = openpyxl.load_workbook(io.BytesIO(client.get(links["xlsx"]).content), read_only=True)
+    (sheet,) = book.worksheets
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert "标题" in header and "区县" in header  # headings a reader understands
+    titles = [row[header.index("标题")] for row in cells]
+    assert titles == [r["title"] for r in records]
+    assert {row[header.index("区县")] for row in cells} == {"路南区"}
     assert client.get("/search/download", params={"q": "非遗", "format": "exe"}).status_code == 422
 
 

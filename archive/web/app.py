@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal, get_args
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
@@ -34,8 +33,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.config import ArchiveConfig
 from archive.db import Archive
-from archive.export import article_record, write_records
-from archive.facets import facet_counts, result_ids
+from archive.export import MEDIA_TYPES, article_record, search_records, write_articles
+from archive.facets import facet_counts
 from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, window_upper
 from archive.models import Article, ArticleVersion, Image, VersionImage
 from archive.search import ORDERS, matches, search, split_query
@@ -49,7 +48,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 20
 SortOrder = Literal["relevance", "newest", "oldest"]  # the keys of archive.search.ORDERS
 SORT_LABELS = {"relevance": "相关度", "newest": "时间（新→旧）", "oldest": "时间（旧→新）"}
-DOWNLOADS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+Download = Literal["csv", "xlsx", "jsonl"]  # what the search page offers
+DOWNLOADS = {fmt: MEDIA_TYPES[fmt] for fmt in get_args(Download)}
 # A download is written to a temporary file (memory up to this size, disk beyond), then sent.
 SPOOL_IN_MEMORY = 8 << 20
 
@@ -316,18 +316,12 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
     def search_download(
         db: Db,
         form: Annotated[SearchForm, Depends(_search_form)],
-        fmt: Annotated[Literal["csv", "jsonl"], Query(alias="format")] = "csv",
+        fmt: Annotated[Download, Query(alias="format")] = "csv",
     ) -> Response:
         """Every article of the search's result set (not one page), in its order."""
         found = matches(db, form.q, **form.criteria()) if form.searched else None
-        records = _result_records(db, result_ids(db, found, form.sort))
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-        text_out = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        if fmt == "csv":
-            text_out.write("\ufeff")  # so spreadsheet programs read UTF-8
-        write_records(records, fmt, text_out)
-        text_out.flush()
-        text_out.detach()  # the spool stays open, to be sent
+        write_articles(fmt, search_records(db, found, form.sort), spool)  # CSV with a BOM
         size = spool.tell()
         spool.seek(0)
         return StreamingResponse(
@@ -415,27 +409,6 @@ def _search_form(
         date_to=date_to,
         sort=sort,
     )
-
-
-def _result_records(db: Session, batches: Iterator[list[int]]) -> Iterator[dict[str, Any]]:
-    """The current records of the articles, batch by batch, in the order given."""
-    for ids in batches:
-        loaded = db.scalars(
-            select(Article)
-            .where(Article.id.in_(ids))
-            .options(
-                selectinload(Article.site),
-                selectinload(Article.current)
-                .selectinload(ArticleVersion.images)
-                .selectinload(VersionImage.image),
-            )
-        ).all()
-        by_id = {article.id: article for article in loaded}
-        for article_id in ids:
-            article = by_id[article_id]
-            assert article.current is not None  # the search reads current versions only
-            yield article_record(article, article.current)
-        db.expunge_all()
 
 
 def _chunks(spool: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
