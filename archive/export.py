@@ -156,10 +156,8 @@ def sheet_columns(fields: Iterable[str]) -> list[str]:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # one item per line, never a JSON list
         return "\n".join("" if item is None else str(item) for item in value)
-    if isinstance(value, dict):  # no such field today; never a Python repr in a cell
-        return jsonlines.dumps(value)
     return value
 
 
