@@ -106,7 +106,9 @@ class Offline:
 
     def __init__(self, browser: Browser, javascript: bool = False) -> None:
         self.context = browser.new_context(
-            java_script_enabled=javascript, viewport={"width": 1200, "height": 900}
+            java_script_enabled=javascript,
+            viewport={"width": 1200, "height": 900},
+            locale="zh-CN",  # Accept-Language and navigator.language as a researcher has them
         )
         self.refused: list[str] = []
         self.violations: list[str] = []
