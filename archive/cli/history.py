@@ -19,7 +19,14 @@ from archive.cli.common import (
 from archive.config import ArchiveConfig
 from archive.history import UnknownArticleError, article_history
 from archive.models import Failure, Problem
-from archive.runs import UnknownRunError, list_runs, render_counts, run_details
+from archive.runs import (
+    UnknownRunError,
+    drift_text,
+    list_runs,
+    render_counts,
+    render_coverage,
+    run_details,
+)
 from archive.timefmt import human, human_iso
 
 
@@ -100,6 +107,10 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     click.echo(f"finished {human_iso(details['finished_at'], 'second') or '-'}")
     click.echo(f"counts   {render_counts(details['counts'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
+    if details["coverage"]:
+        click.echo(f"coverage {render_coverage(details['coverage'])}")
+    if details["drift"]:
+        click.echo(f"warning  {drift_text(','.join(details['sites']), details['drift'])}")
     click.echo(f"failures {len(details['failures'])}")
     for row in details["failures"]:
         status = row["http_status"] if row["http_status"] is not None else "-"
