@@ -81,3 +81,9 @@ def render_counts(counts: dict[str, Any]) -> str:
     return " ".join(
         f"{short[key]}={counts[key] if counts.get(key) is not None else '-'}" for key in COUNT_KEYS
     )
+
+
+def run_statuses(session: Session, run_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, sites, status) of the given runs, in id order."""
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+    return [(run.id, ",".join(run.sites.get("names", [])), run.status) for run in runs]
