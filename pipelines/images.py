@@ -138,7 +138,11 @@ class ArchiveImagesPipeline(FilesPipeline):
         """The download's own error as the reason (Scrapy's is an empty FileException)."""
         try:
             super().media_failed(failure, request, info)
-        except FileException:
+        except FileException as exc:
+            if isinstance(failure.value, FileException) and str(failure.value):
+                raise failure.value from None  # ours, with its reason (inspect_image)
+            if str(exc):
+                raise
             raise FileException(describe(failure.value)) from failure.value
 
     async def media_downloaded(
