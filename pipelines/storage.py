@@ -256,7 +256,11 @@ class ArchiveStoragePipeline:
         stats["counts"] = run_counts(stats)
         balance = self.ledger.balance()
         stats["accounting"] = balance
-        status = run_status(str(stats.get("finish_reason") or "finished"), balance)
+        # Scrapy records finish_reason only after the pipelines close; a graceful stop
+        # (Ctrl-C, SIGTERM) has cleared `crawling` before the spider starts closing.
+        stopped = getattr(self.crawler, "crawling", True) is False
+        reason = "shutdown" if stopped else str(stats.get("finish_reason") or "finished")
+        status = run_status(reason, balance)
         if status != "finished":
             logger.error("run %s %s: %s", self.run_id, status, "; ".join(balance["problems"]))
         if self.run_id is not None:
