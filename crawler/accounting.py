@@ -83,7 +83,10 @@ def describe(exc: BaseException | None) -> str:
     if exc is None:
         return "unknown error"
     message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    kind = type(exc)
+    # `error` alone says nothing: name re.error, socket.timeout and their kind by module.
+    name = kind.__name__ if kind.__name__[:1].isupper() else f"{kind.__module__}.{kind.__name__}"
+    return f"{name}: {message}" if message else name
 
 
 def errback_item(spider: Any, failure: Failure) -> FailureItem | SkippedItem:

@@ -165,7 +165,9 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
         )
         failures = (
             session.scalar(
-                select(func.count()).select_from(Failure).where(Failure.crawl_run_id.in_(run_ids))
+                select(func.count())
+                .select_from(Failure)
+                .where(Failure.crawl_run_id.in_(run_ids), Failure.kind != "skipped")
             )
             or 0
         )

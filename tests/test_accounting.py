@@ -300,3 +300,28 @@ def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
         result = wenhua(sites, *crawl_args(data))
     assert result.returncode == 0, result.stderr
     assert not (locks / "crawl-hostile.lock").exists()
+
+
+def test_a_definition_that_breaks_at_crawl_time_fails_the_run(tmp_path: Path) -> None:
+    # Compiles, and passes every check at load: the EXSLT pattern is only compiled by lxml
+    # when an <h1> reaches it, so every article page raises in the spider.
+    broken = "title = [\"xpath://div[@class='detail']/h1[re:test(., '(')]/text()\"]"
+    data = tmp_path / "data"
+    with HostilePortal() as portal:
+        sites = write_site(tmp_path, portal.definition().replace(TITLE, broken))
+        result = wenhua(sites, *crawl_args(data))
+        base = portal.base_url
+    assert result.returncode == 1, result.stderr
+    assert "failed" in result.stderr and "Traceback" not in result.stderr
+    run = _runs(data)[0]
+    assert run.status == "failed"
+    balance = run.stats["accounting"]
+    assert balance["processing_errors"] >= 5 and balance["unsettled"] == 0
+    archive = Archive(f"sqlite:///{data / 'archive.sqlite'}")
+    with archive.session() as session:
+        failed = {f.url: f for f in session.scalars(select(Failure)) if f.kind == "processing"}
+    archive.close()
+    row = failed[canonical_url(base + "/a/ok-2.html")]
+    assert row.reason.startswith("re.error: missing )"), row.reason
+    assert row.raw_sha256 is not None
+    assert (data / "raw" / row.raw_sha256[:2] / f"{row.raw_sha256}.gz").is_file()

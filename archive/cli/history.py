@@ -12,7 +12,7 @@ from archive.cli.common import UserError, archive_options, format_option, open_a
 from archive.config import ArchiveConfig
 from archive.history import UnknownArticleError, article_history
 from archive.models import Failure, Problem
-from archive.runs import UnknownRunError, list_runs, render_counts, run_details
+from archive.runs import UnknownRunError, list_runs, render_balance, render_counts, run_details
 
 
 @click.command()
@@ -87,6 +87,7 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     click.echo(f"started  {details['started_at']}")
     click.echo(f"finished {details['finished_at'] or '-'}")
     click.echo(f"counts   {render_counts(details['counts'])}")
+    click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
     click.echo(f"failures {len(details['failures'])}")
     for row in details["failures"]:
