@@ -4,7 +4,7 @@ the command line, one CrawlerProcess for all requested sites, and the run summar
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +16,9 @@ from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.locks import check_writable, crawl_locks
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
+from archive.runs import drift_text
 from crawler.frontier.scheduler import frontier_settings
 from crawler.progress import progress_group
-from crawler.spiders.discover import DiscoverSpider, synthetic_site
 from crawler.spiders.portal import PortalSpider
 
 # What --no-politeness (and the loopback demo) lifts; robots.txt stays obeyed.
@@ -126,6 +126,8 @@ class Summary:
     latest: str | None
     run_failures: int
     run_stats: dict[str, int]
+    # Template drift the runs found (archive.runs.drift), one line per site.
+    warnings: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [
@@ -137,6 +139,7 @@ class Summary:
             f"failures:   {self.run_failures}"
             + ("  (see `wenhua failures`)" if self.run_failures else ""),
         ]
+        lines += [f"warning:    {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
 
@@ -172,28 +175,11 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             or 0
         )
         totals: dict[str, int] = {"new": 0, "changed": 0, "unchanged": 0, "gone": 0}
+        warnings = []
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids))):
             for key in totals:
                 totals[key] += int(run.stats.get(f"wenhua/articles_{key}", 0))
-    return Summary(articles, images, districts, earliest, latest, failures, totals)
-
-
-def run_discovery(
-    config: ArchiveConfig,
-    start_url: str,
-    allow_domains: tuple[str, ...] = (),
-    *,
-    polite: bool = True,
-    progress: bool = True,
-) -> tuple[str, list[int]]:
-    """Crawl a portal without a definition from one start URL (crawler.spiders.discover);
-    returns the synthetic site name and the crawl run ids."""
-    Archive(config.db_url).close()
-    process = CrawlerProcess(crawl_settings(config, polite=polite, progress=progress))
-    process.crawl(DiscoverSpider, start_url=start_url, allow_domains=",".join(allow_domains))
-    crawlers = list(process.crawlers)
-    process.start()
-    run_ids = [
-        c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
-    ]
-    return synthetic_site(start_url).name, run_ids
+            if run.stats.get("drift"):
+                site = ",".join(run.sites.get("names", []))
+                warnings.append(drift_text(site, run.stats["drift"]))
+    return Summary(articles, images, districts, earliest, latest, failures, totals, warnings)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
+import tomli_w
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 from pydantic import (
@@ -43,7 +44,10 @@ from pydantic_core import ErrorDetails
 
 BUNDLED_DIR = Path(__file__).with_name("sites")
 FAMILIES_DIR = Path(__file__).with_name("families")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Dots too: a zero-configuration site is named after its host (auto-www.example.gov.cn).
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Where a data directory keeps the definitions `wenhua crawl --start-url` inferred.
+DATA_SITES = "sites"
 
 
 class SiteDefinitionError(Exception):
@@ -272,6 +276,23 @@ def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
     return tuple(p for p in map(_pattern, value) if p is not None)
 
 
+def _domains(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v.strip() and "/" not in v for v in value
+    ):
+        raise ValueError("expected a list of host names, e.g. ['www.example.gov.cn']")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _scope(value: Any) -> str:
+    path = _text(value)
+    if not path.startswith("/"):
+        raise ValueError(f"{path!r} is not a path: give a prefix such as '/' or '/wlj/'")
+    return path
+
+
 def _days(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected a number of days, e.g. 7")
@@ -295,7 +316,7 @@ def _site_name(value: str, info: ValidationInfo) -> str:
     if isinstance(path, Path) and value != path.stem:
         raise ValueError(f"{value!r} must equal the file name {path.stem!r}")
     if not NAME_RE.match(value):
-        raise ValueError("use lower-case letters, digits, '-' and '_'")
+        raise ValueError("use lower-case letters, digits, '.', '-' and '_'")
     return value
 
 
@@ -317,6 +338,8 @@ Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
 UrlPattern = Annotated[re.Pattern[str] | None, BeforeValidator(_pattern)]
 UrlPatterns = Annotated[tuple[re.Pattern[str], ...], BeforeValidator(_patterns)]
 Days = Annotated[float, BeforeValidator(_days)]
+Domains = Annotated[tuple[str, ...], BeforeValidator(_domains)]
+Scope = Annotated[str, BeforeValidator(_scope)]
 SiteName = Annotated[str, BeforeValidator(_text), AfterValidator(_site_name)]
 HttpUrl = Annotated[str, BeforeValidator(_text), AfterValidator(_http_url)]
 
@@ -338,6 +361,22 @@ class ListRules:
     article_links: Selectors = ()
     next_page: Selectors = ()
     article_url_pattern: UrlPattern = None
+    # Link discovery, for portals whose lists have no selector worth writing (the
+    # definitions `wenhua crawl --start-url` infers): every in-scope link of every page is
+    # an article, a list page or a page to look at, by its URL shape.
+    article_url_patterns: UrlPatterns = ()
+    list_url_patterns: UrlPatterns = ()
+    skip_url_patterns: UrlPatterns = ()
+    # The text of a link to another page of the same list (下一页, 2, »): followed only
+    # while the page lists an unknown article, as next_page is.
+    page_link_text: UrlPattern = None
+    scope: Scope = "/"  # path prefix on the site's host that the crawl stays under
+    allow_domains: Domains = ()  # further hosts the crawl may visit (any path)
+    follow_unknown: StrictBool = False  # fetch links of no known shape; store articles
+
+    @property
+    def discovers(self) -> bool:
+        return bool(self.article_url_patterns)
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -525,33 +564,36 @@ def _merged(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, An
 # ---------------------------------------------------------------------------------------------
 
 
-def search_dirs() -> list[Path]:
+def search_dirs(data_dir: Path | str | None = None) -> list[Path]:
+    """WENHUA_SITES, then the data directory's inferred definitions, then the bundled ones."""
     dirs = [Path(p) for p in os.environ.get("WENHUA_SITES", "").split(os.pathsep) if p]
+    if data_dir is not None:
+        dirs.append(Path(data_dir) / DATA_SITES)
     return [*dirs, BUNDLED_DIR]
 
 
-def available_sites() -> dict[str, Path]:
+def available_sites(data_dir: Path | str | None = None) -> dict[str, Path]:
     """Every site name to its file; an earlier search directory wins."""
     found: dict[str, Path] = {}
-    for directory in reversed(search_dirs()):
+    for directory in reversed(search_dirs(data_dir)):
         for path in sorted(directory.glob("*.toml")):
             found[path.stem] = path
     return dict(sorted(found.items()))
 
 
-def load_site(name: str) -> SiteDefinition:
-    sites = available_sites()
+def load_site(name: str, data_dir: Path | str | None = None) -> SiteDefinition:
+    sites = available_sites(data_dir)
     if name not in sites:
         known = ", ".join(sites) or "none"
+        where = ", ".join(map(str, search_dirs(data_dir)))
         raise UnknownSiteError(
-            f"unknown site {name!r}: no {name}.toml in {', '.join(map(str, search_dirs()))} "
-            f"(known sites: {known})"
+            f"unknown site {name!r}: no {name}.toml in {where} (known sites: {known})"
         )
     return load_site_file(sites[name])
 
 
-def load_all_sites() -> list[SiteDefinition]:
-    return [load_site_file(path) for path in available_sites().values()]
+def load_all_sites(data_dir: Path | str | None = None) -> list[SiteDefinition]:
+    return [load_site_file(path) for path in available_sites(data_dir).values()]
 
 
 def load_site_file(path: Path) -> SiteDefinition:
@@ -565,7 +607,9 @@ def load_site_file(path: Path) -> SiteDefinition:
         site = _SITE.validate_python({**merged, "path": path}, context={"path": path})
     except ValidationError as exc:
         raise _failure(path, exc) from exc
-    for table, key in _REQUIRED_SELECTORS:
+    # Link discovery finds the articles without selectors, and the generic extractor
+    # their fields: such a definition needs none.
+    for table, key in () if site.list.discovers else _REQUIRED_SELECTORS:
         if not getattr(getattr(site, table), key):
             raise SiteDefinitionError(f"{path}: key '{table}.{key}': missing (required)")
     return replace(site, title=site.title or site.name)
@@ -582,3 +626,33 @@ def site_for_url(url: str) -> SiteDefinition | None:
         if pattern is None or pattern.search(target):
             return site
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a definition for a person to review
+# ---------------------------------------------------------------------------------------------
+
+
+def _entry(key: str, value: Any, notes: list[str]) -> list[str]:
+    """One `key = value` line written by tomli-w, then its review comments."""
+    comments = ["# " + " ".join(note.split()) for note in notes]
+    return [tomli_w.dumps({key: value}).rstrip("\n"), *comments]
+
+
+def render_definition(
+    header: list[str], doc: dict[str, Any], notes: dict[str, list[str]] | None = None
+) -> str:
+    """TOML for `doc` (top-level values first, then one [table] per dict) with the
+    comments in `notes` (keyed 'key', 'table' or 'table.key') right after what they explain."""
+    notes = notes or {}
+    lines = [f"# {line}" for line in header]
+    tables = {name: value for name, value in doc.items() if isinstance(value, dict)}
+    for key, value in doc.items():
+        if key not in tables:
+            lines += _entry(key, value, notes.get(key, []))
+    for name, table in tables.items():
+        lines += ["", tomli_w.dumps({name: {}}).rstrip("\n")]
+        lines += ["# " + " ".join(note.split()) for note in notes.get(name, [])]
+        for key, value in table.items():
+            lines += _entry(key, value, notes.get(f"{name}.{key}", []))
+    return "\n".join(lines) + "\n"

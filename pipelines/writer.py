@@ -41,6 +41,7 @@ from archive.db import Archive
 from archive.incremental import FrontierItem
 from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
+from archive.runs import COVERAGE_STAT
 from archive.store import (
     ensure_site,
     finish_run,
@@ -54,6 +55,7 @@ from archive.store import (
     store_page_problems,
     store_warc_file,
 )
+from crawler.extract.record import fields_found
 from crawler.sitedefs import SiteDefinition
 from pipelines.warc import WarcLocation, WrittenFile, set_location
 
@@ -303,6 +305,9 @@ def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
         stats=[(f"wenhua/articles_{outcome}", 1), ("wenhua/images_failed", failed_images)],
         settled=(capture["url"], f"archived:{outcome}"),
     )
+    # Field coverage of the run (archive.runs): what this page's extraction found.
+    result.stats.append((COVERAGE_STAT + "articles", 1))
+    result.stats += [(COVERAGE_STAT + name, 1) for name in fields_found(job.record)]
     if outcome != "unchanged" and job.link_warc:
         version = session.scalars(
             select(ArticleVersion)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -11,9 +14,11 @@ from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.runs import run_statuses
 from crawler.demo_portal import DemoPortal
+from crawler.extract.discovery import auto_definition, auto_site_name
+from crawler.extract.urls import canonical_url, origin
 from crawler.frontier.scheduler import FrontierError, connect
-from crawler.runner import run_crawl, run_discovery, summarize
-from crawler.sitedefs import available_sites, load_site
+from crawler.runner import run_crawl, summarize
+from crawler.sitedefs import DATA_SITES, available_sites, load_site, load_site_file
 
 
 @click.command()
@@ -141,8 +146,6 @@ def crawl(
     if idle_exit < 0:
         raise UserError(f"--idle-exit {idle_exit:g}: give 0 or more seconds")
     if frontier:
-        if start_url:
-            raise UserError("--frontier works with site names, not --start-url")
         try:
             connect(frontier).close()
         except FrontierError as exc:
@@ -152,19 +155,15 @@ def crawl(
             raise UserError("give either site names or --start-url, not both")
         if not start_url.startswith(("http://", "https://")):
             raise UserError(f"--start-url {start_url!r} is not an http(s) URL")
-        with open_archive(config) as archive:
-            name, run_ids = run_discovery(
-                config, start_url, allow_domains, polite=not no_politeness, progress=progress
-            )
-            click.echo(summarize(archive, [name], run_ids).render())
-            exit_for_runs(archive, run_ids)
-        return
+        sites = (auto_site(config, start_url, allow_domains),)
+    elif allow_domains:
+        raise UserError("--allow-domain goes with --start-url; for a site, edit list.allow_domains")
 
-    names = list(available_sites()) if all_sites else list(sites)
+    names = list(available_sites(config.data_dir)) if all_sites else list(sites)
     if not names:
         raise UserError("name at least one site (see `wenhua sites list`) or give --all")
     for name in names:
-        load_site(name)  # fail fast, with the file and key, before any crawl starts
+        load_site(name, config.data_dir)  # fail fast, naming the file and key, before crawling
     with open_archive(config) as archive:
         run_ids = run_crawl(
             config,
@@ -180,3 +179,47 @@ def crawl(
         )
         click.echo(summarize(archive, names, run_ids).render())
         exit_for_runs(archive, run_ids)
+
+
+def auto_site(config: ArchiveConfig, start_url: str, allow_domains: tuple[str, ...]) -> str:
+    """The site a --start-url crawl is: the definition inferred for its host, written to
+    DATA/sites/auto-<host>.toml the first time and crawled as it stands (reviewed, edited)
+    every time after."""
+    name = auto_site_name(start_url)
+    known = available_sites(config.data_dir)
+    if name not in known:
+        path = config.data_dir / DATA_SITES / f"{name}.toml"
+        _write_atomically(path, auto_definition(start_url, allow_domains))
+        click.echo(
+            f"site definition inferred: {path} (review it; `wenhua crawl {name}` recrawls)",
+            err=True,
+        )
+        return name
+    site = load_site_file(known[name])
+    if site.base_url != origin(start_url):
+        raise UserError(
+            f"{name} ({known[name]}) is the portal at {site.base_url}, not {origin(start_url)}: "
+            f"crawl it with `wenhua crawl {name} --serve-at {origin(start_url)}`, "
+            "or move the file away to infer a new definition"
+        )
+    starts = {canonical_url(site.absolute(start.url)) for start in site.start}
+    if canonical_url(start_url) not in starts:
+        click.echo(
+            f"wenhua: note: crawling {name} as {known[name]} defines it; "
+            f"add {start_url} to its [[start]] pages to begin there too",
+            err=True,
+        )
+    return name
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Whole or not at all: workers started together may write the same definition."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -12,7 +12,15 @@ from archive.cli.common import UserError, archive_options, format_option, open_a
 from archive.config import ArchiveConfig
 from archive.history import UnknownArticleError, article_history
 from archive.models import Failure, Problem
-from archive.runs import UnknownRunError, list_runs, render_balance, render_counts, run_details
+from archive.runs import (
+    UnknownRunError,
+    drift_text,
+    list_runs,
+    render_balance,
+    render_counts,
+    render_coverage,
+    run_details,
+)
 
 
 @click.command()
@@ -89,6 +97,10 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     click.echo(f"counts   {render_counts(details['counts'])}")
     click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
+    if details["coverage"]:
+        click.echo(f"coverage {render_coverage(details['coverage'])}")
+    if details["drift"]:
+        click.echo(f"warning  {drift_text(','.join(details['sites']), details['drift'])}")
     click.echo(f"failures {len(details['failures'])}")
     for row in details["failures"]:
         status = row["http_status"] if row["http_status"] is not None else "-"

@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import click
-import tomli_w
 from parsel import Selector
 
 from archive.cli.common import read_input
+from crawler.extract.discovery import path_and_query
 from crawler.extract.encoding import decode_html
 from crawler.extract.generic import (
     GenericArticle,
@@ -28,7 +28,7 @@ from crawler.extract.generic import (
     squash,
     title_head,
 )
-from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
+from crawler.sitedefs import article_patterns, render_definition
 
 NEXT_PAGE = "xpath://a[contains(normalize-space(.), '下一页')]/@href"
 
@@ -38,12 +38,13 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
     groups: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     patterns: dict[str, str] = {}
+    shapes = article_patterns()
     for link in doc.root.iter("a"):
         href = (link.get("href") or "").strip()
         if not href:
             continue
         url = urljoin(page_url, href)
-        for pattern in ARTICLE_PATTERNS:
+        for pattern in shapes:
             if pattern.search(path_and_query(url)):
                 parent = link.getparent()
                 key = css_path(parent.getparent() if parent is not None else link) + " a"
@@ -55,30 +56,6 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
         return None, None, []
     key, _ = groups.most_common(1)[0]
     return f"{key}::attr(href)", patterns[key], examples[key]
-
-
-def _entry(key: str, value: Any, notes: list[str]) -> list[str]:
-    """One `key = value` line written by tomli-w, then its review comments."""
-    comments = ["# " + " ".join(note.split()) for note in notes]
-    return [tomli_w.dumps({key: value}).rstrip("\n"), *comments]
-
-
-def render(
-    header: list[str], doc: dict[str, Any], notes: dict[str, list[str]] | None = None
-) -> str:
-    """TOML for `doc` (top-level values first, then one [table] per dict) with the
-    comments in `notes` (keyed 'key' or 'table.key') right after the values they explain."""
-    notes = notes or {}
-    lines = [f"# {line}" for line in header]
-    tables = {name: value for name, value in doc.items() if isinstance(value, dict)}
-    for key, value in doc.items():
-        if key not in tables:
-            lines += _entry(key, value, notes.get(key, []))
-    for name, table in tables.items():
-        lines += ["", tomli_w.dumps({name: {}}).rstrip("\n")]
-        for key, value in table.items():
-            lines += _entry(key, value, notes.get(f"{name}.{key}", []))
-    return "\n".join(lines) + "\n"
 
 
 def propose(
@@ -141,7 +118,7 @@ def propose(
         "Proposed by `wenhua sites new`: review every selector, then save as",
         f"crawler/sites/{name}.toml",
     ]
-    return render(header, definition, notes)
+    return render_definition(header, definition, notes)
 
 
 def squash_title(doc: Selector) -> str | None:

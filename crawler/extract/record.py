@@ -43,20 +43,25 @@ class Field:
     compared: bool = False
     # Shown where the API lists an article's versions.
     summary: bool = False
+    # Counted in each run's field coverage (the share of stored articles that have it),
+    # which tells a portal whose templates changed under its definition.
+    covered: bool = False
 
 
 # In record order, which is also the export's column order.
 FIELDS: tuple[Field, ...] = (
     Field("url", "article", required=True),
-    Field("title", "version", required=True, hashed=True, compared=True, summary=True),
-    Field("published_at", "version", hashed=True, compared=True, summary=True),
+    Field(
+        "title", "version", required=True, hashed=True, compared=True, summary=True, covered=True
+    ),
+    Field("published_at", "version", hashed=True, compared=True, summary=True, covered=True),
     Field("published_precision", "version", hashed=True, compared=True),
-    Field("source", "version", hashed=True, compared=True),
-    Field("editor", "version", hashed=True, compared=True),
+    Field("source", "version", hashed=True, compared=True, covered=True),
+    Field("editor", "version", hashed=True, compared=True, covered=True),
     Field("author", "version", hashed=True, compared=True),
-    Field("body_text", "version", required=True, hashed=True, compared=True),
+    Field("body_text", "version", required=True, hashed=True, compared=True, covered=True),
     Field("body_html", "version", required=True, compared=True),
-    Field("images", "images", required=True, hashed=True, compared=True),
+    Field("images", "images", required=True, hashed=True, compared=True, covered=True),
     Field("site", "site"),
     Field("city", "version", compared=True),
     Field("district", "version", compared=True),
@@ -85,6 +90,15 @@ def compared_fields() -> tuple[str, ...]:
 
 def summary_fields() -> tuple[str, ...]:
     return tuple(f.name for f in FIELDS if f.summary)
+
+
+def covered_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.covered)
+
+
+def fields_found(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The covered fields this record has a value for (not null, not empty)."""
+    return tuple(name for name in covered_fields() if record.get(name) not in (None, "", [], ()))
 
 
 def version_columns() -> tuple[Field, ...]:

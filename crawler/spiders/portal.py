@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from parsel import Selector
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -22,6 +24,7 @@ from archive.config import resolve
 from archive.db import Archive
 from archive.incremental import FrontierItem, KnownArticle, known_articles, pending
 from crawler.accounting import errback_item, first_url
+from crawler.extract.discovery import discover_links, looks_like_article
 from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw, select
 from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url, on_site
@@ -52,15 +55,17 @@ class PortalSpider(Spider):
         serve_at: str | None = None,
         revisit_all: bool | str = False,
         full_lists: bool | str = False,
+        data_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if not site:
             raise ValueError("give the site to crawl: scrapy crawl portal -a site=NAME")
-        self.site_def: SiteDefinition = load_site(site)
+        # The data directory holds the definitions `wenhua crawl --start-url` inferred.
+        self.site_def: SiteDefinition = load_site(site, resolve(data_dir, None).data_dir)
         self.origins = OriginMap(self.site_def.base_url, serve_at)
         host = urlsplit(self.origins.serving).hostname
-        self.allowed_domains = [host] if host else []
+        self.allowed_domains = ([host] if host else []) + list(self.site_def.list.allow_domains)
         # `-a name=value` gives strings; process.crawl(..., name=True) gives booleans.
         self.revisit_all = _flag(revisit_all)
         self.full_lists = _flag(full_lists)
@@ -69,6 +74,13 @@ class PortalSpider(Spider):
         self.archive: Archive | None = None
         # Set by crawler.frontier.scheduler when workers share a Redis frontier.
         self.frontier: RedisFrontier | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        kwargs.setdefault("data_dir", crawler.settings.get("WENHUA_DATA_DIR"))
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, PortalSpider)
+        return spider
 
     def state(self) -> Archive:
         """The archive, for reading (known articles, pending frontier, known images); the
@@ -106,6 +118,8 @@ class PortalSpider(Spider):
             url = self.origins.to_serving(entry.url)
             if entry.kind == "list":
                 yield self.list_request(url, start)
+            elif entry.kind == "page":
+                yield self.page_request(url, start)
             else:
                 yield self.article_request(url, start)
         for output in self.record(self.start_requests_due()):
@@ -170,7 +184,7 @@ class PortalSpider(Spider):
                 continue
             self.scheduled.add(url)
             fresh.append(request)
-            kind = "list" if request.callback == self.parse_list else "article"
+            kind = _KINDS.get(getattr(request.callback, "__name__", ""), "article")
             entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
         if not entries and done is None:
             return [*notes, *fresh]
@@ -221,6 +235,10 @@ class PortalSpider(Spider):
             yield from self.record([], done=list_url)
             self.release(response)
             return
+        if self.site_def.list.discovers:
+            yield from self.record(self.follow_links(response, start), done=list_url)
+            self.release(response)
+            return
         rules = self.site_def.list
         requests: list[Request] = []
         problems: list[dict[str, str]] = []
@@ -261,6 +279,66 @@ class PortalSpider(Spider):
             problems.append({"field": "link", "raw": href.strip(), "reason": str(exc)})
             return None
 
+    # -- Link discovery (definitions with list.article_url_patterns) -------------------------
+
+    def page_request(self, url: str, start: StartPage) -> Request:
+        """A page of no known URL shape: parse_page tells an article from a list."""
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.failed,
+            cb_kwargs={"start": start},
+            meta={NO_WARC_LINK: True},
+        )
+
+    def follow_links(self, response: TextResponse, start: StartPage) -> list[Request]:
+        """The requests for a page's in-scope links: unknown articles, list pages and pages
+        of no known shape; further pages of a list only while the page lists an unknown
+        article (the incremental rule of next_page)."""
+        text, _ = decode_html(
+            response.body, _header(response, "Content-Type"), self.site_def.encoding
+        )
+        host = (urlsplit(self.origins.serving).hostname or "").lower()
+        links = discover_links(Selector(text=text), response.url, self.site_def.list, host)
+        requests: list[Request] = []
+        paging: list[Request] = []
+        linked = 0
+        for link in links:
+            # Known articles are refetched on their revisit schedule (see start), not here.
+            known = self.canonical(link.url) in self.known
+            if link.kind == "article":
+                linked += 1
+                if not known:
+                    requests.append(self.article_request(link.url, start))
+            elif link.kind == "page":
+                paging.append(self.list_request(link.url, start))
+            elif link.kind == "list":
+                requests.append(self.list_request(link.url, start))
+            elif not known:
+                requests.append(self.page_request(link.url, start))
+        fresh = any(r.callback == self.parse_article for r in requests)
+        if self.full_lists or fresh or not linked:
+            requests += paging
+        elif paging:
+            self.crawler.stats.inc_value("wenhua/lists_stopped_known")
+        return requests
+
+    def parse_page(
+        self, response: Response, start: StartPage
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
+        if isinstance(response, TextResponse):
+            text, _ = decode_html(
+                response.body, _header(response, "Content-Type"), self.site_def.encoding
+            )
+            if looks_like_article(text, response.url):
+                yield from self.parse_article(response, start)
+                return
+        yield from self.parse_list(response, start)
+
+    # ------------------------------------------------------------------------------------
+
     def release(self, response: Response) -> None:
         """A list page is done when its child requests are enqueued (Redis lease)."""
         if self.frontier is not None:
@@ -287,8 +365,17 @@ class PortalSpider(Spider):
 
     def parse_article(
         self, response: Response, start: StartPage
-    ) -> Iterator[ArticleItem | FailureItem | NotModifiedItem]:
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
         self.count_page()
+        if (
+            self.site_def.list.discovers
+            and response.status == 200
+            and isinstance(response, TextResponse)
+        ):
+            # Articles link to further articles (previous/next, related): keep discovering.
+            yield from self.record(self.follow_links(response, start))
         if response.status == 304:
             request = response.request
             yield NotModifiedItem(
@@ -328,6 +415,10 @@ class PortalSpider(Spider):
         if isinstance(item, FailureItem) and item.capture is not None:
             self.count_page()
         yield item
+
+
+# The durable frontier's kind of a request, by its callback (resume rebuilds it from this).
+_KINDS = {"parse_list": "list", "parse_page": "page", "parse_article": "article"}
 
 
 def _flag(value: bool | str | None) -> bool:
