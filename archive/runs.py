@@ -63,6 +63,7 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
     if run is None:
         raise UnknownRunError(f"no crawl run with id {run_id} (see `wenhua runs`)")
     summary = run_summary(run)
+    summary["accounting"] = run.stats.get("accounting")
     summary["failures"] = [
         {
             "url": row.url,
@@ -79,6 +80,22 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
     return summary
 
 
+def render_balance(balance: dict[str, Any] | None) -> str:
+    """One line: what became of every request the run scheduled."""
+    if not balance:
+        return "- (recorded by newer versions only)"
+    parts = [f"scheduled={balance['scheduled']} settled={balance['settled']}"]
+    parts.append(f"lists={balance['lists']}")
+    for group in ("archived", "failed", "skipped"):
+        counts = balance.get(group) or {}
+        if counts:
+            parts.append(f"{group}(" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+    parts.append(
+        "balanced" if balance["balanced"] else "NOT BALANCED: " + "; ".join(balance["problems"])
+    )
+    return " ".join(parts)
+
+
 def render_counts(counts: dict[str, Any]) -> str:
     short = {
         "pages": "pages",
@@ -92,6 +109,12 @@ def render_counts(counts: dict[str, Any]) -> str:
     return " ".join(
         f"{short[key]}={counts[key] if counts.get(key) is not None else '-'}" for key in COUNT_KEYS
     )
+
+
+def run_statuses(session: Session, run_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, sites, status) of the given runs, in id order."""
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+    return [(run.id, ",".join(run.sites.get("names", [])), run.status) for run in runs]
 
 
 def coverage_of(stats: dict[str, Any]) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from archive.config import ArchiveConfig
 from archive.db import Archive
+from archive.locks import check_writable, crawl_locks
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
 from archive.runs import drift_text
 from archive.timefmt import human_iso
@@ -79,7 +80,13 @@ def run_crawl(
     frontier: str | None = None,
     idle_exit: float = 30.0,
 ) -> list[int]:
-    """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
+    """Crawl each site (name -> serving origin or None); returns the crawl run ids.
+
+    Refuses to start (archive.locks) when the data directory cannot be written or another
+    process crawls one of the sites into it (workers of a Redis frontier share on purpose)."""
+    check_writable(
+        [config.data_dir, config.raw_dir, config.images_dir, config.warc_dir, config.logs_dir]
+    )
     # Migrate before Scrapy starts: several spiders opening a new archive at once
     # must not race to create it.
     Archive(config.db_url).close()
@@ -104,7 +111,8 @@ def run_crawl(
             full_lists=full_lists,
         )
     crawlers = list(process.crawlers)
-    process.start()
+    with crawl_locks(config.data_dir, [] if frontier else list(sites)):
+        process.start()
     return [
         c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
     ]
@@ -172,7 +180,9 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
         )
         failures = (
             session.scalar(
-                select(func.count()).select_from(Failure).where(Failure.crawl_run_id.in_(run_ids))
+                select(func.count())
+                .select_from(Failure)
+                .where(Failure.crawl_run_id.in_(run_ids), Failure.kind != "skipped")
             )
             or 0
         )

@@ -21,6 +21,7 @@ import click
 
 from archive.config import ArchiveConfig, resolve
 from archive.db import Archive, DatabaseError
+from archive.locks import CrawlLockedError, DataDirError
 from archive.search import SearchError, parse_day
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
@@ -43,7 +44,13 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SiteDefinitionError, UnknownSiteError, DatabaseError) as exc:
+        except (
+            SiteDefinitionError,
+            UnknownSiteError,
+            DatabaseError,
+            CrawlLockedError,
+            DataDirError,
+        ) as exc:
             raise UserError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]

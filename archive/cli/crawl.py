@@ -14,6 +14,8 @@ import click
 
 from archive.cli.common import UserError, archive_options, date_option, open_archive, user_errors
 from archive.config import ArchiveConfig
+from archive.db import Archive
+from archive.runs import run_statuses
 from crawler.demo_portal import DemoPortal
 from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.extract.discovery import auto_definition, auto_site_name
@@ -49,6 +51,34 @@ def demo(config: ArchiveConfig, progress: bool) -> None:
                 config, {name: portal.base_url for name in names}, polite=False, progress=progress
             )
         click.echo(summarize(archive, names, run_ids).render())
+        exit_for_runs(archive, run_ids)
+
+
+# Exit status of a crawl whose runs did not all finish: Ctrl-C as the shell counts it.
+EXIT_INTERRUPTED = 130
+EXIT_INCOMPLETE = 1
+
+
+def exit_for_runs(archive: Archive, run_ids: list[int]) -> None:
+    """Exit 130 when a run was interrupted, 1 when one failed (it did not account for
+    every request, or stored nothing), with one line per such run; return when all
+    finished."""
+    if not run_ids:
+        click.echo("wenhua: error: no crawl run was recorded (see DATA/logs/)", err=True)
+        raise SystemExit(EXIT_INCOMPLETE)
+    with archive.session() as session:
+        statuses = run_statuses(session, run_ids)
+    unfinished = [(rid, sites, status) for rid, sites, status in statuses if status != "finished"]
+    for rid, sites, status in unfinished:
+        click.echo(
+            f"wenhua: run {rid} ({sites}) {status}: see `wenhua runs show {rid}`"
+            + ("; the same command resumes it" if status == "interrupted" else ""),
+            err=True,
+        )
+    if any(status == "interrupted" for _, _, status in unfinished):
+        raise SystemExit(EXIT_INTERRUPTED)
+    if unfinished:
+        raise SystemExit(EXIT_INCOMPLETE)
 
 
 @click.command()
@@ -169,6 +199,7 @@ def crawl(
             idle_exit=idle_exit,
         )
         click.echo(summarize(archive, names, run_ids).render())
+        exit_for_runs(archive, run_ids)
 
 
 def _unresolvable(site: SiteDefinition) -> str | None:

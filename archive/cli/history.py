@@ -23,6 +23,7 @@ from archive.runs import (
     UnknownRunError,
     drift_text,
     list_runs,
+    render_balance,
     render_counts,
     render_coverage,
     run_details,
@@ -106,6 +107,7 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     click.echo(f"started  {human_iso(details['started_at'], 'second')}")
     click.echo(f"finished {human_iso(details['finished_at'], 'second') or '-'}")
     click.echo(f"counts   {render_counts(details['counts'])}")
+    click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
     if details["coverage"]:
         click.echo(f"coverage {render_coverage(details['coverage'])}")
