@@ -761,6 +761,36 @@ def _link_share(node: Any) -> float:
     return links / total if total else 0.0
 
 
+# A list of articles rather than an article: at least this many links carrying a
+# headline's worth of Chinese, and less than this much Chinese of its own (outside links)
+# in what was taken for the body. Real articles with long related-news sidebars keep
+# hundreds of characters of their own; the demo's and portals' list pages keep a pager.
+LIST_MIN_HEADLINES = 5
+HEADLINE_MIN_CJK = 6
+LIST_MAX_OWN_CJK = 100
+
+
+def list_page_reason(html: str, body_html: str) -> str | None:
+    """Why a page looks like a list page rather than an article (None when it does not):
+    many links with headline text and little text of its own in the body."""
+    page = parse_page(html)
+    headlines = sum(
+        1
+        for anchor in page.xpath("//body//a[@href]")
+        if len(CJK.findall("".join(anchor.xpath(".//text()").getall()))) >= HEADLINE_MIN_CJK
+    )
+    if headlines < LIST_MIN_HEADLINES:
+        return None
+    body = Selector(text=body_html or "<div></div>")
+    own = len(CJK.findall("".join(body.xpath("//text()[not(ancestor::a)]").getall())))
+    if own >= LIST_MAX_OWN_CJK:
+        return None
+    return (
+        f"looks like a list page, not an article: {headlines} links with headline text,"
+        f" {own} Chinese characters of its own in the body"
+    )
+
+
 def css_path(node: Any) -> str:
     """A CSS path for an element: by id when it has one, else tag.class chain."""
     parts: list[str] = []
@@ -785,6 +815,7 @@ __all__ = [
     "find_body",
     "find_title",
     "is_meta_line",
+    "list_page_reason",
     "squash",
     "title_head",
 ]
