@@ -53,7 +53,7 @@ import html
 import itertools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -80,6 +80,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleVersion, Site
+from archive.timefmt import iso
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -134,6 +135,7 @@ class SearchHit:
     url: str
     title: str
     published_at: str | None
+    published_precision: str | None  # second, minute, hour or day: what the page stated
     district: str | None
     source: str | None
     site: str
@@ -484,6 +486,9 @@ def refresh_index(session: Session) -> int:
 
 # --- searching -----------------------------------------------------------------------
 
+# Administrative suffixes a district filter may leave out: 路南 is 路南区, 迁安 迁安市.
+DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
+
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -503,6 +508,20 @@ def parse_day(value: str | date | None, label: str = "date") -> date | None:
     raise SearchError(f"{label} {value!r} is not a date (YYYY-MM-DD)")
 
 
+def district_names(session: Session, name: str) -> list[str]:
+    """The stored districts a district filter means: the name itself and the name plus one
+    administrative suffix (路南 → 路南区), never a longer or shorter match."""
+    wanted = name.strip()
+    if not wanted:
+        return []
+    found = []
+    for candidate in (wanted, *(wanted + suffix for suffix in DISTRICT_SUFFIXES)):
+        stored = select(ArticleVersion.id).where(ArticleVersion.district == candidate).limit(1)
+        if session.scalar(stored) is not None:
+            found.append(candidate)
+    return found
+
+
 def _storable(term: str) -> bool:
     """Whether a term could occur in stored text at all (no NUL, no lone surrogate)."""
     if "\x00" in term:
@@ -518,14 +537,38 @@ class _Statement:
     """The SQL of one search for one backend: text with numbered bound parameters (no
     user text is ever part of the SQL string)."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, filters: list[str] | None = None) -> None:
         self.dialect = dialect
+        self.filters = filters or []
         self.params: dict[str, Any] = {}
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
+
+    def _wanted(self, keys: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys([*keys, *self.filters]))
+
+    def having_keys(self, keys: Sequence[str], extra: str = "") -> str:
+        """SELECT of the ids (and `extra` columns) of articles indexed under every key
+        and every filter key."""
+        wanted = self._wanted(keys)
+        if self.dialect == "sqlite":
+            return (
+                f"SELECT rowid AS id{extra} FROM search_fts"
+                f" WHERE search_fts MATCH {self.bind(fts_query(wanted))}"
+            )
+        return (
+            f"SELECT article_id AS id{extra} FROM search_docs"
+            f" WHERE keys @> CAST({self.bind(wanted)} AS TEXT[])"
+        )
+
+    def indexed_under(self, keys: Sequence[str]) -> str:
+        """Condition on `d` (search_docs): the article has every key and filter key."""
+        if self.dialect == "sqlite":
+            return f"d.sort_key IN ({self.having_keys(keys)})"
+        return f"d.keys @> CAST({self.bind(self._wanted(keys))} AS TEXT[])"
 
     def occurrences(self, haystack: str, term: str) -> str:
         """Non-overlapping occurrences of `term`: bytes replace() removes / its bytes."""
@@ -541,6 +584,133 @@ class _Statement:
         )
 
 
+# How a result list may be ordered: by rank (as documented above), or by publication
+# time either way; articles without a publication time come last in both directions.
+ORDERS = {
+    "relevance": "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id",
+    "newest": "ORDER BY published_at DESC NULLS LAST, id",
+    "oldest": "ORDER BY published_at ASC NULLS LAST, id",
+}
+_TOTAL = "/* total */"  # where the page query adds count(*) OVER () to the select list
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Every article a search matches, as SQL: a SELECT of id, published_at, title_terms
+    and hits (the columns ORDERS sort by), with its bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+    terms: list[str]
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A search's terms and filters as the index knows them."""
+
+    terms: list[str]
+    filters: list[str]  # filter keys
+    districts: list[str]  # stored district names when a short name means several
+    first_day: date | None
+    last_day: date | None
+
+
+def _request(
+    session: Session,
+    query: str,
+    *,
+    site: str | None,
+    district: str | None,
+    source: str | None,
+    editor: str | None,
+    category: str | None,
+    date_from: str | date | None,
+    date_to: str | date | None,
+) -> _Request | None:
+    """None when nothing can match."""
+    first_day = parse_day(date_from, "date_from")
+    last_day = parse_day(date_to, "date_to")
+    _dialect(session)
+    terms = split_query(query)
+    if not all(_storable(term) for term in terms):
+        return None
+
+    filters: list[str] = []
+    if site is not None:
+        site_id = session.scalar(select(Site.id).where(Site.name == site))
+        if site_id is None:
+            return None
+        filters.append(filter_key("site_id", site_id))
+    districts = district_names(session, district) if district is not None else []
+    if district is not None and not districts:
+        return None
+    for field, wanted in (
+        ("district", districts[0] if len(districts) == 1 else None),
+        ("source", source),
+        ("editor", editor),
+        ("category", category),
+    ):
+        if wanted is not None:
+            filters.append(filter_key(field, wanted))
+    return _Request(terms, filters, districts if len(districts) > 1 else [], first_day, last_day)
+
+
+def matches(
+    session: Session,
+    query: str,
+    *,
+    site: str | None = None,
+    district: str | None = None,
+    source: str | None = None,
+    editor: str | None = None,
+    category: str | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+) -> Matches | None:
+    """The whole result set of a search (what `search` pages through), for callers that
+    count or read all of it; None when nothing can match. Every match is counted on its
+    text, so this reads all of them: `search` itself stops at EXACT_MATCHES."""
+    request = _request(
+        session,
+        query,
+        site=site,
+        district=district,
+        source=source,
+        editor=editor,
+        category=category,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    if request is None:
+        return None
+    sql = _Statement(_dialect(session), request.filters)
+    where = []
+    terms = request.terms
+    must = [key for term in terms for key in term_keys(term)]
+    if must or request.filters:
+        where.append(sql.indexed_under(must))
+    if request.districts:  # 路南 when both 路南区 and 路南县 are stored: either
+        named = ", ".join(sql.bind(name) for name in request.districts)
+        where.append(
+            "d.version_id IN (SELECT dv.id FROM article_versions AS dv"
+            f" WHERE dv.district IN ({named}))"
+        )
+    if request.first_day is not None:
+        where.append(f"d.published_at >= {sql.bind(request.first_day.isoformat())}")
+    last_day = request.last_day
+    if last_day is not None and last_day < date.max:
+        where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
+    if terms:
+        selected = _ranked_from_text(sql, terms, where)
+    else:
+        where_clause = f" WHERE {' AND '.join(where)}" if where else ""
+        selected = (
+            f"SELECT {_TOTAL} d.article_id AS id, d.published_at AS published_at,"
+            f" 0 AS title_terms, 0 AS hits FROM search_docs AS d{where_clause}"
+        )
+    return Matches(sql=selected, params=sql.params, terms=terms)
+
+
 def search(
     session: Session,
     query: str,
@@ -554,6 +724,7 @@ def search(
     date_to: str | date | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    order: str = "relevance",
 ) -> SearchPage:
     """Articles whose current title or body contains every whitespace-separated term.
 
@@ -561,45 +732,47 @@ def search(
     then more occurrences (title and body), then newer `published_at`, then lower id.
     More: newest first, and `total` is a lower bound (`total_exact` False); paging still
     brings every match. An empty query lists the articles the filters select, newest
-    first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
-    `published_at` (publication time at +08:00).
+    first. Filters compare exactly (a district also without its 区, 县, 市 or 旗:
+    `district_names`); dates are YYYY-MM-DD, inclusive, on `published_at` (publication
+    time at +08:00). `order` (a key of ORDERS) sorts by publication time instead of rank;
+    "oldest", and a short district name that means several, read every match (exact
+    total, no bound).
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise SearchError(f"offset must not be negative, not {offset}")
-    first_day = parse_day(date_from, "date_from")
-    last_day = parse_day(date_to, "date_to")
-    dialect = _dialect(session)
-    terms = split_query(query)
-    if not all(_storable(term) for term in terms):
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    arguments: dict[str, Any] = {
+        "site": site,
+        "district": district,
+        "source": source,
+        "editor": editor,
+        "category": category,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    request = _request(session, query, **arguments)
+    if request is None:
         return SearchPage(total=0, items=[])
-
-    filters: list[str] = []
-    if site is not None:
-        site_id = session.scalar(select(Site.id).where(Site.name == site))
-        if site_id is None:
-            return SearchPage(total=0, items=[])
-        filters.append(filter_key("site_id", site_id))
-    for field, wanted in (
-        ("district", district),
-        ("source", source),
-        ("editor", editor),
-        ("category", category),
-    ):
-        if wanted is not None:
-            filters.append(filter_key(field, wanted))
+    if order == "oldest" or request.districts:
+        return _search_all(session, matches(session, query, **arguments), limit, offset, order)
+    dialect = _dialect(session)
+    terms = request.terms
     low = high = None
-    if first_day is not None:
-        low = published_second(first_day.isoformat()) << ID_BITS
+    if request.first_day is not None:
+        low = published_second(request.first_day.isoformat()) << ID_BITS
+    last_day = request.last_day
     if last_day is not None and last_day < date.max:
         high = published_second((last_day + timedelta(days=1)).isoformat()) << ID_BITS
         low = low or 1 << ID_BITS  # a date bound leaves undated articles out
-    matcher = _Matcher(session, dialect, terms, filters, low, high)
+    matcher = _Matcher(session, dialect, terms, request.filters, low, high)
     newest = matcher.newest(EXACT_MATCHES + 1)
     if len(newest) <= EXACT_MATCHES:
         ranked = _counted(session, dialect, terms, newest)
-        ranked.sort(key=lambda row: (-row.title_terms, -row.hits, -row.key))
+        if order == "relevance":
+            ranked.sort(key=lambda row: (-row.title_terms, -row.hits, -row.key))
         return SearchPage(
             total=len(newest), items=_hits(session, ranked[offset : offset + limit], terms)
         )
@@ -611,6 +784,42 @@ def search(
         items=_hits(session, ranked, terms),
         total_exact=False,
     )
+
+
+def _search_all(
+    session: Session, found: Matches | None, limit: int, offset: int, order: str
+) -> SearchPage:
+    """A page of the whole result set in `order`, with its exact total."""
+    if found is None:
+        return SearchPage(total=0, items=[])
+    params = dict(found.params)
+    limit_at, offset_at = f"p{len(params)}", f"p{len(params) + 1}"
+    params |= {limit_at: limit, offset_at: offset}
+    page = (
+        f"{found.sql.replace(_TOTAL, 'count(*) OVER () AS total,')}"
+        f" {ORDERS[order]} LIMIT :{limit_at} OFFSET :{offset_at}"
+    )
+    ranked = session.execute(text(page), params).all()
+    if ranked:
+        total = int(ranked[0].total)
+    else:
+        counting = text(f"SELECT count(*) FROM ({found.sql}) AS m")
+        total = int(session.scalar(counting, found.params) or 0)
+    return SearchPage(total=total, items=_hits(session, ranked, found.terms))
+
+
+def iter_hits(
+    session: Session, found: Matches | None, *, order: str = "relevance", offset: int = 0
+) -> Iterator[SearchHit]:
+    """Every hit of a result set (`matches`) in `order`, from `offset` on: what `search`
+    pages through, with no limit, read in batches."""
+    if found is None:
+        return
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    rows = session.execute(text(f"{found.sql} {ORDERS[order]}"), found.params).all()
+    for start in range(offset, len(rows), MAX_LIMIT):
+        yield from _hits(session, rows[start : start + MAX_LIMIT], found.terms)
 
 
 @dataclass(frozen=True)
@@ -788,6 +997,27 @@ def _counted(session: Session, dialect: str, terms: list[str], keys: list[int]) 
     return [by_key[key] for key in keys if key in by_key]
 
 
+def _ranked_from_text(sql: _Statement, terms: list[str], where: list[str]) -> str:
+    """A term of 3 or more characters: the keys narrow the candidates, the text decides.
+    Materialized, so each count is computed once, for both the match and the rank."""
+    counts = []
+    for number, term in enumerate(terms):
+        counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
+        counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
+    numbers = range(len(terms))
+    title_terms = " + ".join(f"(CASE WHEN title_{n} > 0 THEN 1 ELSE 0 END)" for n in numbers)
+    hits = " + ".join(f"title_{n} + body_{n}" for n in numbers)
+    found = " AND ".join(f"title_{n} + body_{n} > 0" for n in numbers)
+    return (
+        f"WITH candidates AS MATERIALIZED (SELECT d.article_id AS id,"
+        f" d.published_at AS published_at, {', '.join(counts)}"
+        f" FROM search_docs AS d JOIN article_versions AS v ON v.id = d.version_id"
+        f" WHERE {' AND '.join(where)})"
+        f" SELECT {_TOTAL} id, published_at, {title_terms} AS title_terms, {hits} AS hits"
+        f" FROM candidates WHERE {found}"
+    )
+
+
 def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[SearchHit]:
     if not ranked:
         return []
@@ -799,6 +1029,7 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
             Article.gone_at,
             version.title,
             version.published_at,
+            version.published_precision,
             version.district,
             version.source,
             version.body_text,
@@ -821,13 +1052,14 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
                 url=row.url,
                 title=row.title,
                 published_at=row.published_at,
+                published_precision=row.published_precision,
                 district=row.district,
                 source=row.source,
                 site=row.site,
                 snippet=snippet,
                 snippet_html=snippet_html,
                 score=int(rank.title_terms) + occurrences / (occurrences + 1),
-                gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
+                gone_at=iso(row.gone_at),
             )
         )
     return items
