@@ -90,7 +90,7 @@ SNIPPET_LEAD = 30
 # Up to this many matches are counted exactly and ranked; past it the matches are listed
 # newest first and the total is a lower bound (`SearchPage.total_exact` False). Ranking
 # reads each match's text, so the bound is what keeps a common word's first page fast.
-EXACT_MATCHES = 2000
+EXACT_MATCHES = 500
 # A long term is looked up by at most this many of its character pairs (the exact check
 # still uses the whole term); more keys cost index reads and hardly narrow the candidates.
 MAX_TERM_PAIRS = 8
