@@ -32,6 +32,7 @@ from archive.models import Article, ArticleVersion, ImageUrl, Site, VersionImage
 from archive.models import Image as Image_
 from archive.rawstore import atomic_write
 from crawler.extract.urls import OriginMap
+from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK, ArticleItem
 
 IMAGES_DIR = "images"
@@ -81,6 +82,22 @@ def inspect_image(data: bytes) -> dict[str, Any]:
 
 
 class ArchiveImagesPipeline(FilesPipeline):
+    def open_spider(self, spider: Any = None) -> None:
+        super().open_spider()
+        # Scrapy caches one result per image URL for the whole crawl (so a URL is
+        # downloaded once); on disk, the cache costs no memory per image.
+        self.spiderinfo.downloaded = DiskStore()  # type: ignore[assignment]
+
+    def close_spider(self, spider: Any = None) -> None:
+        stores = (
+            self.spiderinfo.downloaded,
+            getattr(self, "_facts_by_sha", None),
+            self._known_urls,
+        )
+        for store in stores:
+            if isinstance(store, DiskStore):
+                store.close()
+
     def get_media_requests(self, item: Any, info: Any) -> list[Request]:
         if not isinstance(item, ArticleItem):
             return []
@@ -108,15 +125,19 @@ class ArchiveImagesPipeline(FilesPipeline):
         looked_up: Deferred[Any] = threads.deferToThread(_archived_image, spider.state(), url)
         return looked_up.addCallback(self._archived, request)
 
-    def _site_image_urls(self, spider: Any) -> set[str] | None:
+    _known_urls: DiskStore | None = None
+
+    def _site_image_urls(self, spider: Any) -> DiskStore | None:
         """The image URLs the site's archived articles use, read once per crawl: most image
-        requests of a crawl are new images, and a set answers them without a query."""
+        requests of a crawl are new images, and the store (on disk) answers them without a
+        query."""
         site = getattr(spider, "site_def", None)
         if site is None:
             return None
-        if getattr(self, "_known_urls", None) is None:
+        if self._known_urls is None:
+            self._known_urls = DiskStore()
             with spider.state().session() as session:
-                self._known_urls: set[str] | None = set(
+                self._known_urls.update(
                     session.scalars(
                         select(VersionImage.url)
                         .join(ArticleVersion, ArticleVersion.id == VersionImage.version_id)
@@ -169,9 +190,10 @@ class ArchiveImagesPipeline(FilesPipeline):
         return str(facts["sha256"])
 
     @property
-    def _facts(self) -> dict[str, dict[str, Any]]:
+    def _facts(self) -> DiskStore:
+        """sha256 -> an image's facts, on disk: one entry per distinct image."""
         if not hasattr(self, "_facts_by_sha"):
-            self._facts_by_sha: dict[str, dict[str, Any]] = {}
+            self._facts_by_sha = DiskStore()
         return self._facts_by_sha
 
     def item_completed(self, results: list[Any], item: Any, info: Any) -> Any:

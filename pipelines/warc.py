@@ -44,6 +44,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
 from archive.fixity import file_sha256
+from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ class DigestRegistry:
 
     def __init__(self, warc_dir: Path) -> None:
         self.lock = threading.Lock()
-        self.seen: dict[str, tuple[str, str]] = {}
+        # digest -> (uri, date), on disk: one entry per distinct payload of the crawl.
+        self.seen = DiskStore()
         self._seed(warc_dir)
 
     @classmethod
@@ -144,7 +146,7 @@ class DigestRegistry:
     def first(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """The earlier capture of this payload, or None (and this one becomes the first)."""
         with self.lock:
-            earlier = self.seen.get(digest)
+            earlier: tuple[str, str] | None = self.seen.get(digest)
             if earlier is None:
                 self.seen[digest] = (uri, date)
             return earlier
