@@ -46,6 +46,9 @@ from archive.config import resolve
 from archive.fixity import file_sha256
 from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
+from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
+
+__all__ = ["WarcExtension", "WarcLocation", "WrittenFile", "payload_digest", "set_location"]
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -68,16 +71,6 @@ def software_version() -> str:
 def payload_digest(body: bytes) -> str:
     """The WARC payload digest as warcio writes it (sha1, base32)."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-@dataclass(frozen=True)
-class WarcLocation:
-    """Where a response record lives: file relative to the data directory, gzip member."""
-
-    file: str
-    offset: int
-    length: int
-    record_id: str
 
 
 @dataclass
@@ -150,14 +143,6 @@ class DigestRegistry:
             if earlier is None:
                 self.seen[digest] = (uri, date)
             return earlier
-
-
-@dataclass
-class WrittenFile:
-    name: str  # relative to the data directory, e.g. warc/site-….warc.gz
-    records: int = 0
-    sha256: str = ""
-    size: int = 0
 
 
 class WarcWriterThread(threading.Thread):
@@ -504,9 +489,3 @@ class ClosedWarc:
 
     files: list[WrittenFile] = field(default_factory=list)
     links: list[tuple[int, WarcLocation]] = field(default_factory=list)
-
-
-def set_location(version: Any, location: WarcLocation) -> None:
-    version.warc_file = location.file
-    version.warc_offset = location.offset
-    version.warc_length = location.length

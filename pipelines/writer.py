@@ -53,7 +53,7 @@ from archive.store import (
     store_warc_file,
 )
 from crawler.sitedefs import SiteDefinition
-from pipelines.warc import WarcLocation, WrittenFile, set_location
+from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 
 # Recent keys answered from memory (per store). Repeats in a crawl are local: a list page's
 # next page, an image on consecutive articles.
-DEFAULT_CACHE = 4096
+DEFAULT_CACHE = 1024
 # SQLite's page cache per store, in KiB (the rest of the B-tree stays on disk).
-CACHE_KIB = 2048
+CACHE_KIB = 1024
 # Writes per transaction: one commit per write would cost a journal write each.
 COMMIT_EVERY = 512
 
