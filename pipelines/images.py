@@ -59,8 +59,22 @@ def image_path(sha256: str, mime: str) -> str:
     return f"{IMAGES_DIR}/{sha256[:2]}/{sha256[2:4]}/{sha256}{EXT_BY_MIME.get(mime, '')}"
 
 
+# The last body inspected (by identity) and its facts: Scrapy asks `file_path` and then
+# `file_downloaded` about the same response, and decoding every pixel twice cost the crawl
+# as much as its WARC capture.
+_last: tuple[bytes, dict[str, Any]] | None = None
+
+
 def inspect_image(data: bytes) -> dict[str, Any]:
     """The facts the archive keeps about an image; FileException when it is not one."""
+    global _last
+    if _last is None or _last[0] is not data:
+        _last = None  # a body that is not an image leaves nothing behind
+        _last = (data, _inspect(data))
+    return dict(_last[1])
+
+
+def _inspect(data: bytes) -> dict[str, Any]:
     try:
         with Image.open(BytesIO(data)) as img:
             img.verify()
@@ -180,12 +194,15 @@ class ArchiveImagesPipeline(FilesPipeline):
     ) -> str:
         facts = inspect_image(response.body)
         # Content-addressed: bytes already stored are never rewritten.
-        if not self.store.stat_file(facts["path"], info):
-            if isinstance(self.store, FSFilesStore):
+        if isinstance(self.store, FSFilesStore):
+            # A file named by its sha256 is there or not: no need for stat_file's md5
+            # of the stored bytes.
+            target = Path(self.store.basedir) / facts["path"]
+            if not target.exists():
                 # Written whole or not at all: workers may share the data directory.
-                atomic_write(Path(self.store.basedir) / facts["path"], response.body)
-            else:
-                self.store.persist_file(facts["path"], BytesIO(response.body), info)
+                atomic_write(target, response.body)
+        elif not self.store.stat_file(facts["path"], info):
+            self.store.persist_file(facts["path"], BytesIO(response.body), info)
         self._facts[facts["sha256"]] = facts
         return str(facts["sha256"])
 
