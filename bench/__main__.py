@@ -50,13 +50,18 @@ def commit() -> str:
 
 def crawl_table(rows: list[CrawlFigures]) -> str:
     lines = [
-        "| articles | requests | bare pages/s | full pages/s | full articles/s | full / bare | peak RSS MB | export articles/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| articles | requests | bare pages/s | full pages/s | full articles/s | full / bare | peak RSS MB | export articles/s "
+        "| bare CPU ms/page | crawl process CPU ms/page | writer CPU ms/page | bare / crawl CPU per page |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        bare_ms = r.bare_cpu_s / r.bare_pages * 1000 if r.bare_pages else 0.0
+        crawl_ms = r.crawl_cpu_s / r.full_pages * 1000 if r.full_pages else 0.0
+        writer_ms = r.writer_cpu_s / r.full_pages * 1000 if r.full_pages else 0.0
         lines.append(
             f"| {r.articles} | {r.full_pages} | {r.bare_pages_per_s:.1f} | {r.full_pages_per_s:.1f} "
-            f"| {r.full_articles_per_s:.1f} | {r.ratio:.0%} | {r.peak_rss_mb:.0f} | {r.export_per_s:.0f} |"
+            f"| {r.full_articles_per_s:.1f} | {r.ratio:.0%} | {r.peak_rss_mb:.0f} | {r.export_per_s:.0f} "
+            f"| {bare_ms:.2f} | {crawl_ms:.2f} | {writer_ms:.2f} | {r.cpu_ratio:.0%} |"
         )
     return "\n".join(lines)
 
@@ -92,7 +97,8 @@ def main() -> None:
         "--workers", default="1,2,3", help="workers: worker counts to compare (default 1,2,3)"
     )
     parser.add_argument(
-        "--sizes", default="10000,100000", help="memory: portal sizes (default 10000,100000)"
+        "--sizes",
+        help="memory, crawl: portal sizes, comma-separated (memory: 10000,100000; crawl: 1000,10000)",
     )
     args = parser.parse_args()
     if args.what == "costs":
@@ -101,12 +107,14 @@ def main() -> None:
         print(json.dumps(costs(args.articles), indent=2))
         return
     if args.what == "memory":
-        memory_benchmark([int(n) for n in args.sizes.split(",")], args.no_write)
+        memory_benchmark([int(n) for n in (args.sizes or "10000,100000").split(",")], args.no_write)
         return
     if args.what == "workers":
         workers_benchmark(args.articles, [int(n) for n in args.workers.split(",")], args.no_write)
         return
     sizes = [200] if args.quick else [1000, 10000]
+    if args.what == "crawl" and args.sizes:
+        sizes = [int(n) for n in args.sizes.split(",")]
     rows = []
     for size in sizes:
         print(f"crawling a {size}-article portal …", flush=True)
@@ -121,7 +129,10 @@ def main() -> None:
     DOC.parent.mkdir(exist_ok=True)
     section = (
         "## Crawl throughput, memory, export, archive size\n\n"
-        f"Machine: {machine()}. Date: {stamp}. Commit: {commit()}. Command: `python -m bench all`.\n\n"
+        f"Machine: {machine()}. Date: {stamp}. Commit: {commit()}. "
+        f"Command: `python -m bench {args.what}"
+        + (f" --sizes {args.sizes}" if args.what == "crawl" and args.sizes else "")
+        + "`.\n\n"
         "Full pipeline = `wenhua crawl --no-politeness` (fetch, extract, normalize, images, raw "
         "captures, SQLite); bare = a Scrapy spider that only downloads and follows the same "
         "links (bench/bare.py), same server, same run, same concurrency.\n\n"

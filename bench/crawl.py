@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,20 @@ class CrawlFigures:
     crawl_rss_mb: float = 0.0
     writer_rss_mb: float = 0.0
     seconds: float = 0.0
+    # CPU seconds (user + system): the bare spider, the crawl process, its writer. On a
+    # machine whose cores are shared, pages per CPU second say what wall-clock rates cannot.
+    bare_pages: int = 0
+    bare_cpu_s: float = 0.0
+    crawl_cpu_s: float = 0.0
+    writer_cpu_s: float = 0.0
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Bare CPU per page over the crawl process's CPU per page: the rate ratio when
+        each process has a core of its own (the crawl process is the bottleneck)."""
+        if not (self.bare_pages and self.full_pages and self.crawl_cpu_s):
+            return 0.0
+        return (self.bare_cpu_s / self.bare_pages) / (self.crawl_cpu_s / self.full_pages)
 
     @property
     def ratio(self) -> float:
@@ -86,8 +101,31 @@ def _tree_rss_kb(root: int) -> tuple[int, int]:
     return rss.get(root, 0), total
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children_of(pid: int) -> list[int]:
+    try:
+        return [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
 def _peak_rss_of(
-    cmd: list[str], env: dict[str, str]
+    cmd: list[str], env: dict[str, str], cpu: dict[int, float] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], tuple[float, float, float]]:
     """Run the crawl; its peak resident memory in MB, summed over the crawl process and
     its children (the archive writer is a process of its own), sampled every 0.2 s; then
@@ -108,6 +146,11 @@ def _peak_rss_of(
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
         while not done.wait(0.2):
             own, children = _tree_rss_kb(process.pid)
+            if cpu is not None:  # the last reading of each process before it ends
+                for pid in (process.pid, *_children_of(process.pid)):
+                    seconds = _cpu_s(pid)
+                    if seconds is not None:
+                        cpu[pid] = seconds
             if log is not None:
                 print(f"{time.monotonic() - began:.1f} {own} {children}", file=log, flush=True)
             peak_kb = max(peak_kb, own + children)
@@ -130,7 +173,9 @@ def measure(count: int, bare: bool = True) -> CrawlFigures:
     """One size: the bare spider (unless `bare` is False: memory runs) and the full crawl."""
     with serving(count) as (base, starts), tempfile.TemporaryDirectory() as tmp:
         bare_stats = {"responses": 0, "seconds": 0.0}
+        bare_cpu = 0.0
         if bare:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(
                 [sys.executable, "-m", "bench.bare", base, *starts],
                 capture_output=True,
@@ -139,6 +184,8 @@ def measure(count: int, bare: bool = True) -> CrawlFigures:
                 check=True,
             )
             bare_stats = json.loads(done.stdout.strip().splitlines()[-1])
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            bare_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         sites = Path(tmp) / "sites"
         sites.mkdir()
         _site_file(sites, base, starts)
@@ -155,7 +202,9 @@ def measure(count: int, bare: bool = True) -> CrawlFigures:
             "--data-dir",
             str(data),
         ]
-        result, (rss, crawl_rss, writer_rss) = _peak_rss_of(cmd, env)
+        cpu: dict[int, float] = {}
+        result, (rss, crawl_rss, writer_rss) = _peak_rss_of(cmd, env, cpu)
+        crawl_pid = next(iter(cpu), None)  # sampled first: the crawl process itself
         if result.returncode != 0:
             raise RuntimeError(f"wenhua crawl failed: {result.stderr[-2000:]}")
         archive = Archive(f"sqlite:///{data / 'archive.sqlite'}")
@@ -190,6 +239,10 @@ def measure(count: int, bare: bool = True) -> CrawlFigures:
         crawl_rss_mb=crawl_rss,
         writer_rss_mb=writer_rss,
         seconds=seconds,
+        bare_pages=int(bare_stats["responses"]),
+        bare_cpu_s=bare_cpu,
+        crawl_cpu_s=cpu.get(crawl_pid, 0.0) if crawl_pid is not None else 0.0,
+        writer_cpu_s=sum(v for pid, v in cpu.items() if pid != crawl_pid),
     )
 
 
