@@ -5,7 +5,8 @@ worker crawls the bench portal (bench/portal.py) into a fresh PostgreSQL databas
 its frontier on a private `redis-server` started for the run (append-only file on,
 `appendfsync everysec`), so the counters see this crawl only:
 
-- CPU: user + system seconds of the crawl process and of its archive writer, from /proc;
+- CPU: user + system seconds of the crawl process, of its archive writer and of the
+  PostgreSQL server processes serving the crawl's database (the server is local), from /proc;
 - memory: peak RSS of each, and Redis' peak `used_memory`;
 - PostgreSQL: `pg_stat_database` deltas of the fresh database (commits, rows inserted,
   updated, deleted), its size, and the most connections it had at once;
@@ -152,6 +153,7 @@ def measure(count: int) -> dict[str, Any]:
         )
         before = _pg_stats(admin, name)
         client.config_resetstat()
+        redis_base = int(client.info("memory")["used_memory"])
         cmd = _wenhua(
             "crawl",
             "bench-portal",
@@ -170,6 +172,7 @@ def measure(count: int) -> dict[str, Any]:
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         cpu: dict[int, float] = {}
+        backend_cpu: dict[int, float] = {}  # PostgreSQL server processes serving this crawl
         peak = {"crawl": 0, "writer": 0, "redis": 0, "connections": 0}
         done = threading.Event()
 
@@ -184,10 +187,17 @@ def measure(count: int) -> dict[str, Any]:
                     peak["crawl"] = max(peak["crawl"], _rss_kb(process.pid))
                     peak["writer"] = max(peak["writer"], sum(_rss_kb(k) for k in kids))
                     peak["redis"] = max(peak["redis"], int(client.info("memory")["used_memory"]))
-                    row = conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
-                    ).fetchone()
-                    peak["connections"] = max(peak["connections"], int(row[0]) if row else 0)
+                    backends = [
+                        int(r[0])
+                        for r in conn.execute(
+                            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,)
+                        )
+                    ]
+                    peak["connections"] = max(peak["connections"], len(backends))
+                    for pid in backends:  # the server runs on this machine
+                        seconds = _cpu_seconds(pid)
+                        if seconds is not None:
+                            backend_cpu[pid] = seconds
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -212,6 +222,7 @@ def measure(count: int) -> dict[str, Any]:
     pages = int(stats.get("response_received_count", 0))
     articles = int(stats.get("wenhua/articles_new", 0))
     crawl_cpu = cpu.get(process.pid, 0.0)
+    pg_cpu = sum(backend_cpu.values())
     writer_cpu = sum(v for pid, v in cpu.items() if pid != process.pid)
     redis_calls = {
         name.removeprefix("cmdstat_"): int(values["calls"])
@@ -225,16 +236,19 @@ def measure(count: int) -> dict[str, Any]:
         "pages": pages,
         "seconds": round(seconds, 1),
         "pages_per_s": round(pages / seconds, 1) if seconds else 0.0,
-        "cpu_s": {"crawl": crawl_cpu, "writer": writer_cpu},
+        "cpu_s": {"crawl": crawl_cpu, "writer": writer_cpu, "postgresql": pg_cpu},
         "cpu_ms_per_page": {
             "crawl": round(crawl_cpu / pages * 1000, 2),
             "writer": round(writer_cpu / pages * 1000, 2),
+            "postgresql": round(pg_cpu / pages * 1000, 2),
         },
         "peak_rss_mb": {k: round(peak[k] / 1024, 1) for k in ("crawl", "writer")},
         "redis": {
             "calls": redis_calls,
             "calls_per_page": round(total_redis / pages, 2),
             "peak_used_memory_mb": round(peak["redis"] / 2**20, 2),
+            "used_memory_before_mb": round(redis_base / 2**20, 2),
+            "peak_bytes_per_page": round((peak["redis"] - redis_base) / pages, 1),
             "aof_bytes": aof,
             "aof_bytes_per_page": round(aof / pages, 1),
         },
