@@ -26,6 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_timestamp, timestamp_to_iso_date
 
+from archive.models import ArticleVersion
 from crawler.extract.urls import canonical_url
 
 REPLAY_PREFIX = "/replay"
@@ -82,6 +83,17 @@ def read_capture(data_dir: Path, member: Member) -> Capture | None:
         payload_digest=headers.get_header("WARC-Payload-Digest"),
         refers_to=(refers, refers_date) if refers and refers_date else None,
     )
+
+
+def version_capture(data_dir: Path, version: ArticleVersion) -> Capture | None:
+    """The response (or revisit) record an article version points to, if readable."""
+    if not version.warc_file or version.warc_offset is None or not version.warc_length:
+        return None
+    member = Member(version.warc_file, version.warc_offset, version.warc_length)
+    capture = read_capture(data_dir, member)
+    if capture is None or capture.rec_type not in ("response", "revisit"):
+        return None
+    return capture
 
 
 def replay_path(timestamp: str, uri: str) -> str:

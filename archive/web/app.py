@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from archive.captures import REPLAY_PREFIX, Member, read_capture, replay_path
+from archive.captures import REPLAY_PREFIX, replay_path, version_capture
 from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.export import article_record
@@ -432,11 +432,8 @@ def _version_info(version: ArticleVersion, number: int, data_dir: Path) -> dict[
 def _replay(version: ArticleVersion, data_dir: Path) -> dict[str, Any]:
     """The version's capture as served: its replay URL and capture time (WARC-Date of its
     response record), or nulls when the version has no WARC record."""
-    capture = None
-    if version.warc_file and version.warc_offset is not None and version.warc_length:
-        member = Member(version.warc_file, version.warc_offset, version.warc_length)
-        capture = read_capture(data_dir, member)
-    if capture is None or capture.rec_type not in ("response", "revisit"):
+    capture = version_capture(data_dir, version)
+    if capture is None:
         return {"replay_url": None, "captured_at": None}
     return {"replay_url": replay_path(capture.timestamp, capture.uri), "captured_at": capture.date}
 
