@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import CrawlRun, Failure
+from archive.timefmt import iso
 from crawler.extract.record import covered_fields
 
 # Field coverage: the stats the archive writer counts for every stored article.
@@ -36,16 +37,12 @@ class UnknownRunError(LookupError):
     """No crawl run has this id."""
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value is not None else None
-
-
 def run_summary(run: CrawlRun) -> dict[str, Any]:
     counts = run.stats.get("counts") or {}
     return {
         "id": run.id,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "sites": list(run.sites.get("names", [])),
         "status": run.status,
         "counts": {key: counts.get(key) for key in COUNT_KEYS},
@@ -66,13 +63,14 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
     if run is None:
         raise UnknownRunError(f"no crawl run with id {run_id} (see `wenhua runs`)")
     summary = run_summary(run)
+    summary["accounting"] = run.stats.get("accounting")
     summary["failures"] = [
         {
             "url": row.url,
             "kind": row.kind,
             "http_status": row.http_status,
             "reason": row.reason,
-            "at": _iso(row.created_at),
+            "at": iso(row.created_at),
             "retries": row.retries,
         }
         for row in session.scalars(
@@ -80,6 +78,22 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
         )
     ]
     return summary
+
+
+def render_balance(balance: dict[str, Any] | None) -> str:
+    """One line: what became of every request the run scheduled."""
+    if not balance:
+        return "- (recorded by newer versions only)"
+    parts = [f"scheduled={balance['scheduled']} settled={balance['settled']}"]
+    parts.append(f"lists={balance['lists']}")
+    for group in ("archived", "failed", "skipped"):
+        counts = balance.get(group) or {}
+        if counts:
+            parts.append(f"{group}(" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+    parts.append(
+        "balanced" if balance["balanced"] else "NOT BALANCED: " + "; ".join(balance["problems"])
+    )
+    return " ".join(parts)
 
 
 def render_counts(counts: dict[str, Any]) -> str:
@@ -95,6 +109,12 @@ def render_counts(counts: dict[str, Any]) -> str:
     return " ".join(
         f"{short[key]}={counts[key] if counts.get(key) is not None else '-'}" for key in COUNT_KEYS
     )
+
+
+def run_statuses(session: Session, run_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(id, sites, status) of the given runs, in id order."""
+    runs = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id))
+    return [(run.id, ",".join(run.sites.get("names", [])), run.status) for run in runs]
 
 
 def coverage_of(stats: dict[str, Any]) -> dict[str, Any] | None:

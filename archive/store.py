@@ -310,6 +310,15 @@ def store_failure(
     )
 
 
+def store_page_problems(
+    session: Session, *, run_id: int | None, url: str, problems: Iterable[dict[str, str]]
+) -> None:
+    """Values of a page that could not be used (a malformed or off-site link), not tied to
+    an article version."""
+    for problem in problems:
+        session.add(Problem(crawl_run_id=run_id, version_id=None, url=url, **problem))
+
+
 # The durable frontier (read back by archive.incremental): a crawl's requests are recorded
 # as pending and marked done in the transaction that stores their item or failure.
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import re._constants as sre
+import re._parser as sre_parse
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 import tomli_w
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -74,14 +77,80 @@ def _optional_text(value: Any) -> str | None:
 
 
 _PROBE = Selector(text="<html></html>")
+_CSS = HTMLTranslator()
+_XPATH_STRINGS = re.compile(r"\"[^\"]*\"|'[^']*'")
+_XPATH_VARIABLE = re.compile(r"\$\s*([A-Za-z_][\w.-]*)")
+_XPATH_PREFIX = re.compile(r"(?<![\w.:-])([A-Za-z_][\w.-]*):(?!:)")
+_XPATH_CALL = re.compile(r"(?<![\w.:$-])([A-Za-z_][\w.-]*)\s*\(")
+# What a selector may use: XPath 1.0's functions and node tests, parsel's has-class and the
+# EXSLT regular-expression and set extensions parsel registers (prefixes re, set).
+_XPATH_FUNCTIONS = frozenset(
+    [
+        "last",
+        "position",
+        "count",
+        "id",
+        "local-name",
+        "namespace-uri",
+        "name",
+        "string",
+        "concat",
+        "starts-with",
+        "contains",
+        "substring-before",
+        "substring-after",
+        "substring",
+        "string-length",
+        "normalize-space",
+        "translate",
+        "boolean",
+        "not",
+        "true",
+        "false",
+        "lang",
+        "number",
+        "sum",
+        "floor",
+        "ceiling",
+        "round",
+        "node",
+        "text",
+        "comment",
+        "processing-instruction",
+        "has-class",
+        "and",
+        "or",
+        "div",
+        "mod",
+    ]
+)
+_XPATH_PREFIXES = frozenset({"re", "set", "xml"})
+
+
+def _check_xpath(xpath: str) -> None:
+    """Refuse what compiles but breaks on the first page it meets: lxml evaluates a
+    variable, a namespace prefix or an unknown function only when a node reaches it."""
+    bare = _XPATH_STRINGS.sub('""', xpath)
+    variable = _XPATH_VARIABLE.search(bare)
+    if variable:
+        raise ValueError(f"uses the variable ${variable.group(1)}, which nothing defines")
+    for prefix in _XPATH_PREFIX.findall(bare):
+        if prefix not in _XPATH_PREFIXES:
+            raise ValueError(f"uses the namespace prefix {prefix!r}, which nothing defines")
+    for name in _XPATH_CALL.findall(bare):
+        if name not in _XPATH_FUNCTIONS:
+            raise ValueError(f"calls {name}(), which is not an XPath 1.0 function")
 
 
 def _check_selector(selector: str) -> None:
     try:
         if selector.startswith("xpath:"):
-            _PROBE.xpath(selector[len("xpath:") :])
+            xpath = selector[len("xpath:") :]
+            _PROBE.xpath(xpath)
         else:
             _PROBE.css(selector)
+            xpath = _CSS.css_to_xpath(selector)
+        _check_xpath(xpath)
     except Exception as exc:  # parsel raises several types for bad expressions
         raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
 
@@ -104,9 +173,99 @@ def _pattern(value: Any) -> re.Pattern[str] | None:
     if not _text(value):
         return None
     try:
-        return re.compile(value)
+        compiled = re.compile(value)
+        tree = sre_parse.parse(value)
     except re.error as exc:
         raise ValueError(f"invalid regular expression: {exc}") from exc
+    danger = _nested_repeat(list(tree))
+    if danger:
+        raise ValueError(
+            f"regular expression {value!r} repeats a repetition ({danger}): it can take "
+            "exponential time on a long URL; write it without the nested quantifier"
+        )
+    return compiled
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)
+_CATEGORY_TESTS: dict[Any, Callable[[str], bool]] = {
+    sre.CATEGORY_DIGIT: str.isdigit,
+    sre.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(),
+    sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
+    sre.CATEGORY_NOT_WORD: lambda c: not (c.isalnum() or c == "_"),
+    sre.CATEGORY_SPACE: str.isspace,
+    sre.CATEGORY_NOT_SPACE: lambda c: not c.isspace(),
+}
+
+
+def _can_match(items: list[Any], char: str) -> bool:
+    """Whether a repeated element (sre items) may match `char`; True when unsure."""
+    if len(items) != 1:
+        return True
+    op, av = items[0]
+    if op is sre.LITERAL:
+        return bool(av == ord(char))
+    if op is sre.NOT_LITERAL:
+        return bool(av != ord(char))
+    if op is not sre.IN:
+        return True
+    negate, found = False, False
+    for kind, value in av:
+        if kind is sre.NEGATE:
+            negate = True
+        elif kind is sre.LITERAL:
+            found = found or value == ord(char)
+        elif kind is sre.RANGE:
+            found = found or value[0] <= ord(char) <= value[1]
+        elif kind is sre.CATEGORY and value in _CATEGORY_TESTS:
+            found = found or _CATEGORY_TESTS[value](char)
+        else:
+            return True
+    return found != negate
+
+
+def _inner_repeats(items: list[Any]) -> list[list[Any]]:
+    """The elements repeated more than once anywhere inside `items`."""
+    found: list[list[Any]] = []
+    for op, av in items:
+        if op in _REPEATS:
+            if av[1] > 1:
+                found.append(list(av[2]))
+            found += _inner_repeats(list(av[2]))
+        elif op is sre.SUBPATTERN:
+            found += _inner_repeats(list(av[3]))
+        elif op is sre.BRANCH:
+            for branch in av[1]:
+                found += _inner_repeats(list(branch))
+    return found
+
+
+def _nested_repeat(items: list[Any]) -> str | None:
+    """A repetition inside a repetition, the shape that backtracks exponentially
+    (`(/?\\w+)+`). Allowed when each round starts with a literal character that the
+    inner repetition cannot match (`(/\\d+)+`): then the rounds cannot trade characters."""
+    for op, av in items:
+        if op in _REPEATS:
+            body = list(av[2])
+            if av[1] > 1:
+                inner = _inner_repeats(body)
+                flat = body
+                while flat and flat[0][0] is sre.SUBPATTERN:
+                    flat = list(flat[0][1][3]) + flat[1:]
+                lead = chr(flat[0][1]) if flat and flat[0][0] is sre.LITERAL else None
+                if inner and (lead is None or any(_can_match(i, lead) for i in inner)):
+                    return "a quantifier inside a quantified group"
+            found = _nested_repeat(body)
+        elif op is sre.SUBPATTERN:
+            found = _nested_repeat(list(av[3]))
+        elif op is sre.BRANCH:
+            found = next((f for b in av[1] if (f := _nested_repeat(list(b)))), None)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            found = _nested_repeat(list(av[1]))
+        else:
+            found = None
+        if found:
+            return found
+    return None
 
 
 def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:

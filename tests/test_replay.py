@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,9 @@ def test_api_gives_every_version_a_replay_url(client: TestClient, facts: dict[st
             match = re.fullmatch(r"/replay/(\d{14})/(.+)", version["replay_url"])
             assert match, version["replay_url"]
             assert match.group(2) == version["final_url"]
-            assert version["captured_at"].startswith(
-                f"{match.group(1)[:4]}-{match.group(1)[4:6]}-{match.group(1)[6:8]}"
-            )
+            captured = datetime.fromisoformat(version["captured_at"])
+            assert captured.utcoffset() == timedelta(hours=8)  # the API's times: China time
+            assert captured.astimezone(UTC).strftime("%Y%m%d%H%M%S") == match.group(1)
 
 
 def test_seed_article_replays_as_captured_with_its_images_from_the_archive(

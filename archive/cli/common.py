@@ -8,6 +8,7 @@ archive/cli/__init__.py registers them all.
 from __future__ import annotations
 
 import functools
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ import click
 
 from archive.config import ArchiveConfig, resolve
 from archive.db import Archive, DatabaseError
+from archive.locks import CrawlLockedError, DataDirError
 from archive.search import SearchError, parse_day
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
@@ -42,7 +44,13 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SiteDefinitionError, UnknownSiteError, DatabaseError) as exc:
+        except (
+            SiteDefinitionError,
+            UnknownSiteError,
+            DatabaseError,
+            CrawlLockedError,
+            DataDirError,
+        ) as exc:
             raise UserError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -120,3 +128,10 @@ def read_input(source: str) -> tuple[bytes, str | None, str]:
     if not path.is_file():
         raise UserError(f"no such file: {source} (give a saved page or an http(s) URL)")
     return path.read_bytes(), None, path.resolve().as_uri()
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to a display width, for text tables (a Chinese character takes two
+    columns)."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)

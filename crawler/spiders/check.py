@@ -40,7 +40,7 @@ from crawler.extract.rules import (
     first_text,
     select,
 )
-from crawler.extract.urls import OriginMap, canonical_url
+from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 
 # Fields a definition must find for the site to be worth crawling.
@@ -205,7 +205,10 @@ class CheckSpider(Spider):
             self.discover(response)
         for selector in rules.article_links:
             for href in select(response.selector, selector).getall():
-                url = response.urljoin(href.strip())
+                try:
+                    url = checked_url(href, response.url)
+                except BadUrl:
+                    continue  # a malformed link is no candidate (the crawl records it)
                 self.report.links_found += 1
                 parts = urlsplit(url)
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -216,8 +219,12 @@ class CheckSpider(Spider):
         self.report.article_links = len(self.candidates)
         for selector in rules.next_page:
             next_href = select(response.selector, selector).get()
-            if next_href:
-                self.report.next_page = self.canonical(response.urljoin(next_href.strip()))
+            try:
+                next_url = checked_url(next_href, response.url) if next_href else None
+            except BadUrl:
+                next_url = None
+            if next_url:
+                self.report.next_page = self.canonical(next_url)
                 break
         yield from self.next_article()
 

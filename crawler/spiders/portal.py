@@ -18,23 +18,25 @@ from parsel import Selector
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.config import resolve
 from archive.db import Archive
 from archive.incremental import FrontierItem, KnownArticle, known_articles, pending
+from crawler.accounting import errback_item, first_url
 from crawler.extract.discovery import discover_links, looks_like_article
 from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw, select
-from crawler.extract.urls import OriginMap, canonical_url
+from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url, on_site
 from crawler.items import (
     NO_WARC_LINK,
     ArticleItem,
     Capture,
     FailureItem,
     NotModifiedItem,
+    PageProblems,
     ScheduledItem,
+    SkippedItem,
 )
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 
@@ -94,7 +96,7 @@ class PortalSpider(Spider):
         if self.archive is not None:
             self.archive.close()
 
-    async def start(self) -> AsyncIterator[Request | ScheduledItem]:
+    async def start(self) -> AsyncIterator[Request | ScheduledItem | PageProblems]:
         if self.frontier is not None:
             # Redis is the frontier: one worker seeds it, every worker takes from it.
             with self.state().session() as session:
@@ -147,13 +149,33 @@ class PortalSpider(Spider):
         return starts + revisits
 
     def record(
-        self, requests: list[Request], done: str | None = None
-    ) -> list[Request | ScheduledItem]:
+        self,
+        requests: list[Request],
+        done: str | None = None,
+        problems: list[dict[str, str]] | None = None,
+    ) -> list[Request | ScheduledItem | PageProblems]:
         """The requests not already requested by this run (a repeat would be dropped by the
         duplicate filter and stay pending for ever), after the item that writes them to the
-        durable frontier and marks `done` finished, in one transaction."""
+        durable frontier and marks `done` finished, in one transaction. Off-site links
+        never enter a frontier: they become `problems` of the page `done`, with the
+        malformed links it had."""
+        problems = list(problems or [])
+        kept = []
+        for request in requests:
+            if on_site(request.url, self.allowed_domains):
+                kept.append(request)
+            else:
+                reason = "off-site link: not followed"
+                problems.append({"field": "link", "raw": request.url, "reason": reason})
+        requests = kept
+        notes: list[PageProblems] = []
+        if problems and done is not None:
+            notes.append(PageProblems(self.site_def.name, done, problems))
+            self.crawler.stats.inc_value("wenhua/links_skipped", len(problems))
         if self.frontier is not None:
-            return list(requests)  # Redis keeps them; its duplicate filter replaces `scheduled`
+            # Redis keeps them; its duplicate filter replaces `scheduled`. The ScheduledItem
+            # only settles the list page.
+            return [*notes, ScheduledItem(self.site_def.name, [], done), *requests]
         fresh: list[Request | ScheduledItem] = []
         entries = []
         for request in requests:
@@ -165,8 +187,8 @@ class PortalSpider(Spider):
             kind = _KINDS.get(getattr(request.callback, "__name__", ""), "article")
             entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
         if not entries and done is None:
-            return fresh
-        return [ScheduledItem(self.site_def.name, entries, done), *fresh]
+            return [*notes, *fresh]
+        return [*notes, ScheduledItem(self.site_def.name, entries, done), *fresh]
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
@@ -203,9 +225,11 @@ class PortalSpider(Spider):
     def canonical(self, url: str) -> str:
         return canonical_url(self.origins.to_canonical(url))
 
-    def parse_list(self, response: Response, start: StartPage) -> Iterator[Request | ScheduledItem]:
+    def parse_list(
+        self, response: Response, start: StartPage
+    ) -> Iterator[Request | ScheduledItem | PageProblems]:
         self.count_page()
-        list_url = self.canonical(response.request.url if response.request else response.url)
+        list_url = self.canonical(first_url(response.request) if response.request else response.url)
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
             yield from self.record([], done=list_url)
@@ -217,10 +241,13 @@ class PortalSpider(Spider):
             return
         rules = self.site_def.list
         requests: list[Request] = []
+        problems: list[dict[str, str]] = []
         linked = 0
         for selector in rules.article_links:
             for href in select(response.selector, selector).getall():
-                url = response.urljoin(href.strip())
+                url = self.link(response, href, problems)
+                if url is None:
+                    continue
                 if rules.article_url_pattern and not rules.article_url_pattern.search(
                     urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
                 ):
@@ -234,13 +261,23 @@ class PortalSpider(Spider):
         follow = self.full_lists or bool(requests) or not linked
         for selector in rules.next_page if follow else ():
             next_href = select(response.selector, selector).get()
-            if next_href:
-                requests.append(self.list_request(response.urljoin(next_href.strip()), start))
+            next_url = self.link(response, next_href, problems) if next_href else None
+            if next_url:
+                requests.append(self.list_request(next_url, start))
                 break
         if not follow:
             self.crawler.stats.inc_value("wenhua/lists_stopped_known")
-        yield from self.record(requests, done=list_url)
+        yield from self.record(requests, done=list_url, problems=problems)
         self.release(response)  # runs once every child request has been enqueued
+
+    def link(self, response: Response, href: str, problems: list[dict[str, str]]) -> str | None:
+        """The absolute URL of a link, or None (and a problem) when it is malformed: one
+        bad link must never cost the page its other links."""
+        try:
+            return checked_url(href, response.url)
+        except BadUrl as exc:
+            problems.append({"field": "link", "raw": href.strip(), "reason": str(exc)})
+            return None
 
     # -- Link discovery (definitions with list.article_url_patterns) -------------------------
 
@@ -288,7 +325,9 @@ class PortalSpider(Spider):
 
     def parse_page(
         self, response: Response, start: StartPage
-    ) -> Iterator[Request | ScheduledItem | ArticleItem | FailureItem | NotModifiedItem]:
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
         if isinstance(response, TextResponse):
             text, _ = decode_html(
                 response.body, _header(response, "Content-Type"), self.site_def.encoding
@@ -326,7 +365,9 @@ class PortalSpider(Spider):
 
     def parse_article(
         self, response: Response, start: StartPage
-    ) -> Iterator[Request | ScheduledItem | ArticleItem | FailureItem | NotModifiedItem]:
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
         self.count_page()
         if (
             self.site_def.list.discovers
@@ -339,7 +380,7 @@ class PortalSpider(Spider):
             request = response.request
             yield NotModifiedItem(
                 site=self.site_def.name,
-                url=self.canonical(request.url if request is not None else response.url),
+                url=self.canonical(first_url(request) if request is not None else response.url),
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
             return
@@ -367,29 +408,13 @@ class PortalSpider(Spider):
             district=start.district,
         )
 
-    def failed(self, failure: Failure) -> Iterator[FailureItem]:
-        request = failure.request  # type: ignore[attr-defined]
-        status = None
-        capture = None
-        if isinstance(failure.value, HttpError):
+    def failed(self, failure: Failure) -> Iterator[FailureItem | SkippedItem]:
+        """Errback: a refusal (robots.txt, off-site) is a skip, anything else a failure
+        with its reason and redirect chain (crawler.accounting)."""
+        item = errback_item(self, failure)
+        if isinstance(item, FailureItem) and item.capture is not None:
             self.count_page()
-            response = failure.value.response
-            status = response.status
-            capture = self.capture(response)
-            reason = f"HTTP {status}"
-        else:
-            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
-        # A failure belongs to the URL that was linked, not to the last hop of its redirects.
-        first_url = (request.meta.get("redirect_urls") or [request.url])[0]
-        yield FailureItem(
-            site=self.site_def.name,
-            url=self.canonical(first_url),
-            kind="fetch",
-            reason=reason,
-            http_status=status,
-            capture=capture,
-            retries=int(request.meta.get("retry_times", 0)),
-        )
+        yield item
 
 
 # The durable frontier's kind of a request, by its callback (resume rebuilds it from this).
