@@ -278,3 +278,12 @@ def test_browser_reaches_the_capture_from_the_article_page_with_nine_images(
     assert len(widths) == 9 and all(w and w > 0 for w in widths), widths
     assert outside == []  # nothing but the local service was asked for
     assert all(urlsplit(url).netloc == origin for url in seen), seen
+
+
+def test_replay_of_an_archive_without_warc_files_says_why(tmp_path: Path) -> None:
+    config = resolve(tmp_path)
+    with TestClient(create_app(config)) as fresh:
+        answer = fresh.get("/replay/20240101000000/http://demo.wenhua.local/new-13173.html")
+    assert answer.status_code == 503
+    assert "replay unavailable" in answer.text
+    assert not (tmp_path / "warc").exists()  # the service wrote nothing

@@ -89,6 +89,8 @@ def main(argv: list[str]) -> None:
     server.init_socket()
     sys.stdout.write(f"READY {server.server_port}\n")
     sys.stdout.flush()
+    # Nobody reads our stdout after this line: what pywb prints goes to stderr instead.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     # A real thread (the hub's pool): a blocking read in a greenlet would stall the hub.
     gevent.get_hub().threadpool.spawn(_exit_when_parent_goes)
     server.serve_forever()

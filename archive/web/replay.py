@@ -78,6 +78,8 @@ class ReplayServer:
             raise ReplayUnavailable(
                 f"replay needs pywb, missing module(s) {', '.join(missing)}: {INSTALL_HINT}"
             )
+        if not self.warc_dir.is_dir():
+            raise ReplayUnavailable(f"{self.warc_dir}: no WARC files yet (crawl first)")
         self._workdir = tempfile.TemporaryDirectory(prefix="wenhua-replay-")
         settings = Path(self._workdir.name) / "settings.json"
         settings.write_text(
