@@ -40,6 +40,8 @@ from crawler.extract.labels import (
     BYLINE_NOT_NAMES,
     BYLINE_PATTERNS,
     BYLINE_ROLES,
+    BYLINE_TAIL_NOT_ENDINGS,
+    BYLINE_TAIL_PATTERNS,
     CREDIT_LINE_LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
@@ -155,6 +157,7 @@ WRAPPER_MAX_LEN = 4096
 DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
 BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
 BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
+BYLINE_TAILS = tuple(re.compile(p) for p in BYLINE_TAIL_PATTERNS)
 # A credit paragraph is looked for among this many short paragraphs opening the body.
 BYLINE_LEAD_PARAGRAPHS = 4
 BYLINE_LINE_MAX = 30
@@ -698,7 +701,23 @@ def _byline(body: Any) -> str | None:
         ]
         if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
             return "、".join(dict.fromkeys(names))
-    return _credit_paragraph(body)
+    return _credit_paragraph(body) or _tail_byline(body)
+
+
+def _tail_byline(body: Any) -> str | None:
+    """The reporter named in brackets at the end of the body's last paragraph."""
+    last = next(
+        (t for t in (squash(_own_text(p)) for p in reversed(list(body.iter("p", "div")))) if t),
+        "",
+    )
+    for pattern in BYLINE_TAILS:
+        found = pattern.search(last)
+        if found is None:
+            continue
+        names = found["names"].replace("、", " ").split()
+        if all(n[-1] not in BYLINE_TAIL_NOT_ENDINGS and n not in BYLINE_NOT_NAMES for n in names):
+            return "、".join(names)
+    return None
 
 
 def _credit_paragraph(body: Any) -> str | None:
