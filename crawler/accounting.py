@@ -199,6 +199,7 @@ class Accounting:
         # With a shared Redis frontier another worker may fetch what this one enqueues:
         # a worker accounts for the requests it takes (RequestLedgerMiddleware) instead.
         self.shared = bool(crawler.settings.get("WENHUA_FRONTIER_URL"))
+        self.handed: set[str] = set()  # shared frontier: URLs this worker gave back
         for handler, signal in (
             (self.request_scheduled, signals.request_scheduled),
             (self.request_dropped, signals.request_dropped),
@@ -236,12 +237,22 @@ class Accounting:
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         if not self.shared:
             self.taken(request)
+            return
+        # A redirect or retry goes back to the shared frontier and any worker may take it:
+        # the URL is handed over, accounted by whoever takes it (or dropped just below).
+        key = self.key(request)
+        if key is not None and key in self.ledger.scheduled and key not in self.ledger.settled:
+            self.ledger.scheduled.discard(key)
+            self.handed.add(key)
 
     def _send(self, item: FailureItem | SkippedItem) -> None:
         self.crawler.signals.send_catch_log(store_outcome, item=item)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         key = self.key(request)
+        if key is not None and key in self.handed:  # ours after all: its redirect was dropped
+            self.handed.discard(key)
+            self.ledger.schedule(key)
         if key is None or key not in self.ledger.scheduled:
             return  # with a shared frontier: another worker's request, not ours to settle
         canonical = _canonical_of(spider) or (lambda url: url)
