@@ -249,6 +249,10 @@ class Accounting:
         self.crawler.signals.send_catch_log(store_outcome, item=item)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
+        if not request.meta.get("redirect_urls"):
+            # A second link to a URL already requested: the first request settles it.
+            self.crawler.stats.inc_value("wenhua/duplicate_links")
+            return
         key = self.key(request)
         if key is not None and key in self.handed:  # ours after all: its redirect was dropped
             self.handed.discard(key)
@@ -258,9 +262,7 @@ class Accounting:
         canonical = _canonical_of(spider) or (lambda url: url)
         hops = [canonical(u) for u in chain(request)]
         site = _site_of(spider)
-        if len(hops) == 1:
-            item = SkippedItem(site, key, "duplicate", f"already requested by this run: {key}")
-        elif hops[-1] in hops[:-1]:
+        if hops[-1] in hops[:-1]:
             item = SkippedItem(site, key, "redirect loop", _arrows(hops))
         else:
             detail = f"duplicate of {hops[-1]} (redirects: {_arrows(hops)})"
