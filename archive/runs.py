@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import CrawlRun, Failure
+from archive.timefmt import iso
 from crawler.extract.record import covered_fields
 
 # Field coverage: the stats the archive writer counts for every stored article.
@@ -36,16 +37,12 @@ class UnknownRunError(LookupError):
     """No crawl run has this id."""
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value is not None else None
-
-
 def run_summary(run: CrawlRun) -> dict[str, Any]:
     counts = run.stats.get("counts") or {}
     return {
         "id": run.id,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "sites": list(run.sites.get("names", [])),
         "status": run.status,
         "counts": {key: counts.get(key) for key in COUNT_KEYS},
@@ -73,7 +70,7 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
             "kind": row.kind,
             "http_status": row.http_status,
             "reason": row.reason,
-            "at": _iso(row.created_at),
+            "at": iso(row.created_at),
             "retries": row.retries,
         }
         for row in session.scalars(

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, CrawlRun, Failure, Site
+from archive.timefmt import iso
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,8 @@ class SiteStatus:
             if last is None
             else {
                 "id": last.id,
-                "started_at": last.started_at.isoformat(timespec="seconds"),
-                "finished_at": last.finished_at.isoformat(timespec="seconds")
-                if last.finished_at
-                else None,
+                "started_at": iso(last.started_at),
+                "finished_at": iso(last.finished_at),
                 "status": last.status,
             },
             "runs": self.runs,

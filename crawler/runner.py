@@ -17,6 +17,7 @@ from archive.db import Archive
 from archive.locks import check_writable, crawl_locks
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
 from archive.runs import drift_text
+from archive.timefmt import human_iso
 from crawler.frontier.scheduler import frontier_settings
 from crawler.progress import progress_group
 from crawler.spiders.portal import PortalSpider
@@ -120,7 +121,8 @@ def run_crawl(
 @dataclass
 class Summary:
     articles: int
-    images: int
+    images: int  # distinct image files (by content) the current versions show
+    image_refs: int  # image links in the current versions, archived or not
     districts: list[str]
     earliest: str | None
     latest: str | None
@@ -132,9 +134,11 @@ class Summary:
     def render(self) -> str:
         lines = [
             f"articles:   {self.articles}",
-            f"images:     {self.images}",
+            f"images:     {self.images} distinct files, in {self.image_refs} image links"
+            " of the articles (the per-site lines count downloads)",
             f"districts:  {len(self.districts)} ({'、'.join(self.districts)})",
-            f"published:  {self.earliest or '-'} … {self.latest or '-'}",
+            f"published:  {human_iso(self.earliest, 'day') or '-'}"
+            f" … {human_iso(self.latest, 'day') or '-'}",
             "this run:   " + ", ".join(f"{k} {v}" for k, v in self.run_stats.items()),
             f"failures:   {self.run_failures}"
             + ("  (see `wenhua failures`)" if self.run_failures else ""),
@@ -166,6 +170,14 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             )
             or 0
         )
+        image_refs = (
+            session.scalar(
+                select(func.count())
+                .select_from(VersionImage)
+                .where(VersionImage.version_id.in_(select(current.c.id)))
+            )
+            or 0
+        )
         failures = (
             session.scalar(
                 select(func.count())
@@ -182,4 +194,6 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             if run.stats.get("drift"):
                 site = ",".join(run.sites.get("names", []))
                 warnings.append(drift_text(site, run.stats["drift"]))
-    return Summary(articles, images, districts, earliest, latest, failures, totals, warnings)
+    return Summary(
+        articles, images, image_refs, districts, earliest, latest, failures, totals, warnings
+    )

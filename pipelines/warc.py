@@ -44,7 +44,11 @@ from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
 from archive.fixity import file_sha256
+from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
+from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
+
+__all__ = ["WarcExtension", "WarcLocation", "WrittenFile", "payload_digest", "set_location"]
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -67,16 +71,6 @@ def software_version() -> str:
 def payload_digest(body: bytes) -> str:
     """The WARC payload digest as warcio writes it (sha1, base32)."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-@dataclass(frozen=True)
-class WarcLocation:
-    """Where a response record lives: file relative to the data directory, gzip member."""
-
-    file: str
-    offset: int
-    length: int
-    record_id: str
 
 
 @dataclass
@@ -113,7 +107,8 @@ class DigestRegistry:
 
     def __init__(self, warc_dir: Path) -> None:
         self.lock = threading.Lock()
-        self.seen: dict[str, tuple[str, str]] = {}
+        # digest -> (uri, date), on disk: one entry per distinct payload of the crawl.
+        self.seen = DiskStore()
         self._seed(warc_dir)
 
     @classmethod
@@ -144,18 +139,10 @@ class DigestRegistry:
     def first(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """The earlier capture of this payload, or None (and this one becomes the first)."""
         with self.lock:
-            earlier = self.seen.get(digest)
+            earlier: tuple[str, str] | None = self.seen.get(digest)
             if earlier is None:
                 self.seen[digest] = (uri, date)
             return earlier
-
-
-@dataclass
-class WrittenFile:
-    name: str  # relative to the data directory, e.g. warc/site-….warc.gz
-    records: int = 0
-    sha256: str = ""
-    size: int = 0
 
 
 class WarcWriterThread(threading.Thread):
@@ -502,9 +489,3 @@ class ClosedWarc:
 
     files: list[WrittenFile] = field(default_factory=list)
     links: list[tuple[int, WarcLocation]] = field(default_factory=list)
-
-
-def set_location(version: Any, location: WarcLocation) -> None:
-    version.warc_file = location.file
-    version.warc_offset = location.offset
-    version.warc_length = location.length

@@ -8,6 +8,7 @@ archive/cli/__init__.py registers them all.
 from __future__ import annotations
 
 import functools
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -127,3 +128,10 @@ def read_input(source: str) -> tuple[bytes, str | None, str]:
     if not path.is_file():
         raise UserError(f"no such file: {source} (give a saved page or an http(s) URL)")
     return path.read_bytes(), None, path.resolve().as_uri()
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to a display width, for text tables (a Chinese character takes two
+    columns)."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import urllib.request
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -14,11 +17,18 @@ from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.runs import run_statuses
 from crawler.demo_portal import DemoPortal
+from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.extract.discovery import auto_definition, auto_site_name
 from crawler.extract.urls import canonical_url, origin
 from crawler.frontier.scheduler import FrontierError, connect
 from crawler.runner import run_crawl, summarize
-from crawler.sitedefs import DATA_SITES, available_sites, load_site, load_site_file
+from crawler.sitedefs import (
+    DATA_SITES,
+    SiteDefinition,
+    available_sites,
+    load_site,
+    load_site_file,
+)
 
 
 @click.command()
@@ -139,9 +149,12 @@ def crawl(
 ) -> None:
     """Crawl configured portals into the archive.
 
-    Example: wenhua crawl tsggwl --data-dir ./archive
-    Example: wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
-    Example: wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
+    \b
+    Examples:
+      wenhua crawl tsggwl --data-dir ./archive
+      wenhua crawl demo-trs-lubei --serve-at http://127.0.0.1:8001
+      wenhua crawl --start-url http://www.example.gov.cn/col/col12/index.html
+      wenhua crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://…
     """
     if idle_exit < 0:
         raise UserError(f"--idle-exit {idle_exit:g}: give 0 or more seconds")
@@ -162,8 +175,16 @@ def crawl(
     names = list(available_sites(config.data_dir)) if all_sites else list(sites)
     if not names:
         raise UserError("name at least one site (see `wenhua sites list`) or give --all")
-    for name in names:
-        load_site(name, config.data_dir)  # fail fast, naming the file and key, before crawling
+    for name in list(names):
+        site = load_site(name, config.data_dir)  # fail fast, naming the file and key
+        problem = _unresolvable(site) if serve_at is None else None
+        if problem and not all_sites:
+            raise UserError(problem)
+        if problem:  # --all goes on with the sites it can reach
+            click.echo(f"wenhua: note: skipping {problem}", err=True)
+            names.remove(name)
+    if not names:
+        raise UserError("no configured site can be reached (see the notes above)")
     with open_archive(config) as archive:
         run_ids = run_crawl(
             config,
@@ -179,6 +200,28 @@ def crawl(
         )
         click.echo(summarize(archive, names, run_ids).render())
         exit_for_runs(archive, run_ids)
+
+
+def _unresolvable(site: SiteDefinition) -> str | None:
+    """Why a crawl of `site` would only collect DNS failures (none of its start hosts
+    resolves), or None. Not checked when a proxy resolves names for us."""
+    if urllib.request.getproxies():
+        return None
+    hosts = sorted({urlsplit(site.absolute(start.url)).hostname or "" for start in site.start})
+    for host in hosts:
+        try:
+            socket.getaddrinfo(host, None)
+            return None
+        except (OSError, UnicodeError):
+            continue
+    if site.domain == urlsplit(CANONICAL_BASE).hostname:
+        hint = (
+            "a host of the bundled demo portal: run `wenhua demo`, or give --serve-at URL"
+            " of a running demo portal"
+        )
+    else:
+        hint = "check the network or DNS, or crawl a copy with --serve-at URL"
+    return f"{site.name}: cannot resolve {', '.join(hosts)}, {hint}"
 
 
 def auto_site(config: ArchiveConfig, start_url: str, allow_domains: tuple[str, ...]) -> str:

@@ -14,6 +14,7 @@ from archive.cli.common import UserError, archive_options, format_option, open_a
 from archive.config import ArchiveConfig
 from archive.runs import drift_text
 from archive.site_status import SiteStatus, site_statuses
+from archive.timefmt import human
 from crawler.demo_portal import DemoPortal
 from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.sitedefs import UnknownSiteError, load_all_sites, load_site
@@ -33,7 +34,7 @@ def _render(status: SiteStatus, where: str, base_url: str) -> str:
     last = status.last_run
     if last is None:
         return f"{head}\n    never crawled"
-    when = (last.finished_at or last.started_at).strftime("%Y-%m-%d %H:%M UTC")
+    when = human(last.finished_at or last.started_at)
     text = (
         f"{head}\n"
         f"    last crawl {when} (run {last.id}, {last.status}); {status.runs} runs\n"

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import click
 from parsel import Selector
 
-from archive.cli.common import read_input
+from archive.cli.common import UserError, read_input
 from crawler.extract.discovery import path_and_query
 from crawler.extract.encoding import decode_html
 from crawler.extract.generic import (
@@ -148,13 +148,19 @@ def _meta_node(article: GenericArticle) -> Any:
 @click.option("--article", "article_page", help="An article page (URL or saved file).")
 @click.option("--url", "page_url", help="The list page's address when LIST_PAGE is a file.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the proposal to FILE.")
+@click.option("--force", is_flag=True, help="With --out: replace FILE if it exists.")
 def sites_new(
-    list_page: str, article_page: str | None, page_url: str | None, out: str | None
+    list_page: str, article_page: str | None, page_url: str | None, out: str | None, force: bool
 ) -> None:
     """Propose a site definition from a list page and an article page.
 
-    Example: wenhua sites new http://www.example.gov.cn/col/col12/index.html
+    \b
+    Examples:
+      wenhua sites new http://www.example.gov.cn/col/col12/index.html
+      wenhua sites new list.html --url http://www.example.gov.cn/col/col12/index.html --out x.toml
     """
+    if out and not force and Path(out).exists():
+        raise UserError(f"{out} exists; give --force to replace it, or another --out")
     body, content_type, address = read_input(list_page)
     list_url = page_url or address
     list_html, _ = decode_html(body, content_type, None)
@@ -168,7 +174,11 @@ def sites_new(
         article_html, _ = decode_html(raw, ctype, None)
     proposal = propose(list_html, list_url, article_html, article_url)
     if out:
-        Path(out).write_text(proposal, encoding="utf-8")
+        try:  # "x": a file that appeared meanwhile is not overwritten either
+            with open(out, "w" if force else "x", encoding="utf-8") as handle:
+                handle.write(proposal)
+        except FileExistsError as exc:
+            raise UserError(f"{out} exists; give --force to replace it") from exc
         click.echo(f"proposal written to {out}", err=True)
     else:
         click.echo(proposal, nl=False)

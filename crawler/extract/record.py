@@ -46,27 +46,56 @@ class Field:
     # Counted in each run's field coverage (the share of stored articles that have it),
     # which tells a portal whose templates changed under its definition.
     covered: bool = False
+    # The column heading people read in a spreadsheet export.
+    label: str = ""
+    # A column of the spreadsheet exports (CSV, XLSX): markup in a cell helps nobody there.
+    sheet: bool = True
 
 
 # In record order, which is also the export's column order.
 FIELDS: tuple[Field, ...] = (
-    Field("url", "article", required=True),
+    Field("url", "article", required=True, label="网址"),
     Field(
-        "title", "version", required=True, hashed=True, compared=True, summary=True, covered=True
+        "title",
+        "version",
+        required=True,
+        hashed=True,
+        compared=True,
+        summary=True,
+        covered=True,
+        label="标题",
     ),
-    Field("published_at", "version", hashed=True, compared=True, summary=True, covered=True),
-    Field("published_precision", "version", hashed=True, compared=True),
-    Field("source", "version", hashed=True, compared=True, covered=True),
-    Field("editor", "version", hashed=True, compared=True, covered=True),
-    Field("author", "version", hashed=True, compared=True),
-    Field("body_text", "version", required=True, hashed=True, compared=True, covered=True),
-    Field("body_html", "version", required=True, compared=True),
-    Field("images", "images", required=True, hashed=True, compared=True, covered=True),
-    Field("site", "site"),
-    Field("city", "version", compared=True),
-    Field("district", "version", compared=True),
-    Field("category", "version", compared=True),
-    Field("fetched_at", "capture", required=True),
+    Field(
+        "published_at",
+        "version",
+        hashed=True,
+        compared=True,
+        summary=True,
+        covered=True,
+        label="发布时间",
+    ),
+    Field("published_precision", "version", hashed=True, compared=True, label="发布时间精度"),
+    Field("source", "version", hashed=True, compared=True, covered=True, label="来源"),
+    Field("editor", "version", hashed=True, compared=True, covered=True, label="编辑"),
+    Field("author", "version", hashed=True, compared=True, label="作者"),
+    Field(
+        "body_text",
+        "version",
+        required=True,
+        hashed=True,
+        compared=True,
+        covered=True,
+        label="正文",
+    ),
+    Field("body_html", "version", required=True, compared=True, label="正文 HTML", sheet=False),
+    Field(
+        "images", "images", required=True, hashed=True, compared=True, covered=True, label="图片"
+    ),
+    Field("site", "site", label="站点"),
+    Field("city", "version", compared=True, label="城市"),
+    Field("district", "version", compared=True, label="区县"),
+    Field("category", "version", compared=True, label="栏目"),
+    Field("fetched_at", "capture", required=True, label="抓取时间"),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
