@@ -143,11 +143,24 @@ class Ledger:
     not_stored: list[dict[str, str]] = field(default_factory=list)
     processing_errors: int = 0
 
+    # Shared frontier: open URLs this worker gave back (a redirect or retry another worker
+    # may take); few at a time, so in memory.
+    handed: set[str] = field(default_factory=set)
+
     def schedule(self, url: str) -> None:
-        if self.scheduled.add(url):
+        if self.scheduled.add(url) or url in self.handed:
+            self.handed.discard(url)
             self.scheduled_count += 1
             if url not in self.settled:
                 self.open.add(url)
+
+    def hand_off(self, url: str) -> None:
+        """Another worker may settle it: not this worker's to account for, unless it
+        comes back (`schedule`)."""
+        if url in self.open:
+            self.open.discard(url)
+            self.scheduled_count -= 1
+            self.handed.add(url)
 
     def settle(self, url: str, outcome: str) -> None:
         """`outcome` is `archived:new`, `list`, `failed:fetch`, `skipped:robots.txt`, …"""
@@ -212,7 +225,6 @@ class Accounting:
         # With a shared Redis frontier another worker may fetch what this one enqueues:
         # a worker accounts for the requests it takes (RequestLedgerMiddleware) instead.
         self.shared = bool(crawler.settings.get("WENHUA_FRONTIER_URL"))
-        self.handed: set[str] = set()  # shared frontier: URLs this worker gave back
         for handler, signal in (
             (self.request_scheduled, signals.request_scheduled),
             (self.request_dropped, signals.request_dropped),
@@ -253,10 +265,10 @@ class Accounting:
             return
         # A redirect or retry goes back to the shared frontier and any worker may take it:
         # the URL is handed over, accounted by whoever takes it (or dropped just below).
-        key = self.key(request)
-        if key is not None and key in self.ledger.scheduled and key not in self.ledger.settled:
-            self.ledger.scheduled.discard(key)
-            self.handed.add(key)
+        again = request.meta.get("redirect_urls") or request.meta.get("retry_times")
+        key = self.key(request) if again else None
+        if key is not None:
+            self.ledger.hand_off(key)
 
     def _send(self, item: FailureItem | SkippedItem) -> None:
         self.crawler.signals.send_catch_log(store_outcome, item=item)
@@ -267,8 +279,7 @@ class Accounting:
             self.crawler.stats.inc_value("wenhua/duplicate_links")
             return
         key = self.key(request)
-        if key is not None and key in self.handed:  # ours after all: its redirect was dropped
-            self.handed.discard(key)
+        if key is not None and key in self.ledger.handed:  # ours after all: dropped here
             self.ledger.schedule(key)
         if key is None or key not in self.ledger.scheduled:
             return  # with a shared frontier: another worker's request, not ours to settle
