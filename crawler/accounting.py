@@ -143,11 +143,24 @@ class Ledger:
     not_stored: list[dict[str, str]] = field(default_factory=list)
     processing_errors: int = 0
 
+    # Shared frontier: open URLs this worker gave back (a redirect or retry another worker
+    # may take); few at a time, so in memory.
+    handed: set[str] = field(default_factory=set)
+
     def schedule(self, url: str) -> None:
-        if self.scheduled.add(url):
+        if self.scheduled.add(url) or url in self.handed:
+            self.handed.discard(url)
             self.scheduled_count += 1
             if url not in self.settled:
                 self.open.add(url)
+
+    def hand_off(self, url: str) -> None:
+        """Another worker may settle it: not this worker's to account for, unless it
+        comes back (`schedule`)."""
+        if url in self.open:
+            self.open.discard(url)
+            self.scheduled_count -= 1
+            self.handed.add(url)
 
     def settle(self, url: str, outcome: str) -> None:
         """`outcome` is `archived:new`, `list`, `failed:fetch`, `skipped:robots.txt`, …"""
@@ -249,20 +262,31 @@ class Accounting:
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         if not self.shared:
             self.taken(request)
+            return
+        # A redirect or retry goes back to the shared frontier and any worker may take it:
+        # the URL is handed over, accounted by whoever takes it (or dropped just below).
+        again = request.meta.get("redirect_urls") or request.meta.get("retry_times")
+        key = self.key(request) if again else None
+        if key is not None:
+            self.ledger.hand_off(key)
 
     def _send(self, item: FailureItem | SkippedItem) -> None:
         self.crawler.signals.send_catch_log(store_outcome, item=item)
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
+        if not request.meta.get("redirect_urls"):
+            # A second link to a URL already requested: the first request settles it.
+            self.crawler.stats.inc_value("wenhua/duplicate_links")
+            return
         key = self.key(request)
+        if key is not None and key in self.ledger.handed:  # ours after all: dropped here
+            self.ledger.schedule(key)
         if key is None or key not in self.ledger.scheduled:
             return  # with a shared frontier: another worker's request, not ours to settle
         canonical = _canonical_of(spider) or (lambda url: url)
         hops = [canonical(u) for u in chain(request)]
         site = _site_of(spider)
-        if len(hops) == 1:
-            item = SkippedItem(site, key, "duplicate", f"already requested by this run: {key}")
-        elif hops[-1] in hops[:-1]:
+        if hops[-1] in hops[:-1]:
             item = SkippedItem(site, key, "redirect loop", _arrows(hops))
         else:
             detail = f"duplicate of {hops[-1]} (redirects: {_arrows(hops)})"
