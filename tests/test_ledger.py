@@ -42,3 +42,16 @@ def test_unsettled_twice_settled_and_unstored_outcomes_fail_the_run() -> None:
     assert len(balance["problems"]) == 3
     assert run_status("finished", balance) == "failed"
     assert run_status("shutdown", balance) == "interrupted"
+
+
+def test_a_url_handed_back_to_a_shared_frontier_is_the_taker_s_to_settle() -> None:
+    ledger = Ledger()
+    ledger.schedule("http://a/1")
+    ledger.hand_off("http://a/1")  # its redirect went back to Redis; another worker took it
+    assert ledger.balance()["balanced"] and ledger.balance()["scheduled"] == 0
+    ledger.schedule("http://a/2")
+    ledger.hand_off("http://a/2")
+    ledger.schedule("http://a/2")  # this worker took it back
+    assert ledger.balance()["unsettled_urls"] == ["http://a/2"]
+    ledger.settle("http://a/2", "archived:new")
+    assert ledger.balance()["balanced"]
