@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from archive.cli.common import UserError, archive_options, format_option, open_archive, user_errors
+from archive.cli.common import (
+    UserError,
+    archive_options,
+    format_option,
+    output_file,
+    read_archive,
+    user_errors,
+)
 from archive.config import ArchiveConfig
 from archive.export import EXPORT_FIELDS, write_records
 from archive.feed import (
@@ -48,7 +55,9 @@ def export(
         after = parse_cursor(since)
     except CursorError as exc:
         raise UserError(f"--since {exc}") from exc
-    with open_archive(config) as archive, archive.session() as session:
+    if out:
+        output_file("--out", out)
+    with read_archive(config) as archive, archive.session() as session:
         upper = window_upper(session, after)
         records = iter_feed(
             session, after, upper, site=site_name, district=district, all_versions=all_versions

@@ -8,7 +8,15 @@ import json
 import click
 from sqlalchemy import select
 
-from archive.cli.common import UserError, archive_options, format_option, open_archive, user_errors
+from archive.cli.common import (
+    UserError,
+    archive_options,
+    count_option,
+    format_option,
+    id_argument,
+    read_archive,
+    user_errors,
+)
 from archive.config import ArchiveConfig
 from archive.history import UnknownArticleError, article_history
 from archive.models import Failure, Problem
@@ -29,7 +37,7 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
     Example: wenhua history http://demo.wenhua.local/new-13173.html --format json
     """
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             found = article_history(session, url)
     except UnknownArticleError as exc:
         raise UserError(str(exc)) from exc
@@ -41,7 +49,7 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
 
 @click.group(invoke_without_command=True)
 @archive_options
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@count_option("--limit", default=20, help="How many runs, newest first.")
 @format_option("text", "json", default="text")
 @click.pass_context
 @user_errors
@@ -52,7 +60,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
     """
     if ctx.invoked_subcommand is not None:
         return
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         rows = list_runs(session, limit)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -66,7 +74,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
 
 @runs.command("show")
 @archive_options
-@click.argument("run_id", type=int)
+@id_argument("run_id", "ID")
 @format_option("text", "json", default="text")
 @user_errors
 def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
@@ -76,7 +84,7 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     Example: wenhua runs show 3
     """
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             details = run_details(session, run_id)
     except UnknownRunError as exc:
         raise UserError(str(exc)) from exc
@@ -99,13 +107,13 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
 
 @click.command()
 @archive_options
-@click.option("--limit", default=50, show_default=True)
+@count_option("--limit", default=50, help="How many, newest first.")
 def failures(config: ArchiveConfig, limit: int) -> None:
     """List recorded failures (fetch, extraction, image), newest first.
 
     Example: wenhua failures --limit 20
     """
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         for row in session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)):
             status = row.http_status or "-"
             click.echo(
@@ -116,12 +124,12 @@ def failures(config: ArchiveConfig, limit: int) -> None:
 
 @click.command()
 @archive_options
-@click.option("--limit", default=50, show_default=True)
+@count_option("--limit", default=50, help="How many, newest first.")
 def problems(config: ArchiveConfig, limit: int) -> None:
     """List normalization problems (field, raw text, reason), newest first.
 
     Example: wenhua problems
     """
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         for row in session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)):
             click.echo(f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}")

@@ -10,10 +10,14 @@ from datetime import date
 
 import click
 
-from archive.cli.common import UserError, archive_options, date_option, format_option, open_archive
+from archive.cli.common import UserError, archive_options, date_option, format_option, read_archive
 from archive.config import ArchiveConfig
-from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit
+from archive.db import MAX_INTEGER
+from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit, split_query
 from archive.search import search as run_search
+
+# Each word is one more condition of one SQL statement (SQLite refuses some 500).
+MAX_QUERY_TERMS = 100
 
 CSV_FIELDS = (
     "id",
@@ -72,10 +76,12 @@ def search(
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise UserError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise UserError(f"--offset must not be negative, not {offset}")
+    if not 0 <= offset <= MAX_INTEGER:
+        raise UserError(f"--offset must be between 0 and {MAX_INTEGER}, not {offset}")
+    if len(split_query(" ".join(query))) > MAX_QUERY_TERMS:
+        raise UserError(f"QUERY has more than {MAX_QUERY_TERMS} words: search for fewer at once")
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             page = run_search(
                 session,
                 " ".join(query),
