@@ -190,11 +190,12 @@ def _check_database(archive: Archive, name: str, report: FixityReport) -> None:
     with archive.engine.connect() as conn:
         if archive.engine.dialect.name == "sqlite":
             for (message,) in conn.exec_driver_sql("PRAGMA integrity_check"):
-                if message != "ok":
-                    report.problems.append(f"{name}: {_brief(message)}")
+                for line in str(message).splitlines():
+                    if line not in ("ok", "*** in database main ***"):
+                        report.problems.append(f"{name}: {_brief(line)}")
             for table, rowid, parent, _key in conn.exec_driver_sql("PRAGMA foreign_key_check"):
                 report.problems.append(
-                    f"{name}: {table} row {rowid} refers to a {parent} row that is not there"
+                    f"{name}: {table} row {rowid} refers to a missing {parent} row"
                 )
         elif archive.engine.dialect.name == "postgresql":
             _check_postgres_indexes(conn, name, report)
@@ -326,6 +327,14 @@ def _read_warc(
                     uri=uri,
                     indexed=_indexed(record),
                 )
+                missing = getattr(record.raw_stream, "limit", 0)
+                if missing:  # warcio ends a cut-off file quietly, with a short last record
+                    report.problems.append(
+                        f"{name}: record {number} at offset {offset} ({_brief(uri)}) is cut "
+                        f"off: {missing} of its {record.length} bytes are missing"
+                    )
+                    scan.damaged.add(name)
+                    return records, False
                 if record.digest_checker.passed is False:
                     what = "; ".join(str(p) for p in record.digest_checker.problems)
                     report.problems.append(
@@ -367,7 +376,7 @@ def _check_cdxj(
     report.counts["CDXJ indexes"] += 1
     readable_end = max(records, default=-1)
     listed: set[int] = set()
-    past_end = 0
+    past_end: list[int] = []  # line numbers
     with index.open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             parts = line.rstrip("\n").split(" ", 2)
@@ -385,7 +394,7 @@ def _check_cdxj(
             found = records.get(offset)
             if found is None:
                 if not whole and offset > readable_end:
-                    past_end += 1
+                    past_end.append(number)
                 else:
                     report.problems.append(f"{where}: {name} has no record at offset {offset}")
                 continue
@@ -401,7 +410,10 @@ def _check_cdxj(
                     f"{where}: digest {_brief(digest)} is not the record's {found.digest}"
                 )
     if past_end:
-        report.problems.append(f"{rel}: {past_end} lines point past the readable end of {name}")
+        shown = ", ".join(map(str, past_end[:3])) + (", …" if len(past_end) > 3 else "")
+        report.problems.append(
+            f"{rel}: {len(past_end)} line(s) ({shown}) point past the readable end of {name}"
+        )
     for offset, found in sorted(records.items()):
         if found.indexed and offset not in listed:
             report.problems.append(
@@ -624,11 +636,13 @@ def _check_capture(
 ) -> None:
     what = f"{capture.where}: the capture of {_brief(capture.url)} at {capture.fetched_at}"
     if not known:
-        report.problems.append(f"{what} has no article row")
+        report.problems.append(f"{what} has no article row (deleted, or its URL edited)")
         return
     before = [v for v in history if (_instant(v.fetched_at) or "") <= (capture.fetched_at or "")]
     if not before:
-        report.problems.append(f"{what} predates every version of the article")
+        report.problems.append(
+            f"{what} predates every version of the article (a version row was deleted)"
+        )
         return
     # The version current then; captures in the same second may have made any of them.
     latest = _instant(before[-1].fetched_at)
@@ -687,7 +701,7 @@ def verify(archive: Archive, config: ArchiveConfig) -> FixityReport:
         with archive.session() as session:
             check(session, config, report)
 
-    step("the database", lambda: _check_database(archive, name, report))
+    step("its pages", lambda: _check_database(archive, name, report))
     scan = step("the WARC file rows", lambda: _check_warcs(archive, config, report)) or WarcScan()
     step("the image rows", lambda: with_session(_check_images))
     step("the raw capture names", lambda: with_session(_check_raw))
