@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +23,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from archive.cli import cli
 from archive.db import Archive, alembic_config, head_revision, make_engine
+from archive.models import ArticleVersion
+from archive.rawstore import RawStore
 from archive.search import split_query
 from crawler.demo_portal import DemoPortal, build_corpus
 from crawler.demo_portal.corpus import CANONICAL_BASE, SITE_TRS
@@ -466,7 +469,8 @@ def serve_once(data: Path) -> dict[str, int]:
         line = process.stderr.readline()
         assert "listening on " in line, line + process.stderr.read()
         base = line.split("listening on ", 1)[1].strip()
-        with urllib.request.urlopen(base + "api/articles?q=文化", timeout=60) as response:
+        query = urllib.parse.quote("文化")
+        with urllib.request.urlopen(f"{base}api/articles?q={query}", timeout=60) as response:
             body: dict[str, int] = json.loads(response.read())
         return body
     finally:
@@ -546,6 +550,11 @@ def test_a_damaged_archive_is_a_one_line_error_for_every_read(
 def test_verify_on_postgresql_checks_indexes_with_amcheck(pg_url: str, tmp_path: Path) -> None:
     archive = Archive(pg_url)
     store(archive, record(), "2020-11-02T03:20:24+00:00", images=[])
+    page = "<html><title>标题</title></html>".encode()
+    sha = hashlib.sha256(page).hexdigest()
+    RawStore(tmp_path / "raw").put(sha, page)  # the capture the helper only names
+    with archive.session() as session:
+        session.execute(update(ArticleVersion).values(raw_sha256=sha))
     archive.close()
     result = wenhua("verify", "--db", pg_url, "--data-dir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
