@@ -11,7 +11,7 @@ repeats nothing, also while a crawl is writing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -19,9 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.export import article_record
 from archive.models import Article, ArticleChange, ArticleVersion, Site, VersionImage
+from archive.search import district_names
 
 CURSOR = re.compile(r"c(\d{1,18})")
 FEED_FIELDS = ("change_id", "change", "version_id", "version_number")
+# Their headings in a spreadsheet export.
+FEED_LABELS = {
+    "change_id": "变更编号",
+    "change": "变更",
+    "version_id": "版本编号",
+    "version_number": "版本",
+}
 
 
 class CursorError(ValueError):
@@ -59,7 +67,9 @@ def window_upper(session: Session, since: int, limit: int | None = None) -> int:
     return max(int(upper or 0), since)
 
 
-def _filtered(query: Select[Any], site: str | None, district: str | None) -> Select[Any]:
+def _filtered(
+    session: Session, query: Select[Any, Any], site: str | None, district: str | None
+) -> Select[Any, Any]:
     if site:
         query = query.join(Article, Article.id == ArticleChange.article_id).join(
             Site, Site.id == Article.site_id
@@ -67,7 +77,7 @@ def _filtered(query: Select[Any], site: str | None, district: str | None) -> Sel
         query = query.where(Site.name == site)
     if district:
         query = query.join(ArticleVersion, ArticleVersion.id == ArticleChange.version_id)
-        query = query.where(ArticleVersion.district == district)
+        query = query.where(ArticleVersion.district.in_(district_names(session, district)))
     return query
 
 
@@ -79,19 +89,23 @@ def change_ids(
     site: str | None = None,
     district: str | None = None,
     all_versions: bool = False,
+    articles: Collection[int] | None = None,
 ) -> list[int]:
+    """The change ids of the window, in order; `articles` keeps only those articles'."""
     window = (ArticleChange.id > since, ArticleChange.id <= upper)
+    columns = (ArticleChange.id, ArticleChange.article_id)
     if all_versions:
-        query = select(ArticleChange.id).where(*window)
-        return list(session.scalars(_filtered(query, site, district).order_by(ArticleChange.id)))
-    latest = (
-        select(func.max(ArticleChange.id).label("id"))
-        .where(*window)
-        .group_by(ArticleChange.article_id)
-        .subquery()
-    )
-    query = select(ArticleChange.id).join(latest, latest.c.id == ArticleChange.id)
-    return list(session.scalars(_filtered(query, site, district).order_by(ArticleChange.id)))
+        query = select(*columns).where(*window)
+    else:
+        latest = (
+            select(func.max(ArticleChange.id).label("id"))
+            .where(*window)
+            .group_by(ArticleChange.article_id)
+            .subquery()
+        )
+        query = select(*columns).join(latest, latest.c.id == ArticleChange.id)
+    rows = session.execute(_filtered(session, query, site, district).order_by(ArticleChange.id))
+    return [row.id for row in rows if articles is None or row.article_id in articles]
 
 
 def iter_feed(
@@ -102,10 +116,20 @@ def iter_feed(
     site: str | None = None,
     district: str | None = None,
     all_versions: bool = False,
+    articles: Collection[int] | None = None,
     batch: int = 500,
 ) -> Iterator[dict[str, Any]]:
-    """Export records of the changes in (since, upper], in change order."""
-    ids = change_ids(session, since, upper, site=site, district=district, all_versions=all_versions)
+    """Export records of the changes in (since, upper], in change order (only of the
+    `articles` ids when given, e.g. a search's result set)."""
+    ids = change_ids(
+        session,
+        since,
+        upper,
+        site=site,
+        district=district,
+        all_versions=all_versions,
+        articles=articles,
+    )
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         rows = session.execute(

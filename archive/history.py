@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Article, ArticleVersion, VersionImage
+from archive.timefmt import human_iso, iso
 from crawler.extract.record import FIELDS, IMAGE_KEYS, compared_fields
 from crawler.extract.urls import canonical_url
 
@@ -26,10 +27,6 @@ _IMAGES = tuple(f.name for f in FIELDS if f.stored == "images")
 
 class UnknownArticleError(LookupError):
     """No archived article has this URL."""
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value is not None else None
 
 
 def _fields(version: ArticleVersion) -> dict[str, Any]:
@@ -68,15 +65,16 @@ class ArticleHistory:
     def render(self) -> str:
         lines = [
             f"article {self.article_id}  {self.url}",
-            f"first seen {self.first_seen}  last seen {self.last_seen}"
-            + (f"  GONE since {self.gone_at}" if self.gone_at else ""),
+            f"first seen {human_iso(self.first_seen, 'second')}"
+            f"  last seen {human_iso(self.last_seen, 'second')}"
+            + (f"  GONE since {human_iso(self.gone_at, 'second')}" if self.gone_at else ""),
         ]
         for v in self.versions:
             current = "  (current)" if v["version"] == self.current_version else ""
             lines += [
                 "",
                 f"version {v['version']}{current}",
-                f"  fetched_at    {v['fetched_at']}",
+                f"  fetched_at    {human_iso(v['fetched_at'], 'second')}",
                 f"  content_hash  {v['content_hash']}",
                 f"  crawl_run     {v['crawl_run_id'] if v['crawl_run_id'] is not None else '-'}",
                 f"  http_status   {v['http_status']}",
@@ -130,7 +128,7 @@ def article_history(session: Session, url: str) -> ArticleHistory:
             {
                 "version": number,
                 "version_id": version.id,
-                "fetched_at": _iso(version.fetched_at),
+                "fetched_at": iso(version.fetched_at),
                 "content_hash": version.content_hash,
                 "crawl_run_id": version.crawl_run_id,
                 "http_status": version.http_status,
@@ -148,9 +146,9 @@ def article_history(session: Session, url: str) -> ArticleHistory:
     return ArticleHistory(
         url=article.url,
         article_id=article.id,
-        first_seen=_iso(article.first_seen),
-        last_seen=_iso(article.last_seen),
-        gone_at=_iso(article.gone_at),
+        first_seen=iso(article.first_seen),
+        last_seen=iso(article.last_seen),
+        gone_at=iso(article.gone_at),
         current_version=current_number,
         versions=entries,
     )

@@ -46,7 +46,7 @@ import html
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,6 +72,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleVersion, Site
+from archive.timefmt import iso
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
@@ -124,6 +125,7 @@ class SearchHit:
     url: str
     title: str
     published_at: str | None
+    published_precision: str | None  # second, minute, hour or day: what the page stated
     district: str | None
     source: str | None
     site: str
@@ -437,6 +439,9 @@ def refresh_index(session: Session) -> int:
 
 # --- searching -----------------------------------------------------------------------
 
+# Administrative suffixes a district filter may leave out: 路南 is 路南区, 迁安 迁安市.
+DISTRICT_SUFFIXES = ("区", "县", "市", "旗")
+
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -454,6 +459,20 @@ def parse_day(value: str | date | None, label: str = "date") -> date | None:
         except ValueError:
             pass
     raise SearchError(f"{label} {value!r} is not a date (YYYY-MM-DD)")
+
+
+def district_names(session: Session, name: str) -> list[str]:
+    """The stored districts a district filter means: the name itself and the name plus one
+    administrative suffix (路南 → 路南区), never a longer or shorter match."""
+    wanted = name.strip()
+    if not wanted:
+        return []
+    found = []
+    for candidate in (wanted, *(wanted + suffix for suffix in DISTRICT_SUFFIXES)):
+        stored = select(ArticleVersion.id).where(ArticleVersion.district == candidate).limit(1)
+        if session.scalar(stored) is not None:
+            found.append(candidate)
+    return found
 
 
 def _storable(term: str) -> bool:
@@ -518,8 +537,85 @@ class _Statement:
         )
 
 
-_ORDER = "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id"
+# How a result list may be ordered: by rank (as documented above), or by publication
+# time either way; articles without a publication time come last in both directions.
+ORDERS = {
+    "relevance": "ORDER BY title_terms DESC, hits DESC, published_at DESC NULLS LAST, id",
+    "newest": "ORDER BY published_at DESC NULLS LAST, id",
+    "oldest": "ORDER BY published_at ASC NULLS LAST, id",
+}
 _TOTAL = "/* total */"  # where the page query adds count(*) OVER () to the select list
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Every article a search matches, as SQL: a SELECT of id, published_at, title_terms
+    and hits (the columns ORDERS sort by), with its bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+    terms: list[str]
+
+
+def matches(
+    session: Session,
+    query: str,
+    *,
+    site: str | None = None,
+    district: str | None = None,
+    source: str | None = None,
+    editor: str | None = None,
+    category: str | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+) -> Matches | None:
+    """The whole result set of a search (what `search` pages through), for callers that
+    count or read all of it; None when nothing can match."""
+    first_day = parse_day(date_from, "date_from")
+    last_day = parse_day(date_to, "date_to")
+    dialect = _dialect(session)
+    terms = split_query(query)
+    if not all(_storable(term) for term in terms):
+        return None
+
+    filters: list[str] = []
+    if site is not None:
+        site_id = session.scalar(select(Site.id).where(Site.name == site))
+        if site_id is None:
+            return None
+        filters.append(filter_key("site_id", site_id))
+    districts = district_names(session, district) if district is not None else []
+    if district is not None and not districts:
+        return None
+    for field, wanted in (
+        ("district", districts[0] if len(districts) == 1 else None),
+        ("source", source),
+        ("editor", editor),
+        ("category", category),
+    ):
+        if wanted is not None:
+            filters.append(filter_key(field, wanted))
+    sql = _Statement(dialect, filters)
+    where = []
+    must = [key for term in terms for key in term_keys(term)]
+    if must or filters:
+        where.append(sql.indexed_under(must))
+    if len(districts) > 1:  # 路南 when both 路南区 and 路南县 are stored: either
+        named = ", ".join(sql.bind(name) for name in districts)
+        where.append(
+            "d.version_id IN (SELECT dv.id FROM article_versions AS dv"
+            f" WHERE dv.district IN ({named}))"
+        )
+    if first_day is not None:
+        where.append(f"d.published_at >= {sql.bind(first_day.isoformat())}")
+    if last_day is not None and last_day < date.max:
+        where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
+
+    if all(len(term) <= 2 for term in terms):
+        selected = _ranked_from_keys(sql, terms, where)
+    else:
+        selected = _ranked_from_text(sql, terms, where)
+    return Matches(sql=selected, params=sql.params, terms=terms)
 
 
 def search(
@@ -535,64 +631,64 @@ def search(
     date_to: str | date | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    order: str = "relevance",
 ) -> SearchPage:
     """Articles whose current title or body contains every whitespace-separated term.
 
     Ranked: more terms in the title first, then more occurrences (title and body), then
     newer `published_at`, then lower id. An empty query lists the articles the filters
-    select, newest first. Filters compare exactly; dates are YYYY-MM-DD, inclusive, on
-    `published_at` (publication time at +08:00).
+    select, newest first. Filters compare exactly (a district also without its 区, 县, 市
+    or 旗: `district_names`); dates are YYYY-MM-DD, inclusive, on
+    `published_at` (publication time at +08:00). `order` (a key of ORDERS) sorts by
+    publication time instead of rank.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise SearchError(f"offset must not be negative, not {offset}")
-    first_day = parse_day(date_from, "date_from")
-    last_day = parse_day(date_to, "date_to")
-    dialect = _dialect(session)
-    terms = split_query(query)
-    if not all(_storable(term) for term in terms):
-        return SearchPage(total=0, items=[])
-
-    filters: list[str] = []
-    if site is not None:
-        site_id = session.scalar(select(Site.id).where(Site.name == site))
-        if site_id is None:
-            return SearchPage(total=0, items=[])
-        filters.append(filter_key("site_id", site_id))
-    for field, wanted in (
-        ("district", district),
-        ("source", source),
-        ("editor", editor),
-        ("category", category),
-    ):
-        if wanted is not None:
-            filters.append(filter_key(field, wanted))
-    sql = _Statement(dialect, filters)
-    where = []
-    must = [key for term in terms for key in term_keys(term)]
-    if must or filters:
-        where.append(sql.indexed_under(must))
-    if first_day is not None:
-        where.append(f"d.published_at >= {sql.bind(first_day.isoformat())}")
-    if last_day is not None and last_day < date.max:
-        where.append(f"d.published_at < {sql.bind((last_day + timedelta(days=1)).isoformat())}")
-
-    if all(len(term) <= 2 for term in terms):
-        matches = _ranked_from_keys(sql, terms, where)
-    else:
-        matches = _ranked_from_text(sql, terms, where)
-    page = (
-        f"{matches.replace(_TOTAL, 'count(*) OVER () AS total,')}"
-        f" {_ORDER} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    found = matches(
+        session,
+        query,
+        site=site,
+        district=district,
+        source=source,
+        editor=editor,
+        category=category,
+        date_from=date_from,
+        date_to=date_to,
     )
-    ranked = session.execute(text(page), sql.params).all()
+    if found is None:
+        return SearchPage(total=0, items=[])
+    params = dict(found.params)
+    limit_at, offset_at = f"p{len(params)}", f"p{len(params) + 1}"
+    params |= {limit_at: limit, offset_at: offset}
+    page = (
+        f"{found.sql.replace(_TOTAL, 'count(*) OVER () AS total,')}"
+        f" {ORDERS[order]} LIMIT :{limit_at} OFFSET :{offset_at}"
+    )
+    ranked = session.execute(text(page), params).all()
     if ranked:
         total = int(ranked[0].total)
     else:
-        counting = text(f"SELECT count(*) FROM ({matches}) AS m")
-        total = int(session.scalar(counting, sql.params) or 0)
-    return SearchPage(total=total, items=_hits(session, ranked, terms))
+        counting = text(f"SELECT count(*) FROM ({found.sql}) AS m")
+        total = int(session.scalar(counting, found.params) or 0)
+    return SearchPage(total=total, items=_hits(session, ranked, found.terms))
+
+
+def iter_hits(
+    session: Session, found: Matches | None, *, order: str = "relevance", offset: int = 0
+) -> Iterator[SearchHit]:
+    """Every hit of a result set (`matches`) in `order`, from `offset` on: what `search`
+    pages through, with no limit, read in batches."""
+    if found is None:
+        return
+    if order not in ORDERS:
+        raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+    rows = session.execute(text(f"{found.sql} {ORDERS[order]}"), found.params).all()
+    for start in range(offset, len(rows), MAX_LIMIT):
+        yield from _hits(session, rows[start : start + MAX_LIMIT], found.terms)
 
 
 def _ranked_from_keys(sql: _Statement, terms: list[str], where: list[str]) -> str:
@@ -683,6 +779,7 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
             Article.gone_at,
             version.title,
             version.published_at,
+            version.published_precision,
             version.district,
             version.source,
             version.body_text,
@@ -705,13 +802,14 @@ def _hits(session: Session, ranked: Sequence[Any], terms: list[str]) -> list[Sea
                 url=row.url,
                 title=row.title,
                 published_at=row.published_at,
+                published_precision=row.published_precision,
                 district=row.district,
                 source=row.source,
                 site=row.site,
                 snippet=snippet,
                 snippet_html=snippet_html,
                 score=int(rank.title_terms) + occurrences / (occurrences + 1),
-                gone_at=row.gone_at.isoformat() if row.gone_at is not None else None,
+                gone_at=iso(row.gone_at),
             )
         )
     return items

@@ -9,7 +9,7 @@ each, whatever the number of sites.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, CrawlRun, Failure, Site
+from archive.timefmt import iso
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class SiteStatus:
     last_run_failures: int
     total_failures: int
     runs: int
+    # Fields whose coverage fell sharply in the last run (archive.runs.drift).
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         last = self.last_run
@@ -45,10 +48,8 @@ class SiteStatus:
             if last is None
             else {
                 "id": last.id,
-                "started_at": last.started_at.isoformat(timespec="seconds"),
-                "finished_at": last.finished_at.isoformat(timespec="seconds")
-                if last.finished_at
-                else None,
+                "started_at": iso(last.started_at),
+                "finished_at": iso(last.finished_at),
                 "status": last.status,
             },
             "runs": self.runs,
@@ -56,6 +57,7 @@ class SiteStatus:
             "gone": self.gone,
             "failures_last_run": self.last_run_failures,
             "failures_total": self.total_failures,
+            "drift": self.drift,
         }
 
 
@@ -102,6 +104,13 @@ def site_statuses(session: Session, names: list[str]) -> list[SiteStatus]:
     runs = _runs_by_site(session, wanted)
     articles = _article_counts(session, wanted)
     failures = _failures_per_run(session)
+    last_ids = [site_runs[0].id for site_runs in runs.values() if site_runs]
+    drifts = {
+        run_id: list((stats or {}).get("drift") or [])
+        for run_id, stats in session.execute(
+            select(CrawlRun.id, CrawlRun.stats).where(CrawlRun.id.in_(last_ids))
+        )
+    }
     statuses = []
     for name in names:
         site_runs = runs[name]
@@ -116,6 +125,7 @@ def site_statuses(session: Session, names: list[str]) -> list[SiteStatus]:
                 last_run_failures=failures.get(last.id, 0) if last else 0,
                 total_failures=sum(failures.get(run.id, 0) for run in site_runs),
                 runs=len(site_runs),
+                drift=drifts.get(last.id, []) if last else [],
             )
         )
     return statuses

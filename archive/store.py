@@ -35,6 +35,7 @@ from archive.models import (
     WarcFile,
     utcnow,
 )
+from archive.runs import coverage_of, drift, previous_coverage
 from archive.search import index_article
 from crawler.extract.record import IMAGE_KEYS, hashed_fields, version_columns
 from crawler.sitedefs import SiteDefinition
@@ -96,8 +97,16 @@ def start_run(session: Session, sites: Iterable[str], settings: dict[str, Any]) 
 
 
 def finish_run(session: Session, run_id: int, stats: dict[str, Any], status: str) -> None:
+    """The run's end, with its field coverage and the drift against the site's earlier runs."""
     run = session.get(CrawlRun, run_id)
     if run is not None:
+        coverage = coverage_of(stats)
+        if coverage is not None:
+            stats = {
+                **stats,
+                "coverage": coverage,
+                "drift": drift(coverage, previous_coverage(session, run)),
+            }
         run.finished_at = utcnow()
         run.stats = stats
         run.status = status
@@ -299,6 +308,15 @@ def store_failure(
             retries=retries,
         )
     )
+
+
+def store_page_problems(
+    session: Session, *, run_id: int | None, url: str, problems: Iterable[dict[str, str]]
+) -> None:
+    """Values of a page that could not be used (a malformed or off-site link), not tied to
+    an article version."""
+    for problem in problems:
+        session.add(Problem(crawl_run_id=run_id, version_id=None, url=url, **problem))
 
 
 # The durable frontier (read back by archive.incremental): a crawl's requests are recorded

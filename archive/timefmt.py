@@ -48,8 +48,13 @@ def human(value: datetime | None, precision: str = "minute") -> str:
     return _chinese(to_china(value), precision)
 
 
+def human_iso(value: str | None, precision: str = "minute") -> str:
+    """An ISO 8601 time, as machine output carries it, for people (see `human`)."""
+    if not value:
+        return ""
+    return human(datetime.fromisoformat(value), precision)
+
+
 def human_published(published_at: str | None, precision: str | None) -> str:
     """A stored publish time (ISO at +08:00) at the precision the page stated."""
-    if not published_at:
-        return ""
-    return human(datetime.fromisoformat(published_at), precision or "minute")
+    return human_iso(published_at, precision or "minute")

@@ -74,3 +74,24 @@ class ScheduledItem:
     site: str
     entries: list[FrontierItem]
     done: str | None = None  # canonical URL of the list page that listed them
+
+
+@dataclass
+class SkippedItem:
+    """A scheduled request deliberately not archived: robots.txt forbids it, it leads off
+    the site, it duplicates another URL of the run, its redirects loop."""
+
+    site: str
+    url: str  # canonical, as linked
+    reason: str  # the kind of skip: robots.txt, off-site, duplicate, redirect loop, …
+    detail: str  # what happened, with the URLs involved
+
+
+@dataclass
+class PageProblems:
+    """Values of a page that could not be used (a malformed link, an off-site link, a
+    meta refresh to `http://[`): kept for the archivist, the page goes on without them."""
+
+    site: str
+    url: str  # canonical URL of the page
+    problems: list[dict[str, str]]  # field, raw, reason

@@ -174,7 +174,7 @@ def _figures(counts: dict[str, int]) -> str:
         f"pages {counts.get('pages', 0)}, articles new {counts.get('articles_new', 0)} "
         f"changed {counts.get('articles_changed', 0)} "
         f"unchanged {counts.get('articles_unchanged', 0)} gone {counts.get('articles_gone', 0)}, "
-        f"images {counts.get('images', 0)}, failures {counts.get('failures', 0)}"
+        f"images downloaded {counts.get('images', 0)}, failures {counts.get('failures', 0)}"
     )
 
 

@@ -4,7 +4,7 @@ the command line, one CrawlerProcess for all requested sites, and the run summar
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 
 from archive.config import ArchiveConfig
 from archive.db import Archive
+from archive.locks import check_writable, crawl_locks
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
+from archive.runs import drift_text
+from archive.timefmt import human_iso
 from crawler.frontier.scheduler import frontier_settings
 from crawler.progress import progress_group
-from crawler.spiders.discover import DiscoverSpider, synthetic_site
 from crawler.spiders.portal import PortalSpider
 
 # What --no-politeness (and the loopback demo) lifts; robots.txt stays obeyed.
@@ -78,7 +80,13 @@ def run_crawl(
     frontier: str | None = None,
     idle_exit: float = 30.0,
 ) -> list[int]:
-    """Crawl each site (name -> serving origin or None); returns the crawl run ids."""
+    """Crawl each site (name -> serving origin or None); returns the crawl run ids.
+
+    Refuses to start (archive.locks) when the data directory cannot be written or another
+    process crawls one of the sites into it (workers of a Redis frontier share on purpose)."""
+    check_writable(
+        [config.data_dir, config.raw_dir, config.images_dir, config.warc_dir, config.logs_dir]
+    )
     # Migrate before Scrapy starts: several spiders opening a new archive at once
     # must not race to create it.
     Archive(config.db_url).close()
@@ -103,7 +111,8 @@ def run_crawl(
             full_lists=full_lists,
         )
     crawlers = list(process.crawlers)
-    process.start()
+    with crawl_locks(config.data_dir, [] if frontier else list(sites)):
+        process.start()
     return [
         c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
     ]
@@ -112,23 +121,29 @@ def run_crawl(
 @dataclass
 class Summary:
     articles: int
-    images: int
+    images: int  # distinct image files (by content) the current versions show
+    image_refs: int  # image links in the current versions, archived or not
     districts: list[str]
     earliest: str | None
     latest: str | None
     run_failures: int
     run_stats: dict[str, int]
+    # Template drift the runs found (archive.runs.drift), one line per site.
+    warnings: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [
             f"articles:   {self.articles}",
-            f"images:     {self.images}",
+            f"images:     {self.images} distinct files, in {self.image_refs} image links"
+            " of the articles (the per-site lines count downloads)",
             f"districts:  {len(self.districts)} ({'、'.join(self.districts)})",
-            f"published:  {self.earliest or '-'} … {self.latest or '-'}",
+            f"published:  {human_iso(self.earliest, 'day') or '-'}"
+            f" … {human_iso(self.latest, 'day') or '-'}",
             "this run:   " + ", ".join(f"{k} {v}" for k, v in self.run_stats.items()),
             f"failures:   {self.run_failures}"
             + ("  (see `wenhua failures`)" if self.run_failures else ""),
         ]
+        lines += [f"warning:    {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
 
@@ -155,35 +170,30 @@ def summarize(archive: Archive, site_names: list[str], run_ids: list[int]) -> Su
             )
             or 0
         )
+        image_refs = (
+            session.scalar(
+                select(func.count())
+                .select_from(VersionImage)
+                .where(VersionImage.version_id.in_(select(current.c.id)))
+            )
+            or 0
+        )
         failures = (
             session.scalar(
-                select(func.count()).select_from(Failure).where(Failure.crawl_run_id.in_(run_ids))
+                select(func.count())
+                .select_from(Failure)
+                .where(Failure.crawl_run_id.in_(run_ids), Failure.kind != "skipped")
             )
             or 0
         )
         totals: dict[str, int] = {"new": 0, "changed": 0, "unchanged": 0, "gone": 0}
+        warnings = []
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids))):
             for key in totals:
                 totals[key] += int(run.stats.get(f"wenhua/articles_{key}", 0))
-    return Summary(articles, images, districts, earliest, latest, failures, totals)
-
-
-def run_discovery(
-    config: ArchiveConfig,
-    start_url: str,
-    allow_domains: tuple[str, ...] = (),
-    *,
-    polite: bool = True,
-    progress: bool = True,
-) -> tuple[str, list[int]]:
-    """Crawl a portal without a definition from one start URL (crawler.spiders.discover);
-    returns the synthetic site name and the crawl run ids."""
-    Archive(config.db_url).close()
-    process = CrawlerProcess(crawl_settings(config, polite=polite, progress=progress))
-    process.crawl(DiscoverSpider, start_url=start_url, allow_domains=",".join(allow_domains))
-    crawlers = list(process.crawlers)
-    process.start()
-    run_ids = [
-        c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
-    ]
-    return synthetic_site(start_url).name, run_ids
+            if run.stats.get("drift"):
+                site = ",".join(run.sites.get("names", []))
+                warnings.append(drift_text(site, run.stats["drift"]))
+    return Summary(
+        articles, images, image_refs, districts, earliest, latest, failures, totals, warnings
+    )

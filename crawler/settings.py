@@ -31,10 +31,22 @@ WENHUA_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Accounting (crawler.accounting): what Scrapy would drop without a trace is recorded.
+    "crawler.accounting.RequestLedgerMiddleware": 10,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.accounting.AccountedOffsiteMiddleware": 50,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.accounting.CheckedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.accounting.CheckedRedirectMiddleware": 600,
 }
 REDIRECT_MAX_TIMES = 10
+# Scrapy applies both to the decoded body too: a gzip bomb stops at 32 MiB decompressed.
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# An image with more pixels is refused (a failure with the reason), never decoded: a small
+# PNG can decode to gigabytes. Pillow's own limit (MAX_IMAGE_PIXELS) is about 89 Mpx.
+WENHUA_IMAGE_MAX_PIXELS = 40_000_000
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Large-frontier crawls keep memory flat by finishing articles before new list pages.
@@ -46,6 +58,7 @@ ITEM_PIPELINES = {
     "pipelines.storage.ArchiveStoragePipeline": 900,
 }
 EXTENSIONS = {
+    "crawler.accounting.Accounting": 100,
     "crawler.progress.Progress": 500,
     "pipelines.warc.WarcExtension": 600,
 }

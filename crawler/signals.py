@@ -6,3 +6,13 @@ from __future__ import annotations
 # keyword arguments url (canonical), reason and retries; the storage pipeline records it
 # as a failure of the run.
 request_given_up = object()
+
+# Sent by crawler.accounting with keyword argument item (a FailureItem or SkippedItem) for a
+# scheduled request that no callback or errback settles: dropped by Scrapy's duplicate
+# filter or offsite check, or its callback or a pipeline raised. The storage pipeline
+# stores it.
+store_outcome = object()
+
+# Sent with keyword argument item (a crawler.items.PageProblems) for addresses on a page
+# that could not be followed; the storage pipeline records them as problems.
+page_problems = object()

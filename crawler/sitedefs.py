@@ -18,14 +18,18 @@ from __future__ import annotations
 import math
 import os
 import re
+import re._constants as sre
+import re._parser as sre_parse
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
+import tomli_w
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -40,7 +44,10 @@ from pydantic_core import ErrorDetails
 
 BUNDLED_DIR = Path(__file__).with_name("sites")
 FAMILIES_DIR = Path(__file__).with_name("families")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Dots too: a zero-configuration site is named after its host (auto-www.example.gov.cn).
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Where a data directory keeps the definitions `wenhua crawl --start-url` inferred.
+DATA_SITES = "sites"
 
 
 class SiteDefinitionError(Exception):
@@ -70,14 +77,80 @@ def _optional_text(value: Any) -> str | None:
 
 
 _PROBE = Selector(text="<html></html>")
+_CSS = HTMLTranslator()
+_XPATH_STRINGS = re.compile(r"\"[^\"]*\"|'[^']*'")
+_XPATH_VARIABLE = re.compile(r"\$\s*([A-Za-z_][\w.-]*)")
+_XPATH_PREFIX = re.compile(r"(?<![\w.:-])([A-Za-z_][\w.-]*):(?!:)")
+_XPATH_CALL = re.compile(r"(?<![\w.:$-])([A-Za-z_][\w.-]*)\s*\(")
+# What a selector may use: XPath 1.0's functions and node tests, parsel's has-class and the
+# EXSLT regular-expression and set extensions parsel registers (prefixes re, set).
+_XPATH_FUNCTIONS = frozenset(
+    [
+        "last",
+        "position",
+        "count",
+        "id",
+        "local-name",
+        "namespace-uri",
+        "name",
+        "string",
+        "concat",
+        "starts-with",
+        "contains",
+        "substring-before",
+        "substring-after",
+        "substring",
+        "string-length",
+        "normalize-space",
+        "translate",
+        "boolean",
+        "not",
+        "true",
+        "false",
+        "lang",
+        "number",
+        "sum",
+        "floor",
+        "ceiling",
+        "round",
+        "node",
+        "text",
+        "comment",
+        "processing-instruction",
+        "has-class",
+        "and",
+        "or",
+        "div",
+        "mod",
+    ]
+)
+_XPATH_PREFIXES = frozenset({"re", "set", "xml"})
+
+
+def _check_xpath(xpath: str) -> None:
+    """Refuse what compiles but breaks on the first page it meets: lxml evaluates a
+    variable, a namespace prefix or an unknown function only when a node reaches it."""
+    bare = _XPATH_STRINGS.sub('""', xpath)
+    variable = _XPATH_VARIABLE.search(bare)
+    if variable:
+        raise ValueError(f"uses the variable ${variable.group(1)}, which nothing defines")
+    for prefix in _XPATH_PREFIX.findall(bare):
+        if prefix not in _XPATH_PREFIXES:
+            raise ValueError(f"uses the namespace prefix {prefix!r}, which nothing defines")
+    for name in _XPATH_CALL.findall(bare):
+        if name not in _XPATH_FUNCTIONS:
+            raise ValueError(f"calls {name}(), which is not an XPath 1.0 function")
 
 
 def _check_selector(selector: str) -> None:
     try:
         if selector.startswith("xpath:"):
-            _PROBE.xpath(selector[len("xpath:") :])
+            xpath = selector[len("xpath:") :]
+            _PROBE.xpath(xpath)
         else:
             _PROBE.css(selector)
+            xpath = _CSS.css_to_xpath(selector)
+        _check_xpath(xpath)
     except Exception as exc:  # parsel raises several types for bad expressions
         raise ValueError(f"invalid selector {selector!r}: {exc}") from exc
 
@@ -100,9 +173,99 @@ def _pattern(value: Any) -> re.Pattern[str] | None:
     if not _text(value):
         return None
     try:
-        return re.compile(value)
+        compiled = re.compile(value)
+        tree = sre_parse.parse(value)
     except re.error as exc:
         raise ValueError(f"invalid regular expression: {exc}") from exc
+    danger = _nested_repeat(list(tree))
+    if danger:
+        raise ValueError(
+            f"regular expression {value!r} repeats a repetition ({danger}): it can take "
+            "exponential time on a long URL; write it without the nested quantifier"
+        )
+    return compiled
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)
+_CATEGORY_TESTS: dict[Any, Callable[[str], bool]] = {
+    sre.CATEGORY_DIGIT: str.isdigit,
+    sre.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(),
+    sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
+    sre.CATEGORY_NOT_WORD: lambda c: not (c.isalnum() or c == "_"),
+    sre.CATEGORY_SPACE: str.isspace,
+    sre.CATEGORY_NOT_SPACE: lambda c: not c.isspace(),
+}
+
+
+def _can_match(items: list[Any], char: str) -> bool:
+    """Whether a repeated element (sre items) may match `char`; True when unsure."""
+    if len(items) != 1:
+        return True
+    op, av = items[0]
+    if op is sre.LITERAL:
+        return bool(av == ord(char))
+    if op is sre.NOT_LITERAL:
+        return bool(av != ord(char))
+    if op is not sre.IN:
+        return True
+    negate, found = False, False
+    for kind, value in av:
+        if kind is sre.NEGATE:
+            negate = True
+        elif kind is sre.LITERAL:
+            found = found or value == ord(char)
+        elif kind is sre.RANGE:
+            found = found or value[0] <= ord(char) <= value[1]
+        elif kind is sre.CATEGORY and value in _CATEGORY_TESTS:
+            found = found or _CATEGORY_TESTS[value](char)
+        else:
+            return True
+    return found != negate
+
+
+def _inner_repeats(items: list[Any]) -> list[list[Any]]:
+    """The elements repeated more than once anywhere inside `items`."""
+    found: list[list[Any]] = []
+    for op, av in items:
+        if op in _REPEATS:
+            if av[1] > 1:
+                found.append(list(av[2]))
+            found += _inner_repeats(list(av[2]))
+        elif op is sre.SUBPATTERN:
+            found += _inner_repeats(list(av[3]))
+        elif op is sre.BRANCH:
+            for branch in av[1]:
+                found += _inner_repeats(list(branch))
+    return found
+
+
+def _nested_repeat(items: list[Any]) -> str | None:
+    """A repetition inside a repetition, the shape that backtracks exponentially
+    (`(/?\\w+)+`). Allowed when each round starts with a literal character that the
+    inner repetition cannot match (`(/\\d+)+`): then the rounds cannot trade characters."""
+    for op, av in items:
+        if op in _REPEATS:
+            body = list(av[2])
+            if av[1] > 1:
+                inner = _inner_repeats(body)
+                flat = body
+                while flat and flat[0][0] is sre.SUBPATTERN:
+                    flat = list(flat[0][1][3]) + flat[1:]
+                lead = chr(flat[0][1]) if flat and flat[0][0] is sre.LITERAL else None
+                if inner and (lead is None or any(_can_match(i, lead) for i in inner)):
+                    return "a quantifier inside a quantified group"
+            found = _nested_repeat(body)
+        elif op is sre.SUBPATTERN:
+            found = _nested_repeat(list(av[3]))
+        elif op is sre.BRANCH:
+            found = next((f for b in av[1] if (f := _nested_repeat(list(b)))), None)
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            found = _nested_repeat(list(av[1]))
+        else:
+            found = None
+        if found:
+            return found
+    return None
 
 
 def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
@@ -111,6 +274,23 @@ def _patterns(value: Any) -> tuple[re.Pattern[str], ...]:
     if not isinstance(value, list | tuple):
         raise ValueError("expected a list of regular expressions")
     return tuple(p for p in map(_pattern, value) if p is not None)
+
+
+def _domains(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v.strip() and "/" not in v for v in value
+    ):
+        raise ValueError("expected a list of host names, e.g. ['www.example.gov.cn']")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _scope(value: Any) -> str:
+    path = _text(value)
+    if not path.startswith("/"):
+        raise ValueError(f"{path!r} is not a path: give a prefix such as '/' or '/wlj/'")
+    return path
 
 
 def _days(value: Any) -> float:
@@ -136,7 +316,7 @@ def _site_name(value: str, info: ValidationInfo) -> str:
     if isinstance(path, Path) and value != path.stem:
         raise ValueError(f"{value!r} must equal the file name {path.stem!r}")
     if not NAME_RE.match(value):
-        raise ValueError("use lower-case letters, digits, '-' and '_'")
+        raise ValueError("use lower-case letters, digits, '.', '-' and '_'")
     return value
 
 
@@ -158,6 +338,8 @@ Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
 UrlPattern = Annotated[re.Pattern[str] | None, BeforeValidator(_pattern)]
 UrlPatterns = Annotated[tuple[re.Pattern[str], ...], BeforeValidator(_patterns)]
 Days = Annotated[float, BeforeValidator(_days)]
+Domains = Annotated[tuple[str, ...], BeforeValidator(_domains)]
+Scope = Annotated[str, BeforeValidator(_scope)]
 SiteName = Annotated[str, BeforeValidator(_text), AfterValidator(_site_name)]
 HttpUrl = Annotated[str, BeforeValidator(_text), AfterValidator(_http_url)]
 
@@ -179,6 +361,22 @@ class ListRules:
     article_links: Selectors = ()
     next_page: Selectors = ()
     article_url_pattern: UrlPattern = None
+    # Link discovery, for portals whose lists have no selector worth writing (the
+    # definitions `wenhua crawl --start-url` infers): every in-scope link of every page is
+    # an article, a list page or a page to look at, by its URL shape.
+    article_url_patterns: UrlPatterns = ()
+    list_url_patterns: UrlPatterns = ()
+    skip_url_patterns: UrlPatterns = ()
+    # The text of a link to another page of the same list (下一页, 2, »): followed only
+    # while the page lists an unknown article, as next_page is.
+    page_link_text: UrlPattern = None
+    scope: Scope = "/"  # path prefix on the site's host that the crawl stays under
+    allow_domains: Domains = ()  # further hosts the crawl may visit (any path)
+    follow_unknown: StrictBool = False  # fetch links of no known shape; store articles
+
+    @property
+    def discovers(self) -> bool:
+        return bool(self.article_url_patterns)
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -366,33 +564,36 @@ def _merged(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, An
 # ---------------------------------------------------------------------------------------------
 
 
-def search_dirs() -> list[Path]:
+def search_dirs(data_dir: Path | str | None = None) -> list[Path]:
+    """WENHUA_SITES, then the data directory's inferred definitions, then the bundled ones."""
     dirs = [Path(p) for p in os.environ.get("WENHUA_SITES", "").split(os.pathsep) if p]
+    if data_dir is not None:
+        dirs.append(Path(data_dir) / DATA_SITES)
     return [*dirs, BUNDLED_DIR]
 
 
-def available_sites() -> dict[str, Path]:
+def available_sites(data_dir: Path | str | None = None) -> dict[str, Path]:
     """Every site name to its file; an earlier search directory wins."""
     found: dict[str, Path] = {}
-    for directory in reversed(search_dirs()):
+    for directory in reversed(search_dirs(data_dir)):
         for path in sorted(directory.glob("*.toml")):
             found[path.stem] = path
     return dict(sorted(found.items()))
 
 
-def load_site(name: str) -> SiteDefinition:
-    sites = available_sites()
+def load_site(name: str, data_dir: Path | str | None = None) -> SiteDefinition:
+    sites = available_sites(data_dir)
     if name not in sites:
         known = ", ".join(sites) or "none"
+        where = ", ".join(map(str, search_dirs(data_dir)))
         raise UnknownSiteError(
-            f"unknown site {name!r}: no {name}.toml in {', '.join(map(str, search_dirs()))} "
-            f"(known sites: {known})"
+            f"unknown site {name!r}: no {name}.toml in {where} (known sites: {known})"
         )
     return load_site_file(sites[name])
 
 
-def load_all_sites() -> list[SiteDefinition]:
-    return [load_site_file(path) for path in available_sites().values()]
+def load_all_sites(data_dir: Path | str | None = None) -> list[SiteDefinition]:
+    return [load_site_file(path) for path in available_sites(data_dir).values()]
 
 
 def load_site_file(path: Path) -> SiteDefinition:
@@ -406,7 +607,9 @@ def load_site_file(path: Path) -> SiteDefinition:
         site = _SITE.validate_python({**merged, "path": path}, context={"path": path})
     except ValidationError as exc:
         raise _failure(path, exc) from exc
-    for table, key in _REQUIRED_SELECTORS:
+    # Link discovery finds the articles without selectors, and the generic extractor
+    # their fields: such a definition needs none.
+    for table, key in () if site.list.discovers else _REQUIRED_SELECTORS:
         if not getattr(getattr(site, table), key):
             raise SiteDefinitionError(f"{path}: key '{table}.{key}': missing (required)")
     return replace(site, title=site.title or site.name)
@@ -423,3 +626,33 @@ def site_for_url(url: str) -> SiteDefinition | None:
         if pattern is None or pattern.search(target):
             return site
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a definition for a person to review
+# ---------------------------------------------------------------------------------------------
+
+
+def _entry(key: str, value: Any, notes: list[str]) -> list[str]:
+    """One `key = value` line written by tomli-w, then its review comments."""
+    comments = ["# " + " ".join(note.split()) for note in notes]
+    return [tomli_w.dumps({key: value}).rstrip("\n"), *comments]
+
+
+def render_definition(
+    header: list[str], doc: dict[str, Any], notes: dict[str, list[str]] | None = None
+) -> str:
+    """TOML for `doc` (top-level values first, then one [table] per dict) with the
+    comments in `notes` (keyed 'key', 'table' or 'table.key') right after what they explain."""
+    notes = notes or {}
+    lines = [f"# {line}" for line in header]
+    tables = {name: value for name, value in doc.items() if isinstance(value, dict)}
+    for key, value in doc.items():
+        if key not in tables:
+            lines += _entry(key, value, notes.get(key, []))
+    for name, table in tables.items():
+        lines += ["", tomli_w.dumps({name: {}}).rstrip("\n")]
+        lines += ["# " + " ".join(note.split()) for note in notes.get(name, [])]
+        for key, value in table.items():
+            lines += _entry(key, value, notes.get(f"{name}.{key}", []))
+    return "\n".join(lines) + "\n"

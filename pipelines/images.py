@@ -14,24 +14,27 @@ bytes as served, hence FilesPipeline.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from PIL import Image, UnidentifiedImageError
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.pipelines.media import FileException
+from scrapy.pipelines.media import FileException, FileInfo
 from sqlalchemy import select
 from twisted.internet import threads
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from archive.models import Article, ArticleVersion, ImageUrl, Site, VersionImage
 from archive.models import Image as Image_
 from archive.rawstore import atomic_write
-from crawler.extract.urls import OriginMap
+from crawler.accounting import describe
+from crawler.extract.urls import BadUrl, OriginMap, checked_url
 from crawler.items import NO_WARC_LINK, ArticleItem
 
 IMAGES_DIR = "images"
@@ -58,15 +61,36 @@ def image_path(sha256: str, mime: str) -> str:
     return f"{IMAGES_DIR}/{sha256[:2]}/{sha256[2:4]}/{sha256}{EXT_BY_MIME.get(mime, '')}"
 
 
-def inspect_image(data: bytes) -> dict[str, Any]:
-    """The facts the archive keeps about an image; FileException when it is not one."""
+# Pixels an image may have (WENHUA_IMAGE_MAX_PIXELS overrides it): a news photo has far
+# fewer; a decompression bomb has far more.
+MAX_PIXELS = 40_000_000
+
+
+def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> dict[str, Any]:
+    """The facts the archive keeps about an image; FileException, with Pillow's message,
+    when it is not one, and for more than `max_pixels` pixels, before any is decoded."""
     try:
-        with Image.open(BytesIO(data)) as img:
-            img.verify()
-        with Image.open(BytesIO(data)) as img:
-            img.load()  # decodes every pixel: a truncated download fails here
-            fmt, width, height = img.format, img.width, img.height
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it: refused as well.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as img:
+                if img.width * img.height > max_pixels:
+                    raise FileException(
+                        f"image too large: {img.width}×{img.height} pixels, over the limit "
+                        f"of {max_pixels} (WENHUA_IMAGE_MAX_PIXELS)"
+                    )
+                img.verify()
+            with Image.open(BytesIO(data)) as img:
+                img.load()  # decodes every pixel: a truncated download fails here
+                fmt, width, height = img.format, img.width, img.height
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise FileException(f"not a readable image ({exc.__class__.__name__}: {exc})") from exc
     mime = MIME_BY_FORMAT.get(fmt or "", f"image/{(fmt or 'unknown').lower()}")
     sha256 = hashlib.sha256(data).hexdigest()
@@ -80,8 +104,26 @@ def inspect_image(data: bytes) -> dict[str, Any]:
     }
 
 
+def image_url_problem(url: str) -> str | None:
+    """Why an image address cannot be requested (None when it can)."""
+    try:
+        checked_url(url)
+    except BadUrl as exc:
+        return str(exc)
+    return None
+
+
 class ArchiveImagesPipeline(FilesPipeline):
+    @property
+    def max_pixels(self) -> int:
+        crawler = getattr(self, "crawler", None)
+        if crawler is None:
+            return MAX_PIXELS
+        return int(crawler.settings.getint("WENHUA_IMAGE_MAX_PIXELS", MAX_PIXELS))
+
     def get_media_requests(self, item: Any, info: Any) -> list[Request]:
+        """One request per body image whose address can be fetched (the normalizer leaves
+        the others out; a record from elsewhere may still have one)."""
         if not isinstance(item, ArticleItem):
             return []
         origins: OriginMap = self.crawler.spider.origins  # type: ignore[union-attr]
@@ -89,7 +131,26 @@ class ArchiveImagesPipeline(FilesPipeline):
         return [
             Request(to_serving(image["url"]), callback=NO_CALLBACK, meta={NO_WARC_LINK: True})
             for image in item.record.get("images", [])
+            if image_url_problem(image["url"]) is None
         ]
+
+    def media_failed(self, failure: Failure, request: Request, info: Any) -> NoReturn:
+        """The download's own error as the reason (Scrapy's is an empty FileException)."""
+        try:
+            super().media_failed(failure, request, info)
+        except FileException as exc:
+            if isinstance(failure.value, FileException) and str(failure.value):
+                raise failure.value from None  # ours, with its reason (inspect_image)
+            if str(exc):
+                raise
+            raise FileException(describe(failure.value)) from failure.value
+
+    async def media_downloaded(
+        self, response: Response, request: Request, info: Any, *, item: Any = None
+    ) -> FileInfo:
+        if response.status != 200:  # Scrapy's reason would be "download-error"
+            raise FileException(f"HTTP {response.status}")
+        return await super().media_downloaded(response, request, info, item=item)
 
     def media_to_download(
         self, request: Request, info: Any, *, item: Any = None
@@ -152,12 +213,12 @@ class ArchiveImagesPipeline(FilesPipeline):
             # Asked before downloading, to skip fresh files: a URL says nothing about
             # the bytes, so there is never a file to skip by.
             return f"{IMAGES_DIR}/pending/{hashlib.sha1(request.url.encode()).hexdigest()}"
-        return str(inspect_image(response.body)["path"])
+        return str(inspect_image(response.body, self.max_pixels)["path"])
 
     def file_downloaded(
         self, response: Response, request: Request, info: Any, *, item: Any = None
     ) -> str:
-        facts = inspect_image(response.body)
+        facts = inspect_image(response.body, self.max_pixels)
         # Content-addressed: bytes already stored are never rewritten.
         if not self.store.stat_file(facts["path"], info):
             if isinstance(self.store, FSFilesStore):
@@ -178,7 +239,14 @@ class ArchiveImagesPipeline(FilesPipeline):
         if not isinstance(item, ArticleItem):
             return item
         outcomes = []
-        for ok, value in results:
+        # Results come for the requested images only, in order; one per body image here.
+        pending = iter(results)
+        for image in item.record.get("images", []) if item.record else [None] * len(results):
+            problem = image_url_problem(image["url"]) if image is not None else None
+            if problem is not None:
+                outcomes.append({"error": f"not fetched: {problem}"})
+                continue
+            ok, value = next(pending)
             if ok:
                 outcomes.append(
                     dict(
@@ -187,10 +255,9 @@ class ArchiveImagesPipeline(FilesPipeline):
                     )
                 )
             else:
-                reason = (
-                    value.getErrorMessage() if hasattr(value, "getErrorMessage") else str(value)
-                )
-                outcomes.append({"error": reason or value.__class__.__name__})
+                error = getattr(value, "value", value)  # a Failure carries the exception
+                reason = str(error) if isinstance(error, FileException) else ""
+                outcomes.append({"error": reason or describe(error)})
         item.image_results = outcomes
         return item
 

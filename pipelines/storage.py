@@ -17,13 +17,22 @@ from typing import Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from archive.config import resolve
 from archive.db import Archive
-from crawler.items import ArticleItem, FailureItem, NotModifiedItem, ScheduledItem
+from crawler.accounting import Accounting, Ledger
+from crawler.items import (
+    ArticleItem,
+    FailureItem,
+    NotModifiedItem,
+    PageProblems,
+    ScheduledItem,
+    SkippedItem,
+)
 from crawler.progress import run_counts
-from crawler.signals import request_given_up
+from crawler.signals import page_problems, request_given_up, store_outcome
 from pipelines.warc import WarcExtension, WarcLocation
 from pipelines.writer import (
     ArchiveWriter,
@@ -35,7 +44,9 @@ from pipelines.writer import (
     Job,
     NotModifiedJob,
     Outcome,
+    PageProblemsJob,
     ScheduleJob,
+    SkipJob,
     StartRunJob,
     WarcFilesJob,
 )
@@ -70,6 +81,12 @@ class ArchiveStoragePipeline:
         # `--since DATE`: articles published before it are not archived.
         self.since: str | None = settings.get("WENHUA_SINCE") or None
         crawler.signals.connect(self.given_up, signal=request_given_up)
+        crawler.signals.connect(self.store_outcome, signal=store_outcome)
+        crawler.signals.connect(self.page_problems, signal=page_problems)
+        # Jobs sent from signal handlers, awaited before the run's balance is taken.
+        self._pending: set[Deferred[Any]] = set()
+        accounting = Accounting.of(crawler)
+        self.ledger: Ledger = accounting.ledger if accounting is not None else Ledger()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
@@ -94,12 +111,57 @@ class ArchiveStoragePipeline:
         job = self._job(item)
         if job is None:
             return item
-        outcome = await maybe_deferred_to_future(self.writer.submit(job))
-        for key, count in outcome.stats:
-            self.crawler.stats.inc_value(key, count)
+        try:
+            outcome = await maybe_deferred_to_future(self.writer.submit(job))
+        except Exception as exc:
+            # Not stored: the ledger keeps the URL unsettled and the run cannot finish.
+            logger.error("cannot store %s: %s", _url_of(job), exc)
+            self.ledger.not_stored_error(_url_of(job), str(exc))
+            self.crawler.stats.inc_value("wenhua/not_stored")
+            return item
+        self._stored(job, outcome)
         if isinstance(job, ArticleJob):
             self._after_article(job, outcome.unlinked_version_id)
         return item
+
+    def _stored(self, job: Job, outcome: Outcome) -> None:
+        for key, count in outcome.stats:
+            self.crawler.stats.inc_value(key, count)
+        if isinstance(job, ScheduleJob):
+            for entry in job.entries:
+                self.ledger.schedule(entry.url)
+        if outcome.settled is not None:
+            self.ledger.settle(*outcome.settled)
+
+    def _submit_later(self, job: Job) -> None:
+        """A job from a signal handler: stored in order with the items, awaited at close."""
+        assert self.writer is not None
+        stored = self.writer.submit(job)
+        self._pending.add(stored)
+
+        def done(outcome: Outcome) -> None:
+            self._pending.discard(stored)
+            self._stored(job, outcome)
+
+        def lost(failure: Failure) -> None:
+            self._pending.discard(stored)
+            logger.error("cannot store %s: %s", _url_of(job), failure.value)
+            self.ledger.not_stored_error(_url_of(job), str(failure.value))
+
+        stored.addCallbacks(done, lost)
+
+    def store_outcome(self, item: FailureItem | SkippedItem) -> None:
+        """An outcome crawler.accounting found outside the callbacks (a dropped request,
+        a callback or pipeline that raised)."""
+        if self.writer is None:
+            return
+        job = self._job(item)
+        if job is not None:
+            self._submit_later(job)
+
+    def page_problems(self, item: PageProblems) -> None:
+        if self.writer is not None:
+            self._submit_later(PageProblemsJob(self.run_id, item.url, item.problems))
 
     def _job(self, item: Any) -> Job | None:
         """What the writer is to store for this item."""
@@ -124,6 +186,10 @@ class ArchiveStoragePipeline:
                 warc=self._take_warc_place(item.capture.final_url),
                 link_warc=self._warc() is not None,
             )
+        if isinstance(item, SkippedItem):
+            return SkipJob(site, self.run_id, item.url, item.reason, item.detail)
+        if isinstance(item, PageProblems):
+            return PageProblemsJob(self.run_id, item.url, item.problems)
         if isinstance(item, FailureItem):
             if item.capture is not None:
                 self._take_warc_place(item.capture.final_url)
@@ -168,12 +234,13 @@ class ArchiveStoragePipeline:
         """A request the Redis frontier gave up: recorded as a failure of this run."""
         if self.writer is None:
             return
-        stored = self.writer.submit(GivenUpJob(self.run_id, url, reason, retries))
-        stored.addErrback(_log_lost, f"the given-up request {url}")
+        self._submit_later(GivenUpJob(self.run_id, url, reason, retries))
 
     async def close_spider(self) -> None:
         if self.writer is None:
             return
+        if self._pending:
+            await maybe_deferred_to_future(DeferredList(list(self._pending)))
         warc = self._warc()
         if warc is not None:
             # Closed first, so the writer records the files and the late version links.
@@ -187,9 +254,16 @@ class ArchiveStoragePipeline:
             for k, v in self.crawler.stats.get_stats().items()
         }
         stats["counts"] = run_counts(stats)
-        reason = stats.get("finish_reason") or "finished"
+        balance = self.ledger.balance()
+        stats["accounting"] = balance
+        # Scrapy records finish_reason only after the pipelines close; a graceful stop
+        # (Ctrl-C, SIGTERM) has cleared `crawling` before the spider starts closing.
+        stopped = getattr(self.crawler, "crawling", True) is False
+        reason = "shutdown" if stopped else str(stats.get("finish_reason") or "finished")
+        status = run_status(reason, balance)
+        if status != "finished":
+            logger.error("run %s %s: %s", self.run_id, status, "; ".join(balance["problems"]))
         if self.run_id is not None:
-            status = "finished" if reason == "finished" else str(reason)
             await self._bookkeeping(FinishRunJob(self.run_id, stats, status), "the run's end")
         await maybe_deferred_to_future(threads.deferToThread(self.writer.finish))
 
@@ -204,5 +278,21 @@ class ArchiveStoragePipeline:
             return None
 
 
-def _log_lost(failure: Failure, what: str) -> None:
-    logger.error("cannot store %s: %s", what, failure.value)
+def run_status(finish_reason: str, balance: dict[str, Any]) -> str:
+    """`finished` only for a run that ran to its end and accounted for every request;
+    Ctrl-C (Scrapy's `shutdown`) is `interrupted`; a run that did not balance, could not
+    store an outcome or met an error in our code or the definition is `failed`."""
+    if finish_reason == "shutdown":
+        return "interrupted"
+    if finish_reason != "finished":
+        return finish_reason
+    return "finished" if balance["balanced"] else "failed"
+
+
+def _url_of(job: Job) -> str:
+    for name in ("url", "done"):
+        value = getattr(job, name, None)
+        if isinstance(value, str):
+            return value
+    capture = getattr(job, "capture", None)
+    return str(capture["url"]) if isinstance(capture, dict) else type(job).__name__

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import queue
+import signal
 import threading
 import traceback
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from archive.db import Archive
 from archive.incremental import FrontierItem
 from archive.models import Article, ArticleVersion, utcnow
 from archive.rawstore import RawStore
+from archive.runs import COVERAGE_STAT
 from archive.store import (
     ensure_site,
     finish_run,
@@ -50,8 +52,10 @@ from archive.store import (
     start_run,
     store_article,
     store_failure,
+    store_page_problems,
     store_warc_file,
 )
+from crawler.extract.record import fields_found
 from crawler.sitedefs import SiteDefinition
 from pipelines.warc import WarcLocation, WrittenFile, set_location
 
@@ -77,6 +81,9 @@ class Outcome:
     site_id: int | None = None
     # Not an item's storage (frontier, run and WARC rows): not counted in db_batches.
     bookkeeping: bool = False
+    # The request this job gave its outcome to: (canonical URL, outcome), for the ledger
+    # (crawler.accounting): `archived:new`, `list`, `failed:fetch`, `skipped:robots.txt`, …
+    settled: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class DoneJob:
     site: str
     url: str
     stat: str
+    skip: str = "published before --since"  # the outcome's reason, for the ledger
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,25 @@ class FailureJob:
     http_status: int | None
     retries: int
     capture: dict[str, Any] | None  # with body, when there was a response
+
+
+@dataclass(frozen=True)
+class SkipJob:
+    """A scheduled request deliberately not archived: a `skipped` row of `wenhua failures`
+    with its reason, and its frontier entry done (it would be skipped again on resume)."""
+
+    site: str
+    run_id: int | None
+    url: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class PageProblemsJob:
+    run_id: int | None
+    url: str
+    problems: list[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -168,6 +195,8 @@ Job = (
     | NotModifiedJob
     | DoneJob
     | FailureJob
+    | SkipJob
+    | PageProblemsJob
     | ScheduleJob
     | GivenUpJob
     | StartRunJob
@@ -182,14 +211,37 @@ def apply(session: Session, raw: RawStore, job: Job) -> Outcome:
         schedule(session, job.site, job.entries)
         if job.done is not None:
             mark_done(session, job.site, job.done)
+            return Outcome(bookkeeping=True, settled=(job.done, "list"))
         return Outcome(bookkeeping=True)
     if isinstance(job, NotModifiedJob):
         mark_seen(session, job.url, datetime.fromisoformat(job.fetched_at))
         mark_done(session, job.site, job.url)
-        return Outcome(stats=[("wenhua/articles_unchanged", 1), ("wenhua/not_modified", 1)])
+        return Outcome(
+            stats=[("wenhua/articles_unchanged", 1), ("wenhua/not_modified", 1)],
+            settled=(job.url, "archived:not modified"),
+        )
     if isinstance(job, DoneJob):
         mark_done(session, job.site, job.url)
-        return Outcome(stats=[(job.stat, 1)])
+        return Outcome(stats=[(job.stat, 1)], settled=(job.url, f"skipped:{job.skip}"))
+    if isinstance(job, SkipJob):
+        store_failure(
+            session,
+            run_id=job.run_id,
+            url=job.url,
+            kind="skipped",
+            reason=f"{job.reason}: {job.detail}",
+            http_status=None,
+            raw_sha256=None,
+            retries=0,
+        )
+        mark_done(session, job.site, job.url)
+        return Outcome(
+            stats=[("wenhua/skipped", 1), (f"wenhua/skipped/{job.reason}", 1)],
+            settled=(job.url, f"skipped:{job.reason}"),
+        )
+    if isinstance(job, PageProblemsJob):
+        store_page_problems(session, run_id=job.run_id, url=job.url, problems=job.problems)
+        return Outcome(stats=[("wenhua/problems", len(job.problems))], bookkeeping=True)
     if isinstance(job, ArticleJob):
         return _article(session, raw, job)
     if isinstance(job, FailureJob):
@@ -211,7 +263,7 @@ def _bookkeeping(
             raw_sha256=None,
             retries=job.retries,
         )
-        return Outcome(bookkeeping=True)
+        return Outcome(bookkeeping=True, settled=(job.url, "failed:given up"))
     if isinstance(job, StartRunJob):
         site_id = ensure_site(session, job.site).id
         run_id = start_run(session, [job.site.name], job.settings).id
@@ -250,8 +302,12 @@ def _article(session: Session, raw: RawStore, job: ArticleJob) -> Outcome:
     mark_done(session, job.site, capture["url"])
     failed_images = sum(1 for result in job.image_results if "error" in result)
     result = Outcome(
-        stats=[(f"wenhua/articles_{outcome}", 1), ("wenhua/images_failed", failed_images)]
+        stats=[(f"wenhua/articles_{outcome}", 1), ("wenhua/images_failed", failed_images)],
+        settled=(capture["url"], f"archived:{outcome}"),
     )
+    # Field coverage of the run (archive.runs): what this page's extraction found.
+    result.stats.append((COVERAGE_STAT + "articles", 1))
+    result.stats += [(COVERAGE_STAT + name, 1) for name in fields_found(job.record)]
     if outcome != "unchanged" and job.link_warc:
         version = session.scalars(
             select(ArticleVersion)
@@ -292,7 +348,7 @@ def _failure(session: Session, raw: RawStore, job: FailureJob) -> Outcome:
     stats = [("wenhua/failures", 1), (f"wenhua/failures/{job.kind}", 1)]
     if gone:
         stats.append(("wenhua/articles_gone", 1))
-    return Outcome(stats=stats)
+    return Outcome(stats=stats, settled=(job.url, f"failed:{job.kind}"))
 
 
 # One job's result: (job id, stored, Outcome or the error's text).
@@ -316,7 +372,11 @@ def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results:
 
     `jobs` and `results` are the child's ends of two one-way pipes; the crawl process holds
     the other ends only. When it dies (even halfway through sending a job) reading `jobs`
-    ends with EOFError and the writer stops: nothing more will come."""
+    ends with EOFError and the writer stops: nothing more will come.
+
+    Ctrl-C reaches the whole process group; the crawl process decides how to stop (it
+    sends what is left and then the end), so the writer ignores SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     archive = Archive(db_url, migrate=False)
     raw = RawStore(Path(raw_dir))
     try:
@@ -382,7 +442,15 @@ class ArchiveWriter:
         self._reader = threading.Thread(target=self._read, name="archive-results", daemon=True)
 
     def start(self) -> None:
-        self._process.start()
+        # Started with SIGINT ignored, the child's interpreter keeps ignoring it from its
+        # first instruction: a Ctrl-C while it imports gives no KeyboardInterrupt there.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            self._process.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         # Only the child keeps these ends: its death (or ours) is then seen as EOF.
         self._jobs_in.close()
         self._results_out.close()

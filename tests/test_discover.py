@@ -1,5 +1,6 @@
 """Zero-configuration discovery: `wenhua crawl --start-url` on a demo family's list page,
-with no definition, archives exactly that family's articles with the right fields."""
+with no definition, archives exactly that family's articles with the right fields, through
+the definition it infers (link discovery by the families' URL shapes)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,27 @@ from urllib.parse import urlsplit
 
 from crawler.demo_portal import DemoPortal
 from crawler.demo_portal.corpus import build_corpus
-from crawler.spiders.discover import is_article_url, is_list_url, site_root
+from crawler.extract.discovery import auto_definition, classify, site_root
+from crawler.sitedefs import ListRules, load_site_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_url_shapes_of_the_families() -> None:
+def inferred_rules(tmp_path: Path) -> ListRules:
+    path = tmp_path / "auto-x.cn.toml"
+    path.write_text(auto_definition("http://x.cn/fengrun/col/col1661/index.html"), "utf-8")
+    return load_site_file(path).list
+
+
+def test_url_shapes_of_the_families(tmp_path: Path) -> None:
+    rules = inferred_rules(tmp_path)
+
+    def is_article_url(url: str) -> bool:
+        return classify(url, "", rules) == "article"
+
+    def is_list_url(url: str) -> bool:
+        return classify(url, "", rules) == "list"
+
     for url in (
         "http://x.cn/lubei/whhd/201904/t20190423_512074.html",
         "http://x.cn/fengrun/art/2019/5/8/art_1661_1538205.html",
@@ -35,6 +51,7 @@ def test_url_shapes_of_the_families() -> None:
     ):
         assert is_list_url(url) and not is_article_url(url), url
     assert site_root("/fengrun/col/col1661/index.html") == "/fengrun/"
+    assert rules.scope == "/fengrun/"
 
 
 def test_zero_configuration_crawl_archives_exactly_the_family(tmp_path: Path) -> None:

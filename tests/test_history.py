@@ -27,9 +27,10 @@ def test_history_lists_versions_with_changed_fields_and_diff(db_url: str) -> Non
     with archive.session() as session:
         found = article_history(session, "HTTP://Demo.Wenhua.Local:80/new-1.html#comments")
     assert found.url == URL
+    # The same instants, given in China time.
     assert [v["fetched_at"] for v in found.versions] == [
-        "2024-01-01T00:00:00+00:00",
-        "2024-02-01T00:00:00+00:00",
+        "2024-01-01T08:00:00+08:00",
+        "2024-02-01T08:00:00+08:00",
     ]
     assert found.current_version == 2
     assert found.versions[0]["changed_fields"] == []
@@ -64,7 +65,7 @@ def test_gone_is_marked_kept_exported_and_cleared_on_return(db_url: str) -> None
         assert session.scalars(select(Article.url)).all() == [URL]
     # Still exported, with the first time it was seen gone.
     assert [(r["url"], r["gone_at"], r["title"]) for r in exported] == [
-        (URL, "2024-03-01T00:00:00+00:00", "标题")
+        (URL, "2024-03-01T08:00:00+08:00", "标题")
     ]
     assert store(archive, record(), "2024-05-01T00:00:00+00:00") == "unchanged"
     with archive.session() as session:

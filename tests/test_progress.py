@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 SITES = (SITE_TRS, SITE_HANWEB)
 FIGURES = (
     r"pages (\d+), articles new (\d+) changed (\d+) unchanged (\d+) gone (\d+), "
-    r"images (\d+), failures (\d+)"
+    r"images downloaded (\d+), failures (\d+)"
 )
 LIVE = re.compile(
     r"crawl: (\d+) of (\d+) sites done, (\d+) pages \(\d+\.\d/s\), "

@@ -430,7 +430,7 @@ def test_withdrawn_articles_are_found_and_flagged(corpus: tuple[Archive, dict[in
         hits = search(session, "", limit=MAX_LIMIT).items
     gone = {hit.id for hit in hits if hit.gone_at}
     assert gone == set(list(docs)[::25])
-    assert all(hit.gone_at == "2024-03-01T00:00:00+00:00" for hit in hits if hit.id in gone)
+    assert all(hit.gone_at == "2024-03-01T08:00:00+08:00" for hit in hits if hit.id in gone)
 
 
 # --- ranking, snippets, index maintenance ----------------------------------------------
@@ -776,6 +776,6 @@ def test_cli_search_in_process(db_url: str) -> None:
     )
     assert [row["id"] for row in json.loads(result.stdout)] == [ids["guye"]]
     result = runner.invoke(search_command, ["x", "--db", db_url, "--limit", "5000"])
-    assert result.exit_code == 2 and "--limit must be between 1 and 1000" in result.stderr
+    assert result.exit_code == 2 and "--limit must be between 0 (all) and 1000" in result.stderr
     result = runner.invoke(search_command, ["x", "--db", db_url, "--to", "tomorrow"])
     assert result.exit_code == 2 and "--to 'tomorrow' is not a date" in result.stderr

@@ -148,3 +148,43 @@ def test_malformed_family_names_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(SiteDefinitionError) as err:
         load_family_file(path)
     assert str(path) in str(err.value) and "'defaults.fields.body'" in str(err.value)
+
+
+# Selectors and patterns that compile but break (or hang) on the first page they meet.
+REFUSED = [
+    ('title = ["h1::text"]', 'title = ["xpath://h1[@id=$id]/text()"]', "variable $id"),
+    ('title = ["h1::text"]', 'title = ["xpath://ns:h1/text()"]', "prefix"),
+    ('title = ["h1::text"]', "title = [\"xpath://h1[@a=concat('$x', ns:y())]\"]", "'ns'"),
+    ('title = ["h1::text"]', 'title = ["xpath://h1[upper-case(.)]"]', "upper-case()"),
+    ('title = ["h1::text"]', 'title = ["svg|h1::text"]', "prefix"),
+    ("[list]", "[list]\narticle_url_pattern = '^(/?\\w+)+\\.html$'", "exponential"),
+    ("[list]", "[list]\narticle_url_pattern = '(a|b*)*c'", "exponential"),
+    ("[list]", "[list]\narticle_url_pattern = '(?:/[\\w/]+)+\\.html'", "exponential"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "words"), REFUSED)
+def test_selectors_and_patterns_that_cannot_work_are_refused(
+    tmp_path: Path, old: str, new: str, words: str
+) -> None:
+    path = write(tmp_path, "broken", VALID.replace(old, new))
+    with pytest.raises(SiteDefinitionError) as err:
+        load_site_file(path)
+    assert str(path) in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "/new-(\\d+-)?\\d+\\.html$",  # an optional group is not a repetition
+        "(?:/\\d+)+\\.html$",  # each round starts with '/', which \d cannot match
+        "/t\\d{8}_\\d+(?:_\\d+)?\\.s?html?$",
+    ],
+)
+def test_linear_patterns_and_safe_selectors_load(tmp_path: Path, pattern: str) -> None:
+    text = VALID.replace("[list]", f"[list]\narticle_url_pattern = '{pattern}'").replace(
+        'title = ["h1::text"]',
+        'title = ["xpath://h1[re:test(@class, \'a:b\')]/text()", "xpath://p[@xml:lang]"]',
+    )
+    site = load_site_file(write(tmp_path, "fine", text))
+    assert site.list.article_url_pattern is not None

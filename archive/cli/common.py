@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -31,7 +32,8 @@ from archive.db import (
     check_existing,
     sqlite_path,
 )
-from archive.search import SearchError, parse_day
+from archive.locks import CrawlLockedError, DataDirError
+from archive.search import SearchError, parse_day, split_query
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +55,13 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SiteDefinitionError, UnknownSiteError, DatabaseError) as exc:
+        except (
+            SiteDefinitionError,
+            UnknownSiteError,
+            DatabaseError,
+            CrawlLockedError,
+            DataDirError,
+        ) as exc:
             raise UserError(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -196,6 +204,16 @@ def count_option(
     )
 
 
+# Each word is one more condition of one SQL statement (SQLite refuses some 500).
+MAX_QUERY_TERMS = 100
+
+
+def check_query(query: str, option: str = "QUERY") -> None:
+    """A search query of at most MAX_QUERY_TERMS words (a longer one is a one-line error)."""
+    if len(split_query(query)) > MAX_QUERY_TERMS:
+        raise UserError(f"{option} has more than {MAX_QUERY_TERMS} words: search for fewer at once")
+
+
 def output_file(option: str, value: str) -> Path:
     """A file the command is to write: its folder must exist (nothing is made up)."""
     path = Path(value)
@@ -244,3 +262,10 @@ def read_input(source: str) -> tuple[bytes, str | None, str]:
     if not path.is_file():
         raise UserError(f"no such file: {source} (give a saved page or an http(s) URL)")
     return path.read_bytes(), None, path.resolve().as_uri()
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to a display width, for text tables (a Chinese character takes two
+    columns)."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)

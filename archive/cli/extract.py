@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
 from archive import jsonlines
 from archive.cli.common import UserError, archive_options, read_input, user_errors
 from archive.config import ArchiveConfig
+from archive.timefmt import to_china
 from crawler.extract.encoding import decode_html
+from crawler.extract.generic import list_page_reason
 from crawler.extract.metadata import parse_meta
 from crawler.extract.normalize import normalize
 from crawler.extract.rules import ExtractionError, extract_raw
@@ -34,7 +37,12 @@ def extract(
     failed = missing = 0
     for source in inputs:
         try:
-            record = _extract_one(source, page_url, site_name)
+            record, text = _extract_one(source, page_url, site_name)
+            reason = list_page_reason(text, record["body_html"])
+            if reason:  # kept, and marked: a list page is not an article
+                click.echo(f"wenhua: warning: {source}: {reason}", err=True)
+                record["problems"].append({"field": "page", "raw": source, "reason": reason})
+                failed += 1
         except (ExtractionError, UserError) as exc:
             # One line per input, in order, so a batch's output lines up with its inputs:
             # a page that cannot be read still gets its record, carrying the problem.
@@ -55,16 +63,28 @@ def extract(
         sys.exit(1)
 
 
-def _extract_one(source: str, page_url: str | None, site_name: str | None) -> dict[str, object]:
+def _extract_one(
+    source: str, page_url: str | None, site_name: str | None
+) -> tuple[dict[str, Any], str]:
+    """The record of one input (with its problems), and the page's decoded text."""
     body, content_type, address = read_input(source)
     url = page_url or address
     site = load_site(site_name) if site_name else site_for_url(url)
     text, _ = decode_html(body, content_type, site.encoding if site else None)
     raw = extract_raw(text, url, site)
     result = normalize(
-        raw, site=site, fetched_at=datetime.now(UTC), canonical_url=canonical_url(url)
+        raw, site=site, fetched_at=to_china(datetime.now(UTC)), canonical_url=canonical_url(url)
     )
-    return {"input": source, **result.record, "problems": result.problem_dicts()}
+    if page_url is None and address.startswith("file:"):
+        # A saved page's relative links would resolve against the file's own path.
+        guessed = [i["url"] for i in result.record["images"] if i["url"].startswith("file:")]
+        if guessed or 'href="file:' in result.record["body_html"]:
+            example = f" (an image at {guessed[0]})" if guessed else ""
+            raise UserError(
+                f"the page has relative links{example}: give --url, the address it was"
+                " saved from, so they resolve"
+            )
+    return {"input": source, **result.record, "problems": result.problem_dicts()}, text
 
 
 @click.command()

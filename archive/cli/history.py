@@ -14,13 +14,23 @@ from archive.cli.common import (
     count_option,
     format_option,
     id_argument,
+    pad,
     read_archive,
     user_errors,
 )
 from archive.config import ArchiveConfig
 from archive.history import UnknownArticleError, article_history
 from archive.models import Failure, Problem
-from archive.runs import UnknownRunError, list_runs, render_counts, run_details
+from archive.runs import (
+    UnknownRunError,
+    drift_text,
+    list_runs,
+    render_balance,
+    render_counts,
+    render_coverage,
+    run_details,
+)
+from archive.timefmt import human, human_iso
 
 
 @click.command()
@@ -65,9 +75,13 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if not rows:
+        click.echo("no crawl runs yet (start one with `wenhua crawl SITE` or `wenhua demo`)")
     for row in rows:
+        started = human_iso(row["started_at"], "second")
+        finished = human_iso(row["finished_at"], "second") or "-"
         click.echo(
-            f"{row['id']:>5}  {row['started_at']}  {row['finished_at'] or '-':25}  "
+            f"{row['id']:>5}  {pad(started, 22)}  {pad(finished, 22)}  "
             f"{row['status']:10}  {','.join(row['sites'])}  {render_counts(row['counts'])}"
         )
 
@@ -92,15 +106,21 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
         click.echo(json.dumps(details, ensure_ascii=False, indent=2))
         return
     click.echo(f"run {details['id']}  {details['status']}  sites {','.join(details['sites'])}")
-    click.echo(f"started  {details['started_at']}")
-    click.echo(f"finished {details['finished_at'] or '-'}")
+    click.echo(f"started  {human_iso(details['started_at'], 'second')}")
+    click.echo(f"finished {human_iso(details['finished_at'], 'second') or '-'}")
     click.echo(f"counts   {render_counts(details['counts'])}")
+    click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
+    if details["coverage"]:
+        click.echo(f"coverage {render_coverage(details['coverage'])}")
+    if details["drift"]:
+        click.echo(f"warning  {drift_text(','.join(details['sites']), details['drift'])}")
     click.echo(f"failures {len(details['failures'])}")
     for row in details["failures"]:
         status = row["http_status"] if row["http_status"] is not None else "-"
         click.echo(
-            f"  {row['at']}  {row['kind']:10} {status!s:>4}  retries={row['retries']}  "
+            f"  {human_iso(row['at'], 'second')}  {row['kind']:10} {status!s:>4}  "
+            f"retries={row['retries']}  "
             f"{row['url']}  {row['reason']}"
         )
 
@@ -114,10 +134,13 @@ def failures(config: ArchiveConfig, limit: int) -> None:
     Example: wenhua failures --limit 20
     """
     with read_archive(config) as archive, archive.session() as session:
-        for row in session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)):
+        rows = session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)).all()
+        if not rows:
+            click.echo("no failures recorded: every fetch, extraction and image succeeded")
+        for row in rows:
             status = row.http_status or "-"
             click.echo(
-                f"{row.created_at:%Y-%m-%d %H:%M} run {row.crawl_run_id} {row.kind:10} "
+                f"{human(row.created_at)} run {row.crawl_run_id} {row.kind:10} "
                 f"{status} {row.url}  {row.reason}"
             )
 
@@ -131,5 +154,8 @@ def problems(config: ArchiveConfig, limit: int) -> None:
     Example: wenhua problems
     """
     with read_archive(config) as archive, archive.session() as session:
-        for row in session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)):
+        rows = session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)).all()
+        if not rows:
+            click.echo("no problems recorded: the normalizer read every value it met")
+        for row in rows:
             click.echo(f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}")

@@ -5,19 +5,32 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import unicodedata
 from datetime import date
+from typing import Any
 
 import click
 
-from archive.cli.common import UserError, archive_options, date_option, format_option, read_archive
+from archive.cli.common import (
+    UserError,
+    archive_options,
+    check_query,
+    date_option,
+    format_option,
+    pad,
+    read_archive,
+)
 from archive.config import ArchiveConfig
 from archive.db import MAX_INTEGER
-from archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, SearchHit, split_query
+from archive.search import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    SearchError,
+    SearchHit,
+    iter_hits,
+    matches,
+)
 from archive.search import search as run_search
-
-# Each word is one more condition of one SQL statement (SQLite refuses some 500).
-MAX_QUERY_TERMS = 100
+from archive.timefmt import human_iso, human_published
 
 CSV_FIELDS = (
     "id",
@@ -49,9 +62,10 @@ CSV_FIELDS = (
     type=int,
     default=DEFAULT_LIMIT,
     show_default=True,
-    help=f"Results to print (at most {MAX_LIMIT}).",
+    help=f"Results to print (at most {MAX_LIMIT}; 0: all of them).",
 )
-@click.option("--offset", type=int, default=0, show_default=True, help="Results to skip first.")
+@click.option("--offset", type=int, help="Results to skip first.  [default: 0]")
+@click.option("--page", type=int, help="Print page N (1 first) of --limit results.")
 def search(
     config: ArchiveConfig,
     query: tuple[str, ...],
@@ -64,64 +78,76 @@ def search(
     date_to: date | None,
     fmt: str,
     limit: int,
-    offset: int,
+    offset: int | None,
+    page: int | None,
 ) -> None:
     """Find archived articles whose title or body contains QUERY (every word of it).
 
     Matching is exact substring matching, so 1- and 2-character Chinese words work; ranked
     title matches first, then by occurrences, then newest. Without QUERY, lists what the
-    filters select, newest first. The count goes to stderr.
+    filters select, newest first. A district may be given without its 区/县/市/旗 (路南).
+    The count goes to stderr; `wenhua export` takes the same filters.
 
-    Example: wenhua search 非遗 --district 路南区 --from 2020-01-01 --format json
+    \b
+    Examples:
+      wenhua search 非遗 --district 路南 --from 2020-01-01 --format json
+      wenhua search 非遗 --page 2
+      wenhua search 非遗 --limit 0 --format csv > 非遗.csv
     """
-    if not 1 <= limit <= MAX_LIMIT:
-        raise UserError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if not 0 <= limit <= MAX_LIMIT:
+        raise UserError(f"--limit must be between 0 (all) and {MAX_LIMIT}, not {limit}")
+    if offset is not None and page is not None:
+        raise UserError("give --offset or --page, not both")
+    if page is not None:
+        if page < 1:
+            raise UserError(f"--page must be 1 or more, not {page}")
+        if limit == 0:
+            raise UserError("--page needs a --limit above 0 (the page size)")
+        offset = (page - 1) * limit
+    offset = offset or 0
     if not 0 <= offset <= MAX_INTEGER:
         raise UserError(f"--offset must be between 0 and {MAX_INTEGER}, not {offset}")
-    if len(split_query(" ".join(query))) > MAX_QUERY_TERMS:
-        raise UserError(f"QUERY has more than {MAX_QUERY_TERMS} words: search for fewer at once")
+    check_query(" ".join(query))
+    filters: dict[str, Any] = {
+        "site": site,
+        "district": district,
+        "source": source,
+        "editor": editor,
+        "category": category,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
     try:
         with read_archive(config) as archive, archive.session() as session:
-            page = run_search(
-                session,
-                " ".join(query),
-                site=site,
-                district=district,
-                source=source,
-                editor=editor,
-                category=category,
-                date_from=date_from,
-                date_to=date_to,
-                limit=limit,
-                offset=offset,
-            )
+            if limit:
+                found = run_search(session, " ".join(query), **filters, limit=limit, offset=offset)
+                total, hits = found.total, found.items
+            else:
+                matched = matches(session, " ".join(query), **filters)
+                hits = list(iter_hits(session, matched, offset=offset))
+                if hits:
+                    total = offset + len(hits)
+                else:  # past the end, or nothing found: the count alone
+                    total = run_search(session, " ".join(query), **filters, limit=1).total
     except SearchError as exc:
         raise UserError(str(exc)) from exc
     if fmt == "json":
-        click.echo(json.dumps([hit.as_dict() for hit in page.items], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
     elif fmt == "csv":
         writer = csv.DictWriter(
             sys.stdout, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n"
         )
         writer.writeheader()
-        writer.writerows(hit.as_dict() for hit in page.items)
+        writer.writerows(hit.as_dict() for hit in hits)
     else:
-        for hit in page.items:
+        for hit in hits:
             click.echo(_table_row(hit))
-    shown = f", showing {offset + 1}-{offset + len(page.items)}" if page.items else ""
-    click.echo(f"{page.total} matching articles{shown}", err=True)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    shown = f", showing {offset + 1}-{offset + len(hits)}" if hits else ""
+    click.echo(f"{total} matching articles{shown}", err=True)
 
 
 def _table_row(hit: SearchHit) -> str:
-    day = (hit.published_at or "")[:10] or "----------"
-    gone = f"  [withdrawn {hit.gone_at[:10]}]" if hit.gone_at else ""
-    head = f"{hit.id:>7}  {day}  {_pad(hit.district or '-', 10)}  {hit.title}{gone}"
+    day = human_published(hit.published_at, hit.published_precision) or "-"
+    gone = f"  [已撤稿 {human_iso(hit.gone_at, 'day')}]" if hit.gone_at else ""
+    head = f"{hit.id:>7}  {pad(day, 22)}  {pad(hit.district or '-', 10)}  {hit.title}{gone}"
     return f"{head}\n         {hit.url}\n         {hit.snippet}\n"

@@ -17,7 +17,9 @@ from archive.cli.common import (
     user_errors,
 )
 from archive.config import ArchiveConfig
+from archive.runs import drift_text
 from archive.site_status import SiteStatus, site_statuses
+from archive.timefmt import human
 from crawler.demo_portal import DemoPortal
 from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.sitedefs import UnknownSiteError, load_all_sites, load_site
@@ -29,13 +31,16 @@ def _render(status: SiteStatus, where: str, base_url: str) -> str:
     last = status.last_run
     if last is None:
         return f"{head}\n    never crawled"
-    when = (last.finished_at or last.started_at).strftime("%Y-%m-%d %H:%M UTC")
-    return (
+    when = human(last.finished_at or last.started_at)
+    text = (
         f"{head}\n"
         f"    last crawl {when} (run {last.id}, {last.status}); {status.runs} runs\n"
         f"    articles {status.articles} (gone {status.gone}); "
         f"failures {status.last_run_failures} in the last run, {status.total_failures} in all"
     )
+    if status.drift:
+        text += f"\n    warning: {drift_text(status.name, status.drift)}"
+    return text
 
 
 @click.command("list")
@@ -47,7 +52,7 @@ def sites_list(config: ArchiveConfig, fmt: str) -> None:
 
     Example: wenhua sites list --data-dir ./archive
     """
-    defs = load_all_sites()
+    defs = load_all_sites(config.data_dir)
     names = [site.name for site in defs]
     # With no archive yet the sites are listed as never crawled (and nothing is created).
     if archive_exists(config):
@@ -70,6 +75,7 @@ def sites_list(config: ArchiveConfig, fmt: str) -> None:
 
 
 @click.command("check")
+@archive_options
 @click.argument("site_name", metavar="SITE")
 @click.option(
     "--serve-at",
@@ -83,7 +89,9 @@ def sites_list(config: ArchiveConfig, fmt: str) -> None:
 )
 @format_option("text", "json", default="text")
 @user_errors
-def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fmt: str) -> None:
+def sites_check(
+    config: ArchiveConfig, site_name: str, serve_at: str | None, user_agent: str | None, fmt: str
+) -> None:
     """Fetch the first list page and one article of SITE and report what its definition finds.
 
     Nothing is archived. Exit status 0 when title, publish time and body are found, else 1.
@@ -92,7 +100,7 @@ def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fm
     Example: wenhua sites check demo-trs-lubei
     """
     try:
-        site = load_site(site_name)
+        site = load_site(site_name, config.data_dir)
     except UnknownSiteError as exc:
         raise UserError(f"unknown site {site_name!r} (see `wenhua sites list`)") from exc
     if serve_at is not None and urlsplit(serve_at).scheme not in ("http", "https"):
@@ -100,9 +108,9 @@ def sites_check(site_name: str, serve_at: str | None, user_agent: str | None, fm
     if serve_at is None and site.domain == urlsplit(CANONICAL_BASE).hostname:
         with DemoPortal() as portal:
             click.echo(f"demo portal serving at {portal.base_url}", err=True)
-            report = run_check(site.name, portal.base_url, user_agent)
+            report = run_check(site.name, portal.base_url, user_agent, str(config.data_dir))
     else:
-        report = run_check(site.name, serve_at, user_agent)
+        report = run_check(site.name, serve_at, user_agent, str(config.data_dir))
     if report.error:
         raise UserError(report.error)
     if fmt == "json":

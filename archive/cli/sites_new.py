@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import click
-import tomli_w
 from parsel import Selector
 
-from archive.cli.common import read_input
+from archive.cli.common import UserError, read_input
+from crawler.extract.discovery import path_and_query
 from crawler.extract.encoding import decode_html
 from crawler.extract.generic import (
     GenericArticle,
@@ -28,7 +28,7 @@ from crawler.extract.generic import (
     squash,
     title_head,
 )
-from crawler.spiders.discover import ARTICLE_PATTERNS, path_and_query
+from crawler.sitedefs import article_patterns, render_definition
 
 NEXT_PAGE = "xpath://a[contains(normalize-space(.), '下一页')]/@href"
 
@@ -38,12 +38,13 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
     groups: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     patterns: dict[str, str] = {}
+    shapes = article_patterns()
     for link in doc.root.iter("a"):
         href = (link.get("href") or "").strip()
         if not href:
             continue
         url = urljoin(page_url, href)
-        for pattern in ARTICLE_PATTERNS:
+        for pattern in shapes:
             if pattern.search(path_and_query(url)):
                 parent = link.getparent()
                 key = css_path(parent.getparent() if parent is not None else link) + " a"
@@ -55,30 +56,6 @@ def _link_selector(doc: Selector, page_url: str) -> tuple[str | None, str | None
         return None, None, []
     key, _ = groups.most_common(1)[0]
     return f"{key}::attr(href)", patterns[key], examples[key]
-
-
-def _entry(key: str, value: Any, notes: list[str]) -> list[str]:
-    """One `key = value` line written by tomli-w, then its review comments."""
-    comments = ["# " + " ".join(note.split()) for note in notes]
-    return [tomli_w.dumps({key: value}).rstrip("\n"), *comments]
-
-
-def render(
-    header: list[str], doc: dict[str, Any], notes: dict[str, list[str]] | None = None
-) -> str:
-    """TOML for `doc` (top-level values first, then one [table] per dict) with the
-    comments in `notes` (keyed 'key' or 'table.key') right after the values they explain."""
-    notes = notes or {}
-    lines = [f"# {line}" for line in header]
-    tables = {name: value for name, value in doc.items() if isinstance(value, dict)}
-    for key, value in doc.items():
-        if key not in tables:
-            lines += _entry(key, value, notes.get(key, []))
-    for name, table in tables.items():
-        lines += ["", tomli_w.dumps({name: {}}).rstrip("\n")]
-        for key, value in table.items():
-            lines += _entry(key, value, notes.get(f"{name}.{key}", []))
-    return "\n".join(lines) + "\n"
 
 
 def propose(
@@ -141,7 +118,7 @@ def propose(
         "Proposed by `wenhua sites new`: review every selector, then save as",
         f"crawler/sites/{name}.toml",
     ]
-    return render(header, definition, notes)
+    return render_definition(header, definition, notes)
 
 
 def squash_title(doc: Selector) -> str | None:
@@ -171,13 +148,19 @@ def _meta_node(article: GenericArticle) -> Any:
 @click.option("--article", "article_page", help="An article page (URL or saved file).")
 @click.option("--url", "page_url", help="The list page's address when LIST_PAGE is a file.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the proposal to FILE.")
+@click.option("--force", is_flag=True, help="With --out: replace FILE if it exists.")
 def sites_new(
-    list_page: str, article_page: str | None, page_url: str | None, out: str | None
+    list_page: str, article_page: str | None, page_url: str | None, out: str | None, force: bool
 ) -> None:
     """Propose a site definition from a list page and an article page.
 
-    Example: wenhua sites new http://www.example.gov.cn/col/col12/index.html
+    \b
+    Examples:
+      wenhua sites new http://www.example.gov.cn/col/col12/index.html
+      wenhua sites new list.html --url http://www.example.gov.cn/col/col12/index.html --out x.toml
     """
+    if out and not force and Path(out).exists():
+        raise UserError(f"{out} exists; give --force to replace it, or another --out")
     body, content_type, address = read_input(list_page)
     list_url = page_url or address
     list_html, _ = decode_html(body, content_type, None)
@@ -191,7 +174,11 @@ def sites_new(
         article_html, _ = decode_html(raw, ctype, None)
     proposal = propose(list_html, list_url, article_html, article_url)
     if out:
-        Path(out).write_text(proposal, encoding="utf-8")
+        try:  # "x": a file that appeared meanwhile is not overwritten either
+            with open(out, "w" if force else "x", encoding="utf-8") as handle:
+                handle.write(proposal)
+        except FileExistsError as exc:
+            raise UserError(f"{out} exists; give --force to replace it") from exc
         click.echo(f"proposal written to {out}", err=True)
     else:
         click.echo(proposal, nl=False)

@@ -7,32 +7,51 @@ validated sha256, and all SQL goes through SQLAlchemy with bound parameters.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import IO, Annotated, Any, Literal, get_args
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.config import ArchiveConfig
 from archive.db import Archive
-from archive.export import article_record
+from archive.export import MEDIA_TYPES, article_record, search_records, write_articles
+from archive.facets import facet_counts
 from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, window_upper
 from archive.models import Article, ArticleVersion, Image, VersionImage
-from archive.search import search
+from archive.search import ORDERS, matches, search, split_query
+from archive.timefmt import iso
 from archive.web.sanitize import safe_body_html, safe_snippet_html
+from archive.web.ui import SearchForm, china_time, highlight, pager, published
 from crawler.extract.record import summary_fields
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_SIZE = 20
+SortOrder = Literal["relevance", "newest", "oldest"]  # the keys of archive.search.ORDERS
+SORT_LABELS = {"relevance": "相关度", "newest": "时间（新→旧）", "oldest": "时间（旧→新）"}
+Download = Literal["csv", "xlsx", "jsonl"]  # what the search page offers
+DOWNLOADS = {fmt: MEDIA_TYPES[fmt] for fmt in get_args(Download)}
+# A download is written to a temporary file (memory up to this size, disk beyond), then sent.
+SPOOL_IN_MEMORY = 8 << 20
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -50,8 +69,9 @@ MAX_PAGE = 10**9
 ArticleId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]
 
 # Every HTML and JSON response: no script but our own files (none inline), no framing,
-# no content sniffing. The API docs page is the one exception: FastAPI's Swagger UI
-# starts from an inline script and loads its assets from a CDN.
+# no content sniffing, nothing from another host. The API docs use the copy of Swagger UI
+# that fastapi-offline ships, served from here; Swagger UI starts from one inline script,
+# which the docs page allows by its hash and no other.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -63,11 +83,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_ASSETS = "/static-offline-docs"
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI:
@@ -77,10 +97,16 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
     )
     templates = Jinja2Templates(env=env)
-    app = FastAPI(
+    env.filters |= {"china_time": china_time, "published": published}
+    app = FastAPIOffline(
         title="wenhua archive",
         description="Read-only access to archived regional cultural news.",
         version="1",
+        # /docs is served below, with a policy that admits its one inline script; ReDoc is
+        # left out, as it links a logo from its own site.
+        docs_url=None,
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
     )
 
     app.state.archive = archive
@@ -92,9 +118,25 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(DOCS_PATHS):
-            response.headers["Content-Security-Policy"] = DOCS_CSP
         return response
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            # No badge fetched from the public validator.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+        hashes = "".join(
+            " 'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+            for script in INLINE_SCRIPT.findall(bytes(page.body))
+        )
+        page.headers["Content-Security-Policy"] = DOCS_CSP.format(scripts=hashes)
+        return page
 
     # ---- JSON API ---------------------------------------------------------------
 
@@ -111,8 +153,10 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
+        sort: SortOrder = "relevance",
     ) -> dict[str, Any]:
-        """Search (or list) articles; `page` (1-based) overrides `offset`."""
+        """Search (or list) articles; `page` (1-based) overrides `offset`; `sort` by rank
+        or by publication time."""
         if page is not None:
             offset = (page - 1) * limit
         result = search(
@@ -126,6 +170,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
             date_to=date_to,
             limit=limit,
             offset=offset,
+            order=sort,
         )
         items = [
             {
@@ -187,9 +232,11 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         return {"items": items, "next_cursor": make_cursor(upper), "has_more": more}
 
     @app.get("/api/stats", tags=["api"])
-    def api_stats(db: Db) -> dict[str, Any]:
-        """Articles (current versions) per district per month of publication."""
-        rows = _stats(db)
+    def api_stats(
+        db: Db, year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None
+    ) -> dict[str, Any]:
+        """Articles (current versions) per district per month of publication (of `year`)."""
+        rows = _stats(db, year)
         return {
             "items": [{"district": d, "month": m, "count": c} for d, m, c in rows],
             "total": sum(c for _, _, c in rows),
@@ -225,53 +272,64 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
     def search_page(
         request: Request,
         db: Db,
-        q: str = "",
-        district: str = "",
-        source: str = "",
-        date_from: Annotated[str, Query(alias="from")] = "",
-        date_to: Annotated[str, Query(alias="to")] = "",
+        form: Annotated[SearchForm, Depends(_search_form)],
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     ) -> Response:
-        valid = re.compile(r"\d{4}-\d{2}-\d{2}")
-        date_from = date_from if valid.fullmatch(date_from) else ""
-        date_to = date_to if valid.fullmatch(date_to) else ""
-        searched = bool(q.strip() or district or source or date_from or date_to)
         result = None
-        if searched:
+        facets = None
+        if form.searched:
             result = search(
                 db,
-                q,
-                district=district or None,
-                source=source or None,
-                date_from=date_from or None,
-                date_to=date_to or None,
+                form.q,
+                **form.criteria(),
                 limit=PAGE_SIZE,
                 offset=(page - 1) * PAGE_SIZE,
+                order=form.sort,
             )
+            facets = facet_counts(db, matches(db, form.q, **form.criteria()))
         districts = sorted(d for d in db.scalars(select(ArticleVersion.district).distinct()) if d)
-        params = {"q": q, "district": district, "source": source}
-        params |= {"from": date_from, "to": date_to}
-
-        def page_url(n: int) -> str:
-            return "/search?" + urlencode({**params, "page": n})
-
+        pages = (result.total + PAGE_SIZE - 1) // PAGE_SIZE if result else 0
+        terms = split_query(form.q)
         return templates.TemplateResponse(
             request,
             "search.html",
             {
-                "q": q,
-                "district": district,
-                "source": source,
-                "date_from": date_from,
-                "date_to": date_to,
+                "form": form,
                 "districts": districts,
                 "result": result,
-                "hits": [(hit, safe_snippet_html(hit.snippet_html)) for hit in result.items]
+                "hits": [
+                    (hit, highlight(hit.title, terms), safe_snippet_html(hit.snippet_html))
+                    for hit in result.items
+                ]
                 if result
                 else [],
+                "facets": facets,
+                "orders": SORT_LABELS,
+                "formats": DOWNLOADS,
                 "page": page,
-                "pages": (result.total + PAGE_SIZE - 1) // PAGE_SIZE if result else 0,
-                "page_url": page_url,
+                "pages": pages,
+                "pager": pager(page, pages),
+            },
+        )
+
+    @app.get("/search/download", include_in_schema=False)
+    def search_download(
+        db: Db,
+        form: Annotated[SearchForm, Depends(_search_form)],
+        fmt: Annotated[Download, Query(alias="format")] = "csv",
+    ) -> Response:
+        """Every article of the search's result set (not one page), in its order."""
+        found = matches(db, form.q, **form.criteria()) if form.searched else None
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        write_articles(fmt, search_records(db, found, form.sort), spool)  # CSV with a BOM
+        size = spool.tell()
+        spool.seek(0)
+        return StreamingResponse(
+            _chunks(spool),
+            media_type=DOWNLOADS[fmt],
+            headers={
+                "Content-Disposition": f"attachment; filename=wenhua-search.{fmt}",
+                "Content-Length": str(size),
             },
         )
 
@@ -305,16 +363,58 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         )
 
     @app.get("/stats", response_class=HTMLResponse, include_in_schema=False)
-    def stats_page(request: Request, db: Db) -> Response:
-        rows = _stats(db)
+    def stats_page(request: Request, db: Db, year: str = "") -> Response:
+        years = _years(db)
+        if year not in years:
+            year = ""
+        rows = _stats(db, year or None)
+        if year:  # that year's months
+            periods = [f"{year}-{month:02d}" for month in range(1, 13)]
+            chart = _chart(rows, periods)
+        else:  # one bar per year
+            by_year: dict[tuple[str, str], int] = {}
+            for district, month, count in rows:
+                key = (district, month[:4])
+                by_year[key] = by_year.get(key, 0) + count
+            periods = [str(y) for y in range(int(min(years)), int(max(years)) + 1)] if years else []
+            chart = _chart([(d, y, c) for (d, y), c in by_year.items()], periods)
         return templates.TemplateResponse(
-            request, "stats.html", {"chart": _chart(rows), "rows": rows}
+            request,
+            "stats.html",
+            {"chart": chart, "rows": rows, "year": year, "years": years},
         )
 
     return app
 
 
 # ---- helpers -------------------------------------------------------------------------
+
+
+def _search_form(
+    q: str = "",
+    district: str = "",
+    source: str = "",
+    category: str = "",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+    sort: str = "",
+) -> SearchForm:
+    return SearchForm.read(
+        tuple(ORDERS),
+        q=q,
+        district=district,
+        source=source,
+        category=category,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+    )
+
+
+def _chunks(spool: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    with spool:
+        while chunk := spool.read(size):
+            yield chunk
 
 
 def _load_article(db: Session, article_id: int) -> Article:
@@ -351,7 +451,7 @@ def _public_record(article: Article, version: ArticleVersion) -> dict[str, Any]:
 
 def _provenance(version: ArticleVersion) -> dict[str, Any]:
     facts: dict[str, Any] = {
-        "fetched_at": version.fetched_at.isoformat(timespec="seconds"),
+        "fetched_at": iso(version.fetched_at),
         "final_url": version.final_url,
         "http_status": version.http_status,
         "content_type": version.content_type,
@@ -377,75 +477,102 @@ def _version_info(version: ArticleVersion, number: int) -> dict[str, Any]:
     }
 
 
-def _stats(db: Session) -> list[tuple[str, str, int]]:
+def _stats(db: Session, year: str | None = None) -> list[tuple[str, str, int]]:
     month = func.substr(ArticleVersion.published_at, 1, 7)
-    rows = db.execute(
+    query = (
         select(ArticleVersion.district, month, func.count())
         .join(Article, Article.current_version_id == ArticleVersion.id)
         .where(ArticleVersion.published_at.is_not(None))
         .group_by(ArticleVersion.district, month)
         .order_by(month, ArticleVersion.district)
+    )
+    if year is not None:
+        query = query.where(func.substr(ArticleVersion.published_at, 1, 4) == year)
+    return [(d or "未知", m, int(c)) for d, m, c in db.execute(query).all()]
+
+
+def _years(db: Session) -> dict[str, int]:
+    """Years of publication with their article counts (current versions), oldest first."""
+    year = func.substr(ArticleVersion.published_at, 1, 4)
+    rows = db.execute(
+        select(year, func.count())
+        .join(Article, Article.current_version_id == ArticleVersion.id)
+        .where(ArticleVersion.published_at.is_not(None))
+        .group_by(year)
+        .order_by(year)
     ).all()
-    return [(d or "未知", m, int(c)) for d, m, c in rows]
+    return {y: int(c) for y, c in rows}
 
 
 COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
           "#ff9da7", "#9c755f", "#bab0ac")  # fmt: skip
 
 
-def _chart(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
-    """Stacked monthly bars per district, laid out for an inline SVG."""
-    if not rows:
+def _period_label(period: str) -> str:
+    """2020 → 2020年, 2020-03 → 2020年3月."""
+    if len(period) == 4:
+        return f"{period}年"
+    return f"{period[:4]}年{int(period[5:7])}月"
+
+
+def _chart(rows: list[tuple[str, str, int]], periods: list[str]) -> dict[str, Any]:
+    """Stacked bars per district, one per period (month or year), laid out for an inline SVG;
+    a year's bar links to that year's months."""
+    if not rows or not periods:
         return {"bars": [], "legend": [], "width": 0, "height": 0}
-    months = _month_range(min(m for _, m, _ in rows), max(m for _, m, _ in rows))
     districts = sorted({d for d, _, _ in rows})
     color = {d: COLORS[i % len(COLORS)] for i, d in enumerate(districts)}
-    counts: dict[tuple[str, str], int] = {(d, m): c for d, m, c in rows}
-    totals = {m: sum(counts.get((d, m), 0) for d in districts) for m in months}
+    counts: dict[tuple[str, str], int] = {(d, p): c for d, p, c in rows}
+    totals = {p: sum(counts.get((d, p), 0) for d in districts) for p in periods}
     peak = max(totals.values()) or 1
-    left, top, plot_h, step = 40, 10, 220, max(6, min(24, 900 // len(months)))
+    left, top, plot_h, step = 40, 20, 220, max(6, min(60, 900 // len(periods)))
     bars = []
-    for i, m in enumerate(months):
+    columns = []
+    for i, period in enumerate(periods):
         y: float = top + plot_h
+        x = left + i * step
         for d in districts:
-            c = counts.get((d, m), 0)
+            c = counts.get((d, period), 0)
             if not c:
                 continue
             h = plot_h * c / peak
             y -= h
             bars.append(
                 {
-                    "x": left + i * step,
+                    "x": x,
                     "y": round(y, 1),
                     "w": step - 1,
                     "h": round(h, 1),
                     "color": color[d],
-                    "label": f"{m} {d}：{c} 篇",
+                    "label": f"{_period_label(period)} {d}：{c} 篇",
                 }
             )
+        columns.append(
+            {
+                "x": x + (step - 1) / 2,
+                "top": round(y - 4, 1),
+                "total": totals[period],
+                "href": f"/stats?year={period}" if len(period) == 4 and totals[period] else None,
+            }
+        )
+    short = len(periods) <= 12 or len(periods[0]) == 4
     ticks = [
-        {"x": left + i * step, "label": m}
-        for i, m in enumerate(months)
-        if m.endswith("-01") or len(months) <= 12
+        {"x": left + i * step, "label": _period_label(p) if len(p) == 4 else f"{int(p[5:7])}月"}
+        if short
+        else {"x": left + i * step, "label": p[:4]}
+        for i, p in enumerate(periods)
+        if short or p.endswith("-01")
     ]
     yticks = [{"y": round(top + plot_h - plot_h * v / peak, 1), "label": v}
               for v in sorted({0, peak // 2, peak})]  # fmt: skip
     return {
         "bars": bars,
+        "columns": columns,
         "ticks": ticks,
         "yticks": yticks,
         "legend": [{"name": d, "color": color[d]} for d in districts],
-        "width": left + len(months) * step + 20,
+        "width": left + len(periods) * step + 20,
         "height": top + plot_h + 40,
         "base": top + plot_h,
         "left": left,
     }
-
-
-def _month_range(first: str, last: str) -> list[str]:
-    year, month = int(first[:4]), int(first[5:7])
-    months: list[str] = []
-    while f"{year:04d}-{month:02d}" <= last and len(months) < 1200:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import nh3
 from bs4 import BeautifulSoup
 from bs4.element import Comment, NavigableString, Tag
 
 from crawler.extract.labels import CAPTION_CREDIT_LABELS, CAPTION_LEAD_LABELS, spellings
+from crawler.extract.urls import BadUrl, checked_url
 
 DROP_TAGS = (
     "script",
@@ -173,6 +173,8 @@ class CleanBody:
     html: str
     text: str
     images: tuple[BodyImage, ...]
+    # Image addresses that are not fetchable (src as written, why): left out of `images`.
+    bad_images: tuple[tuple[str, str], ...] = ()
 
 
 def squash(text: str) -> str:
@@ -224,12 +226,21 @@ def clean_body(
             tag.decompose()
 
     images: list[BodyImage] = []
+    bad_images: list[tuple[str, str]] = []
     for img in soup.find_all("img"):
         src = img.get("data-src") or img.get("src") or img.get("data-original")
+        srcset = img.get("srcset")
+        if (not isinstance(src, str) or not src.strip()) and isinstance(srcset, str):
+            src = _first_candidate(srcset)
         if not isinstance(src, str) or not src.strip() or src.startswith("data:"):
             img.decompose()
             continue
-        url = rewrite_url(urljoin(page_url, src.strip()))
+        try:
+            url = rewrite_url(checked_url(src, page_url))
+        except BadUrl as exc:
+            bad_images.append((src.strip(), str(exc)))
+            img.decompose()
+            continue
         img.attrs = {"src": url, **({"alt": img["alt"]} if img.get("alt") else {})}
         alt = squash(str(img.get("alt", ""))) or None
         caption = None
@@ -285,4 +296,13 @@ def clean_body(
         tag.insert_after("\n")
     lines = (squash(line) for line in root.get_text().split("\n"))
     text = "\n".join(line for line in lines if line and not FILE_NAME.match(line))
-    return CleanBody(html=clean_html, text=text, images=tuple(images))
+    return CleanBody(html=clean_html, text=text, images=tuple(images), bad_images=tuple(bad_images))
+
+
+def _first_candidate(srcset: str) -> str | None:
+    """The first address of a `srcset` (candidates are `URL [descriptor]`, comma-separated)."""
+    for candidate in srcset.split(","):
+        words = candidate.split()
+        if words:
+            return words[0]
+    return None

@@ -34,10 +34,14 @@ from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
+from crawler.extract.dates import REASON_NO_YEAR, parse_datetime
 from crawler.extract.labels import (
+    BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
     BYLINE_PATTERNS,
     BYLINE_ROLES,
+    BYLINE_TAIL_NOT_ENDINGS,
+    BYLINE_TAIL_PATTERNS,
     CREDIT_LINE_LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
@@ -123,6 +127,24 @@ DATE_META = (
     "DC.Date",
 )
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
+# A printed date without a year (发布时间：10-08 12:00) takes its year from a full date in
+# the page's meta tags, when that date falls on the same day (and minute, if printed).
+YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
+# class tokens of the element that prints the author's (or publishing account's) name in
+# the meta block: <p class="author-name">.
+AUTHOR_HINT = re.compile(
+    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name)(?:$|\s)",
+    re.IGNORECASE,
+)
+AUTHOR_MAX_LEN = 20
+# An author box (<div class="news_paike_author">) names the publishing account in its
+# element of class "name", next to avatars and follow buttons.
+AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
+NAME_HINT = re.compile(r"(?:^|\s)name(?:$|\s)", re.IGNORECASE)
+# The same for the source: <span class="a_source">棱镜</span>.
+SOURCE_HINT = re.compile(
+    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
+)
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
@@ -134,6 +156,11 @@ PAGE_PROLOGUE = re.compile(r"(?:\s|<!doctype[^>]*>|<\?xml[^>]*>|<!--.*?-->)*", r
 WRAPPER_MAX_LEN = 4096
 DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
 BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
+BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
+BYLINE_TAILS = tuple(re.compile(p) for p in BYLINE_TAIL_PATTERNS)
+# A credit paragraph is looked for among this many short paragraphs opening the body.
+BYLINE_LEAD_PARAGRAPHS = 4
+BYLINE_LINE_MAX = 30
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
 BYLINE_MAX_NAMES = 6
@@ -318,11 +345,24 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
                         dated.append(text)
                 elif text and len(text) <= TAIL_MAX_LEN and CREDIT_LABEL.search(text):
                     credits.append(text)
+                elif text and len(text) > TAIL_MAX_LEN:
+                    # A post footer holding the credit line among share buttons.
+                    credits += _credit_blocks(sibling)
             sibling = sibling.getnext()
         node = node.getparent()
         if node is not None and _tag(node) == "body":
             break
     return credits, dated
+
+
+def _credit_blocks(node: Any) -> list[str]:
+    """Short credit lines (责任编辑：X) printed as blocks of their own inside `node`."""
+    found = []
+    for el in node.iter("div", "p", "span"):
+        text = squash(_own_text(el))
+        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text):
+            found.append(text)
+    return found[:2]
 
 
 def title_head(title: str) -> str:
@@ -336,6 +376,14 @@ def title_head(title: str) -> str:
 
 def _node_text(node: Any) -> str:
     return squash("".join(node.itertext()))
+
+
+def _visible_text(node: Any) -> str:
+    """The element's text without what scripts and styles inside it hold."""
+    parts = [value for event, value in _walk(node) if event == "text"]
+    if node.tail:
+        parts.pop()
+    return squash("".join(parts))
 
 
 def parse_page(html: str) -> Selector:
@@ -467,7 +515,7 @@ def _find_text_node(root: Any, text: str) -> Any:
     for node in body.iter():
         if (
             _tag(node) in ("td", "div", "p", "span", "strong", "b", "font", "h4", "h5")
-            and _node_text(node) == text
+            and _visible_text(node) == text
             and not _in_chrome(node)
         ):
             return node
@@ -530,6 +578,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
+    if not block and _contains(body_node, title_node):
+        # The chosen container holds the title and its date line: the meta block is what
+        # follows the title up to the body's first long line.
+        block = _lead_in(root, title_node)
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
     # A date printed after the post counts only when none is printed before it.
@@ -541,18 +593,97 @@ def extract_generic(doc: Selector) -> GenericArticle:
         article.published_text = _meta_tag(doc, DATE_META) or next(
             iter(_jsonld_values(doc, "datePublished")), None
         )
+    elif meta.published is None:
+        article.published_text = _year_from_meta_tags(doc, meta.problems)
     has_source = meta is not None and meta.source
     if not has_source:
-        article.source = _meta_tag(doc, SOURCE_META) or next(
-            iter(_jsonld_values(doc, "publisher")), None
+        article.source = (
+            _meta_tag(doc, SOURCE_META)
+            or next(iter(_jsonld_values(doc, "publisher")), None)
+            or _named_by_class(root, title_node, body_node, SOURCE_HINT)
         )
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
+    if article.author is None and not (meta is not None and meta.author):
+        article.author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
             article.author = _byline(body_node)
     return article
+
+
+def _contains(outer: Any, inner: Any) -> bool:
+    return outer is not None and inner is not None and outer in inner.iterancestors()
+
+
+def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
+    """Short lines printed after the title element, up to the body's first line of prose
+    (a long line, or one with a full stop)."""
+    parts: list[str] = []
+    collecting = False
+    for event, value in _walk(root):
+        if event == "end" and value is title:
+            collecting = True
+            continue
+        if not collecting:
+            continue
+        if event == "start" and _tag(value) in BREAKS:
+            parts.append("\n" if _tag(value) != "span" else " ")
+        if event == "text":
+            parts.append(value)
+            line = squash("".join(parts).rsplit("\n", 1)[-1])
+            if len(line) > HEADING_LEAD_MAX or "。" in line or len("".join(parts)) > limit:
+                parts[-1] = ""
+                parts.append("\n")
+                break
+    lines = [squash(line) for line in "".join(parts).split("\n")]
+    # The line being read when prose began is the body's, not the meta block's.
+    return "\n".join(line for line in lines[:-1] if line)
+
+
+def _year_from_meta_tags(doc: Selector, problems: list[Any]) -> str | None:
+    """The meta tags' full date for a printed date without a year, when they agree on it."""
+    printed = next((p.raw for p in problems if p.reason == REASON_NO_YEAR), None)
+    declared = _meta_tag(doc, YEAR_META)
+    full = parse_datetime(declared) if printed and declared else None
+    if full is None or printed is None:
+        return None
+    shown = parse_datetime(printed, fetched_at=full.value)
+    if shown is None or shown.value.date() != full.value.date():
+        return None
+    if shown.precision != "day" and shown.value.strftime("%H:%M") != full.value.strftime("%H:%M"):
+        return None
+    return declared
+
+
+def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> str | None:
+    """A short element whose class names the field (author-name, a_source) between the
+    title and the body; one that holds a label or a date is a meta line, not a value."""
+    if body is None:
+        return None
+    passed_title = title is None
+    for el in root.iter():
+        if el is body:
+            return None
+        if _tag(el) is None:
+            continue
+        if not passed_title:
+            passed_title = el is title or _contains(title, el)
+            continue
+        named = bool(hint.search(el.get("class") or ""))
+        if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
+            inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
+            el, named = (inner[0], True) if inner else (el, False)
+        if named:
+            text = _node_text(el)
+            if (
+                2 <= len(text) <= AUTHOR_MAX_LEN
+                and not META_LABEL.search(text)
+                and not DATE_LIKE.search(text)
+            ):
+                return text
+    return None
 
 
 def _byline(body: Any) -> str | None:
@@ -570,6 +701,41 @@ def _byline(body: Any) -> str | None:
         ]
         if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
             return "、".join(dict.fromkeys(names))
+    return _credit_paragraph(body) or _tail_byline(body)
+
+
+def _tail_byline(body: Any) -> str | None:
+    """The reporter named in brackets at the end of the body's last paragraph."""
+    last = next(
+        (t for t in (squash(_own_text(p)) for p in reversed(list(body.iter("p", "div")))) if t),
+        "",
+    )
+    for pattern in BYLINE_TAILS:
+        found = pattern.search(last)
+        if found is None:
+            continue
+        names = found["names"].replace("、", " ").split()
+        if all(n[-1] not in BYLINE_TAIL_NOT_ENDINGS and n not in BYLINE_NOT_NAMES for n in names):
+            return "、".join(names)
+    return None
+
+
+def _credit_paragraph(body: Any) -> str | None:
+    """A short paragraph opening the body that is only a credit (《棱镜》作者 周纯)."""
+    seen = 0
+    for p in body.iter("p"):
+        text = squash(_own_text(p))
+        if not text:
+            continue
+        if len(text) > BYLINE_LINE_MAX or seen >= BYLINE_LEAD_PARAGRAPHS:
+            return None
+        seen += 1
+        for pattern in BYLINE_LINES:
+            found = pattern.search(text)
+            if found is not None:
+                names = found["names"].replace("、", " ").split()
+                if all(n not in BYLINE_NOT_NAMES for n in names):
+                    return "、".join(names)
     return None
 
 
@@ -593,6 +759,36 @@ def _link_share(node: Any) -> float:
     total = len(squash(_own_text(node)))
     links = sum(len(squash(_own_text(a))) for a in node.iter("a"))
     return links / total if total else 0.0
+
+
+# A list of articles rather than an article: at least this many links carrying a
+# headline's worth of Chinese, and less than this much Chinese of its own (outside links)
+# in what was taken for the body. Real articles with long related-news sidebars keep
+# hundreds of characters of their own; the demo's and portals' list pages keep a pager.
+LIST_MIN_HEADLINES = 5
+HEADLINE_MIN_CJK = 6
+LIST_MAX_OWN_CJK = 100
+
+
+def list_page_reason(html: str, body_html: str) -> str | None:
+    """Why a page looks like a list page rather than an article (None when it does not):
+    many links with headline text and little text of its own in the body."""
+    page = parse_page(html)
+    headlines = sum(
+        1
+        for anchor in page.xpath("//body//a[@href]")
+        if len(CJK.findall("".join(anchor.xpath(".//text()").getall()))) >= HEADLINE_MIN_CJK
+    )
+    if headlines < LIST_MIN_HEADLINES:
+        return None
+    body = Selector(text=body_html or "<div></div>")
+    own = len(CJK.findall("".join(body.xpath("//text()[not(ancestor::a)]").getall())))
+    if own >= LIST_MAX_OWN_CJK:
+        return None
+    return (
+        f"looks like a list page, not an article: {headlines} links with headline text,"
+        f" {own} Chinese characters of its own in the body"
+    )
 
 
 def css_path(node: Any) -> str:
@@ -619,6 +815,7 @@ __all__ = [
     "find_body",
     "find_title",
     "is_meta_line",
+    "list_page_reason",
     "squash",
     "title_head",
 ]

@@ -146,6 +146,21 @@ BYLINE_PATTERNS: tuple[str, ...] = (
     rf"^(?P<names>(?:(?:{BYLINE_ROLES})(?:[ \t\u3000\u00a0]*[{HAN}·]{{2,4}})+[ \t\u3000\u00a0]*)+)"
     rf"(?:$|\n|(?<=[ \t\u3000\u00a0]))",
 )
+# A short paragraph among the body's first few that is only a credit: 《棱镜》作者 周纯, 文 张三.
+BYLINE_LINE_PATTERNS: tuple[str, ...] = (
+    rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文)[ \t\u3000\u00a0:：|｜]*"
+    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、][{HAN}·]{{2,4}}){{0,3}})$",
+)
+# The body's last paragraph may end with the reporter's name in brackets: …举行。（张巨峰）
+BYLINE_TAIL_PATTERNS: tuple[str, ...] = (
+    rf"[。！？”][ \t\u3000\u00a0]*[（(]"
+    rf"(?P<names>[{HAN}·]{{2,3}}(?:[ \u3000、][{HAN}·]{{2,3}}){{0,2}})[）)]$",
+)
+# A bracketed tail ending with one of these names an organisation or a note, not a reporter:
+# （新华社）, （市政府办）, （完）.
+BYLINE_TAIL_NOT_ENDINGS = frozenset(
+    "报台网局馆站社刊会部处办室厅委院所校队团号府市区县镇乡村省州完供摄"
+)
 # Words a byline may end with that are no names: 记者 张三 报道.
 BYLINE_NOT_NAMES = words("报道 摄 供图 整理 采写 综合")
 # Generic extraction: a dated short block after the body (blog and forum footers, post

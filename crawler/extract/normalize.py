@@ -54,6 +54,7 @@ def normalize(
     )
     meta = parse_meta(raw.meta_text, fetched_at=fetched_at) if raw.meta_text else Meta()
     problems = list(meta.problems)
+    problems += [Problem("images", src, reason) for src, reason in body.bad_images]
 
     if raw.published_text:
         direct_time = parse_datetime(raw.published_text, fetched_at=fetched_at)

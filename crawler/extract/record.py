@@ -43,6 +43,13 @@ class Field:
     compared: bool = False
     # Shown where the API lists an article's versions.
     summary: bool = False
+    # Counted in each run's field coverage (the share of stored articles that have it),
+    # which tells a portal whose templates changed under its definition.
+    covered: bool = False
+    # The column heading people read in a spreadsheet export.
+    label: str = ""
+    # A column of the spreadsheet exports (CSV, XLSX): markup in a cell helps nobody there.
+    sheet: bool = True
     # Compared by `wenhua verify` with the record the crawl wrote to its WARC metadata
     # record when it stored the version (every field is, so an edit of any stored value,
     # body_html included, is found; the content hash covers only the hashed ones).
@@ -51,21 +58,48 @@ class Field:
 
 # In record order, which is also the export's column order.
 FIELDS: tuple[Field, ...] = (
-    Field("url", "article", required=True),
-    Field("title", "version", required=True, hashed=True, compared=True, summary=True),
-    Field("published_at", "version", hashed=True, compared=True, summary=True),
-    Field("published_precision", "version", hashed=True, compared=True),
-    Field("source", "version", hashed=True, compared=True),
-    Field("editor", "version", hashed=True, compared=True),
-    Field("author", "version", hashed=True, compared=True),
-    Field("body_text", "version", required=True, hashed=True, compared=True),
-    Field("body_html", "version", required=True, compared=True),
-    Field("images", "images", required=True, hashed=True, compared=True),
-    Field("site", "site"),
-    Field("city", "version", compared=True),
-    Field("district", "version", compared=True),
-    Field("category", "version", compared=True),
-    Field("fetched_at", "capture", required=True),
+    Field("url", "article", required=True, label="网址"),
+    Field(
+        "title",
+        "version",
+        required=True,
+        hashed=True,
+        compared=True,
+        summary=True,
+        covered=True,
+        label="标题",
+    ),
+    Field(
+        "published_at",
+        "version",
+        hashed=True,
+        compared=True,
+        summary=True,
+        covered=True,
+        label="发布时间",
+    ),
+    Field("published_precision", "version", hashed=True, compared=True, label="发布时间精度"),
+    Field("source", "version", hashed=True, compared=True, covered=True, label="来源"),
+    Field("editor", "version", hashed=True, compared=True, covered=True, label="编辑"),
+    Field("author", "version", hashed=True, compared=True, label="作者"),
+    Field(
+        "body_text",
+        "version",
+        required=True,
+        hashed=True,
+        compared=True,
+        covered=True,
+        label="正文",
+    ),
+    Field("body_html", "version", required=True, compared=True, label="正文 HTML", sheet=False),
+    Field(
+        "images", "images", required=True, hashed=True, compared=True, covered=True, label="图片"
+    ),
+    Field("site", "site", label="站点"),
+    Field("city", "version", compared=True, label="城市"),
+    Field("district", "version", compared=True, label="区县"),
+    Field("category", "version", compared=True, label="栏目"),
+    Field("fetched_at", "capture", required=True, label="抓取时间"),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -93,6 +127,15 @@ def compared_fields() -> tuple[str, ...]:
 
 def summary_fields() -> tuple[str, ...]:
     return tuple(f.name for f in FIELDS if f.summary)
+
+
+def covered_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.covered)
+
+
+def fields_found(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The covered fields this record has a value for (not null, not empty)."""
+    return tuple(name for name in covered_fields() if record.get(name) not in (None, "", [], ()))
 
 
 def version_columns() -> tuple[Field, ...]:

@@ -4,7 +4,7 @@ mirror), so an article's identity never depends on where it was fetched."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
@@ -22,6 +22,57 @@ TRACKING_PARAMS = (
     "wfr",
     "scene",
 )
+
+
+class BadUrl(ValueError):
+    """A link, image or refresh target that is not a fetchable web address; the message
+    says why, for the problem recorded against the page."""
+
+
+WEB_SCHEMES = ("http", "https")
+
+
+def checked_url(href: str, base: str | None = None) -> str:
+    """The absolute http(s) URL `href` points to from `base`, or BadUrl naming what is
+    wrong: `javascript:` and `mailto:` links, Word-pasted local paths
+    (`C:\\Users\\…\\clip_image002.jpg`), `http://[`, a port out of range or not a number.
+    Pages carry such values everywhere; one of them must never cost the page."""
+    raw = href.strip()
+    if not raw:
+        raise BadUrl("empty address")
+    if (len(raw) >= 2 and raw[1] == ":" and raw[0].isalpha()) or raw.startswith("\\\\"):
+        raise BadUrl("a local file path (pasted from a word processor), not a web address")
+    try:
+        url = urljoin(base, raw) if base else raw
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:
+        raise BadUrl(f"malformed address: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES:
+        what = f"a {scheme}: link" if scheme else "no scheme"
+        raise BadUrl(f"not a web address ({what})")
+    if not parts.hostname:
+        raise BadUrl("no host name")
+    if port == 0:
+        raise BadUrl("port 0")
+    return url
+
+
+def url_problem(href: str, base: str | None = None) -> str | None:
+    """Why `href` is not a fetchable address (None when it is)."""
+    try:
+        checked_url(href, base)
+    except BadUrl as exc:
+        return str(exc)
+    return None
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def canonical_url(url: str) -> str:
@@ -59,3 +110,12 @@ class OriginMap:
 
     def to_serving(self, url: str) -> str:
         return self._swap(url, self.canonical, self.serving)
+
+
+def on_site(url: str, domains: list[str]) -> bool:
+    """Whether `url`'s host is one of `domains` or under one (Scrapy's offsite rule); every
+    host is when no domain is given."""
+    if not domains:
+        return True
+    host = host_of(url)
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))

@@ -7,13 +7,15 @@ with no pipelines or extensions, so nothing reaches the archive.
 
 Each field is reported as found by the definition's own selectors or missing; when only
 the generic extractor finds a value, the crawl would still store it, but the definition
-is what is being checked, so it counts as missing.
+is what is being checked, so it counts as missing. A definition that gives no field
+selectors at all (as `wenhua crawl --start-url` infers them) leaves every field to the
+generic extractor, which is then what is checked.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.extract.discovery import discover_links
 from crawler.extract.encoding import decode_html
 from crawler.extract.normalize import normalize
 from crawler.extract.rules import (
@@ -37,7 +40,7 @@ from crawler.extract.rules import (
     first_text,
     select,
 )
-from crawler.extract.urls import OriginMap, canonical_url
+from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 
 # Fields a definition must find for the site to be worth crawling.
@@ -161,11 +164,17 @@ class CheckSpider(Spider):
         "RETRY_TIMES": 1,
     }
 
-    def __init__(self, site: str = "", serve_at: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        site: str = "",
+        serve_at: str | None = None,
+        data_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not site:
             raise ValueError("give the site to check: scrapy crawl check -a site=NAME")
-        self.site_def: SiteDefinition = load_site(site)
+        self.site_def: SiteDefinition = load_site(site, data_dir)
         self.origins = OriginMap(self.site_def.base_url, serve_at)
         host = urlsplit(self.origins.serving).hostname
         self.allowed_domains = [host] if host else []
@@ -192,9 +201,14 @@ class CheckSpider(Spider):
             self.report.error = f"list page {response.url} is not HTML"
             return
         rules = self.site_def.list
+        if rules.discovers:
+            self.discover(response)
         for selector in rules.article_links:
             for href in select(response.selector, selector).getall():
-                url = response.urljoin(href.strip())
+                try:
+                    url = checked_url(href, response.url)
+                except BadUrl:
+                    continue  # a malformed link is no candidate (the crawl records it)
                 self.report.links_found += 1
                 parts = urlsplit(url)
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -205,10 +219,25 @@ class CheckSpider(Spider):
         self.report.article_links = len(self.candidates)
         for selector in rules.next_page:
             next_href = select(response.selector, selector).get()
-            if next_href:
-                self.report.next_page = self.canonical(response.urljoin(next_href.strip()))
+            try:
+                next_url = checked_url(next_href, response.url) if next_href else None
+            except BadUrl:
+                next_url = None
+            if next_url:
+                self.report.next_page = self.canonical(next_url)
                 break
         yield from self.next_article()
+
+    def discover(self, response: TextResponse) -> None:
+        """Article links and the next page by the definition's link discovery rules."""
+        host = (urlsplit(self.origins.serving).hostname or "").lower()
+        for link in discover_links(response.selector, response.url, self.site_def.list, host):
+            if link.kind == "article":
+                self.report.links_found += 1
+                if link.url not in self.candidates:
+                    self.candidates.append(link.url)
+            elif link.kind == "page" and self.report.next_page is None:
+                self.report.next_page = self.canonical(link.url)
 
     def next_article(self) -> Iterator[Request]:
         tried = len(self.report.robots_skipped)
@@ -246,6 +275,8 @@ class CheckSpider(Spider):
             report.extraction_error = str(exc)
         else:
             crawl, problems = self.normalized(raw, fetched_at)
+        if crawl is not None and not any(astuple(self.site_def.fields)):
+            own = crawl, problems  # the definition's fields are the generic extractor's
         report.fields = field_reports(own[0], crawl)
         report.problems = problems
 
@@ -317,11 +348,16 @@ def check_settings(user_agent: str | None = None) -> Settings:
     return settings
 
 
-def run_check(site: str, serve_at: str | None = None, user_agent: str | None = None) -> CheckReport:
+def run_check(
+    site: str,
+    serve_at: str | None = None,
+    user_agent: str | None = None,
+    data_dir: str | None = None,
+) -> CheckReport:
     """Check one site in a CrawlerProcess (once per process: the reactor cannot restart)."""
     process = CrawlerProcess(check_settings(user_agent))
     crawler = process.create_crawler(CheckSpider)
-    process.crawl(crawler, site=site, serve_at=serve_at)
+    process.crawl(crawler, site=site, serve_at=serve_at, data_dir=data_dir)
     process.start()
     spider = crawler.spider
     assert isinstance(spider, CheckSpider)

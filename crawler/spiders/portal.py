@@ -14,24 +14,29 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from parsel import Selector
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.config import resolve
 from archive.db import Archive
 from archive.incremental import FrontierItem, KnownArticle, known_articles, pending
+from crawler.accounting import errback_item, first_url
+from crawler.extract.discovery import discover_links, looks_like_article
 from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw, select
-from crawler.extract.urls import OriginMap, canonical_url
+from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url, on_site
 from crawler.items import (
     NO_WARC_LINK,
     ArticleItem,
     Capture,
     FailureItem,
     NotModifiedItem,
+    PageProblems,
     ScheduledItem,
+    SkippedItem,
 )
 from crawler.sitedefs import SiteDefinition, StartPage, load_site
 
@@ -50,15 +55,17 @@ class PortalSpider(Spider):
         serve_at: str | None = None,
         revisit_all: bool | str = False,
         full_lists: bool | str = False,
+        data_dir: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if not site:
             raise ValueError("give the site to crawl: scrapy crawl portal -a site=NAME")
-        self.site_def: SiteDefinition = load_site(site)
+        # The data directory holds the definitions `wenhua crawl --start-url` inferred.
+        self.site_def: SiteDefinition = load_site(site, resolve(data_dir, None).data_dir)
         self.origins = OriginMap(self.site_def.base_url, serve_at)
         host = urlsplit(self.origins.serving).hostname
-        self.allowed_domains = [host] if host else []
+        self.allowed_domains = ([host] if host else []) + list(self.site_def.list.allow_domains)
         # `-a name=value` gives strings; process.crawl(..., name=True) gives booleans.
         self.revisit_all = _flag(revisit_all)
         self.full_lists = _flag(full_lists)
@@ -67,6 +74,13 @@ class PortalSpider(Spider):
         self.archive: Archive | None = None
         # Set by crawler.frontier.scheduler when workers share a Redis frontier.
         self.frontier: RedisFrontier | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        kwargs.setdefault("data_dir", crawler.settings.get("WENHUA_DATA_DIR"))
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, PortalSpider)
+        return spider
 
     def state(self) -> Archive:
         """The archive, for reading (known articles, pending frontier, known images); the
@@ -82,7 +96,7 @@ class PortalSpider(Spider):
         if self.archive is not None:
             self.archive.close()
 
-    async def start(self) -> AsyncIterator[Request | ScheduledItem]:
+    async def start(self) -> AsyncIterator[Request | ScheduledItem | PageProblems]:
         if self.frontier is not None:
             # Redis is the frontier: one worker seeds it, every worker takes from it.
             with self.state().session() as session:
@@ -104,6 +118,8 @@ class PortalSpider(Spider):
             url = self.origins.to_serving(entry.url)
             if entry.kind == "list":
                 yield self.list_request(url, start)
+            elif entry.kind == "page":
+                yield self.page_request(url, start)
             else:
                 yield self.article_request(url, start)
         for output in self.record(self.start_requests_due()):
@@ -133,13 +149,33 @@ class PortalSpider(Spider):
         return starts + revisits
 
     def record(
-        self, requests: list[Request], done: str | None = None
-    ) -> list[Request | ScheduledItem]:
+        self,
+        requests: list[Request],
+        done: str | None = None,
+        problems: list[dict[str, str]] | None = None,
+    ) -> list[Request | ScheduledItem | PageProblems]:
         """The requests not already requested by this run (a repeat would be dropped by the
         duplicate filter and stay pending for ever), after the item that writes them to the
-        durable frontier and marks `done` finished, in one transaction."""
+        durable frontier and marks `done` finished, in one transaction. Off-site links
+        never enter a frontier: they become `problems` of the page `done`, with the
+        malformed links it had."""
+        problems = list(problems or [])
+        kept = []
+        for request in requests:
+            if on_site(request.url, self.allowed_domains):
+                kept.append(request)
+            else:
+                reason = "off-site link: not followed"
+                problems.append({"field": "link", "raw": request.url, "reason": reason})
+        requests = kept
+        notes: list[PageProblems] = []
+        if problems and done is not None:
+            notes.append(PageProblems(self.site_def.name, done, problems))
+            self.crawler.stats.inc_value("wenhua/links_skipped", len(problems))
         if self.frontier is not None:
-            return list(requests)  # Redis keeps them; its duplicate filter replaces `scheduled`
+            # Redis keeps them; its duplicate filter replaces `scheduled`. The ScheduledItem
+            # only settles the list page.
+            return [*notes, ScheduledItem(self.site_def.name, [], done), *requests]
         fresh: list[Request | ScheduledItem] = []
         entries = []
         for request in requests:
@@ -148,11 +184,11 @@ class PortalSpider(Spider):
                 continue
             self.scheduled.add(url)
             fresh.append(request)
-            kind = "list" if request.callback == self.parse_list else "article"
+            kind = _KINDS.get(getattr(request.callback, "__name__", ""), "article")
             entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
         if not entries and done is None:
-            return fresh
-        return [ScheduledItem(self.site_def.name, entries, done), *fresh]
+            return [*notes, *fresh]
+        return [*notes, ScheduledItem(self.site_def.name, entries, done), *fresh]
 
     def list_request(self, url: str, start: StartPage) -> Request:
         return Request(
@@ -189,20 +225,29 @@ class PortalSpider(Spider):
     def canonical(self, url: str) -> str:
         return canonical_url(self.origins.to_canonical(url))
 
-    def parse_list(self, response: Response, start: StartPage) -> Iterator[Request | ScheduledItem]:
+    def parse_list(
+        self, response: Response, start: StartPage
+    ) -> Iterator[Request | ScheduledItem | PageProblems]:
         self.count_page()
-        list_url = self.canonical(response.request.url if response.request else response.url)
+        list_url = self.canonical(first_url(response.request) if response.request else response.url)
         if not isinstance(response, TextResponse):
             self.logger.warning("list page %s is not HTML; skipped", response.url)
             yield from self.record([], done=list_url)
             self.release(response)
             return
+        if self.site_def.list.discovers:
+            yield from self.record(self.follow_links(response, start), done=list_url)
+            self.release(response)
+            return
         rules = self.site_def.list
         requests: list[Request] = []
+        problems: list[dict[str, str]] = []
         linked = 0
         for selector in rules.article_links:
             for href in select(response.selector, selector).getall():
-                url = response.urljoin(href.strip())
+                url = self.link(response, href, problems)
+                if url is None:
+                    continue
                 if rules.article_url_pattern and not rules.article_url_pattern.search(
                     urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
                 ):
@@ -216,13 +261,83 @@ class PortalSpider(Spider):
         follow = self.full_lists or bool(requests) or not linked
         for selector in rules.next_page if follow else ():
             next_href = select(response.selector, selector).get()
-            if next_href:
-                requests.append(self.list_request(response.urljoin(next_href.strip()), start))
+            next_url = self.link(response, next_href, problems) if next_href else None
+            if next_url:
+                requests.append(self.list_request(next_url, start))
                 break
         if not follow:
             self.crawler.stats.inc_value("wenhua/lists_stopped_known")
-        yield from self.record(requests, done=list_url)
+        yield from self.record(requests, done=list_url, problems=problems)
         self.release(response)  # runs once every child request has been enqueued
+
+    def link(self, response: Response, href: str, problems: list[dict[str, str]]) -> str | None:
+        """The absolute URL of a link, or None (and a problem) when it is malformed: one
+        bad link must never cost the page its other links."""
+        try:
+            return checked_url(href, response.url)
+        except BadUrl as exc:
+            problems.append({"field": "link", "raw": href.strip(), "reason": str(exc)})
+            return None
+
+    # -- Link discovery (definitions with list.article_url_patterns) -------------------------
+
+    def page_request(self, url: str, start: StartPage) -> Request:
+        """A page of no known URL shape: parse_page tells an article from a list."""
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.failed,
+            cb_kwargs={"start": start},
+            meta={NO_WARC_LINK: True},
+        )
+
+    def follow_links(self, response: TextResponse, start: StartPage) -> list[Request]:
+        """The requests for a page's in-scope links: unknown articles, list pages and pages
+        of no known shape; further pages of a list only while the page lists an unknown
+        article (the incremental rule of next_page)."""
+        text, _ = decode_html(
+            response.body, _header(response, "Content-Type"), self.site_def.encoding
+        )
+        host = (urlsplit(self.origins.serving).hostname or "").lower()
+        links = discover_links(Selector(text=text), response.url, self.site_def.list, host)
+        requests: list[Request] = []
+        paging: list[Request] = []
+        linked = 0
+        for link in links:
+            # Known articles are refetched on their revisit schedule (see start), not here.
+            known = self.canonical(link.url) in self.known
+            if link.kind == "article":
+                linked += 1
+                if not known:
+                    requests.append(self.article_request(link.url, start))
+            elif link.kind == "page":
+                paging.append(self.list_request(link.url, start))
+            elif link.kind == "list":
+                requests.append(self.list_request(link.url, start))
+            elif not known:
+                requests.append(self.page_request(link.url, start))
+        fresh = any(r.callback == self.parse_article for r in requests)
+        if self.full_lists or fresh or not linked:
+            requests += paging
+        elif paging:
+            self.crawler.stats.inc_value("wenhua/lists_stopped_known")
+        return requests
+
+    def parse_page(
+        self, response: Response, start: StartPage
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
+        if isinstance(response, TextResponse):
+            text, _ = decode_html(
+                response.body, _header(response, "Content-Type"), self.site_def.encoding
+            )
+            if looks_like_article(text, response.url):
+                yield from self.parse_article(response, start)
+                return
+        yield from self.parse_list(response, start)
+
+    # ------------------------------------------------------------------------------------
 
     def release(self, response: Response) -> None:
         """A list page is done when its child requests are enqueued (Redis lease)."""
@@ -250,13 +365,22 @@ class PortalSpider(Spider):
 
     def parse_article(
         self, response: Response, start: StartPage
-    ) -> Iterator[ArticleItem | FailureItem | NotModifiedItem]:
+    ) -> Iterator[
+        Request | ScheduledItem | PageProblems | ArticleItem | FailureItem | NotModifiedItem
+    ]:
         self.count_page()
+        if (
+            self.site_def.list.discovers
+            and response.status == 200
+            and isinstance(response, TextResponse)
+        ):
+            # Articles link to further articles (previous/next, related): keep discovering.
+            yield from self.record(self.follow_links(response, start))
         if response.status == 304:
             request = response.request
             yield NotModifiedItem(
                 site=self.site_def.name,
-                url=self.canonical(request.url if request is not None else response.url),
+                url=self.canonical(first_url(request) if request is not None else response.url),
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
             return
@@ -284,29 +408,17 @@ class PortalSpider(Spider):
             district=start.district,
         )
 
-    def failed(self, failure: Failure) -> Iterator[FailureItem]:
-        request = failure.request  # type: ignore[attr-defined]
-        status = None
-        capture = None
-        if isinstance(failure.value, HttpError):
+    def failed(self, failure: Failure) -> Iterator[FailureItem | SkippedItem]:
+        """Errback: a refusal (robots.txt, off-site) is a skip, anything else a failure
+        with its reason and redirect chain (crawler.accounting)."""
+        item = errback_item(self, failure)
+        if isinstance(item, FailureItem) and item.capture is not None:
             self.count_page()
-            response = failure.value.response
-            status = response.status
-            capture = self.capture(response)
-            reason = f"HTTP {status}"
-        else:
-            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
-        # A failure belongs to the URL that was linked, not to the last hop of its redirects.
-        first_url = (request.meta.get("redirect_urls") or [request.url])[0]
-        yield FailureItem(
-            site=self.site_def.name,
-            url=self.canonical(first_url),
-            kind="fetch",
-            reason=reason,
-            http_status=status,
-            capture=capture,
-            retries=int(request.meta.get("retry_times", 0)),
-        )
+        yield item
+
+
+# The durable frontier's kind of a request, by its callback (resume rebuilds it from this).
+_KINDS = {"parse_list": "list", "parse_page": "page", "parse_article": "article"}
 
 
 def _flag(value: bool | str | None) -> bool:
