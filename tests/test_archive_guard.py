@@ -504,11 +504,13 @@ def test_user_mistakes_are_one_line_errors(crawled: Path, tmp_path: Path) -> Non
         ["runs", "show", str(2**63 - 1)], crawled
     )
     assert "--offset" in one_line_error(["search", "文化", "--offset", huge], crawled)
+    assert "--page" in one_line_error(["search", "文化", "--page", huge], crawled)
     for command_name in ("runs", "failures", "problems"):
         assert "--limit" in one_line_error([command_name, "--limit", huge], crawled)
     words = [f"文化{i}" for i in range(300)]
     assert len(split_query(" ".join(words))) == 300
     assert "words" in one_line_error(["search", *words], crawled)
+    assert "--query has more than" in one_line_error(["export", "-q", " ".join(words)], crawled)
 
 
 def test_a_huge_search_term_is_answered(crawled: Path) -> None:

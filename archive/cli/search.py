@@ -106,7 +106,8 @@ def search(
         offset = (page - 1) * limit
     offset = offset or 0
     if not 0 <= offset <= MAX_INTEGER:
-        raise UserError(f"--offset must be between 0 and {MAX_INTEGER}, not {offset}")
+        what = f"--page {page}" if page is not None else f"--offset {offset}"
+        raise UserError(f"{what} is past any archive (at most {MAX_INTEGER} results)")
     check_query(" ".join(query))
     filters: dict[str, Any] = {
         "site": site,
