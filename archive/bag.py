@@ -39,7 +39,7 @@ class BagResult:
     warc_files: int
 
 
-def _selection(site: str | None, start: date | None, end: date | None) -> Select[Any]:
+def selection(site: str | None, start: date | None, end: date | None) -> Select[Any]:
     query = (
         select(Article)
         .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
@@ -90,7 +90,7 @@ def make_bag(
     warc_names: set[str] = set()
     runs: set[int] = set()
     with (out / "articles.jsonl").open("w", encoding="utf-8") as jsonl:
-        for article in session.scalars(_selection(site, start, end)):
+        for article in session.scalars(selection(site, start, end)):
             version = article.current
             assert version is not None
             record = article_record(article, version)

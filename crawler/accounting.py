@@ -40,6 +40,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.extract.urls import BadUrl, checked_url
+from crawler.frontier.seen import DiskStore
 from crawler.items import ArticleItem, FailureItem, PageProblems, SkippedItem
 from crawler.signals import page_problems, store_outcome
 
@@ -128,24 +129,36 @@ def errback_item(spider: Any, failure: Failure) -> FailureItem | SkippedItem:
 
 @dataclass
 class Ledger:
-    """Scheduled and settled URLs of one crawler (canonical first URLs)."""
+    """Scheduled and settled URLs of one crawler (canonical first URLs).
 
-    scheduled: set[str] = field(default_factory=set)
-    settled: dict[str, str] = field(default_factory=dict)
+    Both on disk (crawler.frontier.seen): a crawl meets one URL per page it schedules, so in
+    memory stay only the counts by outcome and the URLs scheduled but not settled yet."""
+
+    scheduled: DiskStore = field(default_factory=DiskStore)
+    settled: DiskStore = field(default_factory=DiskStore)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    open: set[str] = field(default_factory=set)
+    scheduled_count: int = 0
     twice: list[str] = field(default_factory=list)
     not_stored: list[dict[str, str]] = field(default_factory=list)
     processing_errors: int = 0
 
     def schedule(self, url: str) -> None:
-        self.scheduled.add(url)
+        if self.scheduled.add(url):
+            self.scheduled_count += 1
+            if url not in self.settled:
+                self.open.add(url)
 
     def settle(self, url: str, outcome: str) -> None:
         """`outcome` is `archived:new`, `list`, `failed:fetch`, `skipped:robots.txt`, …"""
-        if url in self.settled:
+        earlier = self.settled.get(url)
+        if earlier is not None:
             self.twice.append(url)
-            logger.warning("%s settled twice: %s, then %s", url, self.settled[url], outcome)
+            logger.warning("%s settled twice: %s, then %s", url, earlier, outcome)
             return
         self.settled[url] = outcome
+        self.outcomes[outcome] += 1
+        self.open.discard(url)
 
     def not_stored_error(self, url: str, error: str) -> None:
         self.not_stored.append({"url": url, "error": error.strip().splitlines()[-1]})
@@ -159,13 +172,13 @@ class Ledger:
             "skipped": Counter(),
         }
         lists = 0
-        for outcome in self.settled.values():
+        for outcome, count in self.outcomes.items():
             group, _, detail = outcome.partition(":")
             if group == "list":
-                lists += 1
+                lists += count
             else:
-                groups.setdefault(group, Counter())[detail] += 1
-        unsettled = sorted(self.scheduled - self.settled.keys())
+                groups.setdefault(group, Counter())[detail] += count
+        unsettled = sorted(self.open)
         problems = []
         if unsettled:
             problems.append(f"{len(unsettled)} scheduled URLs never reached an outcome")
@@ -176,8 +189,8 @@ class Ledger:
         if self.processing_errors:
             problems.append(f"{self.processing_errors} pages raised an error while processed")
         return {
-            "scheduled": len(self.scheduled),
-            "settled": len(self.settled),
+            "scheduled": self.scheduled_count,
+            "settled": sum(self.outcomes.values()),
             "lists": lists,
             **{name: dict(sorted(counts.items())) for name, counts in groups.items()},
             "unsettled": len(unsettled),

@@ -51,6 +51,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Large-frontier crawls keep memory flat by finishing articles before new list pages.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# Seen fingerprints on disk, not in a set: memory stays flat in the size of the crawl.
+DUPEFILTER_CLASS = "crawler.frontier.seen.DiskDupeFilter"
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,

@@ -35,6 +35,7 @@ from archive.models import Image as Image_
 from archive.rawstore import atomic_write
 from crawler.accounting import describe
 from crawler.extract.urls import BadUrl, OriginMap, checked_url
+from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK, ArticleItem
 
 IMAGES_DIR = "images"
@@ -66,9 +67,23 @@ def image_path(sha256: str, mime: str) -> str:
 MAX_PIXELS = 40_000_000
 
 
+# The last body inspected (by identity) and its facts: Scrapy asks `file_path` and then
+# `file_downloaded` about the same response, and decoding every pixel twice cost the crawl
+# as much as its WARC capture.
+_last: tuple[bytes, int, dict[str, Any]] | None = None
+
+
 def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> dict[str, Any]:
     """The facts the archive keeps about an image; FileException, with Pillow's message,
     when it is not one, and for more than `max_pixels` pixels, before any is decoded."""
+    global _last
+    if _last is None or _last[0] is not data or _last[1] != max_pixels:
+        _last = None  # a body that is not an image leaves nothing behind
+        _last = (data, max_pixels, _inspect(data, max_pixels))
+    return dict(_last[2])
+
+
+def _inspect(data: bytes, max_pixels: int) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice it: refused as well.
@@ -114,6 +129,22 @@ def image_url_problem(url: str) -> str | None:
 
 
 class ArchiveImagesPipeline(FilesPipeline):
+    def open_spider(self, spider: Any = None) -> None:
+        super().open_spider()
+        # Scrapy caches one result per image URL for the whole crawl (so a URL is
+        # downloaded once); on disk, the cache costs no memory per image.
+        self.spiderinfo.downloaded = DiskStore()  # type: ignore[assignment]
+
+    def close_spider(self, spider: Any = None) -> None:
+        stores = (
+            self.spiderinfo.downloaded,
+            getattr(self, "_facts_by_sha", None),
+            self._known_urls,
+        )
+        for store in stores:
+            if isinstance(store, DiskStore):
+                store.close()
+
     @property
     def max_pixels(self) -> int:
         crawler = getattr(self, "crawler", None)
@@ -169,15 +200,19 @@ class ArchiveImagesPipeline(FilesPipeline):
         looked_up: Deferred[Any] = threads.deferToThread(_archived_image, spider.state(), url)
         return looked_up.addCallback(self._archived, request)
 
-    def _site_image_urls(self, spider: Any) -> set[str] | None:
+    _known_urls: DiskStore | None = None
+
+    def _site_image_urls(self, spider: Any) -> DiskStore | None:
         """The image URLs the site's archived articles use, read once per crawl: most image
-        requests of a crawl are new images, and a set answers them without a query."""
+        requests of a crawl are new images, and the store (on disk) answers them without a
+        query."""
         site = getattr(spider, "site_def", None)
         if site is None:
             return None
-        if getattr(self, "_known_urls", None) is None:
+        if self._known_urls is None:
+            self._known_urls = DiskStore()
             with spider.state().session() as session:
-                self._known_urls: set[str] | None = set(
+                self._known_urls.update(
                     session.scalars(
                         select(VersionImage.url)
                         .join(ArticleVersion, ArticleVersion.id == VersionImage.version_id)
@@ -220,19 +255,23 @@ class ArchiveImagesPipeline(FilesPipeline):
     ) -> str:
         facts = inspect_image(response.body, self.max_pixels)
         # Content-addressed: bytes already stored are never rewritten.
-        if not self.store.stat_file(facts["path"], info):
-            if isinstance(self.store, FSFilesStore):
+        if isinstance(self.store, FSFilesStore):
+            # A file named by its sha256 is there or not: no need for stat_file's md5
+            # of the stored bytes.
+            target = Path(self.store.basedir) / facts["path"]
+            if not target.exists():
                 # Written whole or not at all: workers may share the data directory.
-                atomic_write(Path(self.store.basedir) / facts["path"], response.body)
-            else:
-                self.store.persist_file(facts["path"], BytesIO(response.body), info)
+                atomic_write(target, response.body)
+        elif not self.store.stat_file(facts["path"], info):
+            self.store.persist_file(facts["path"], BytesIO(response.body), info)
         self._facts[facts["sha256"]] = facts
         return str(facts["sha256"])
 
     @property
-    def _facts(self) -> dict[str, dict[str, Any]]:
+    def _facts(self) -> DiskStore:
+        """sha256 -> an image's facts, on disk: one entry per distinct image."""
         if not hasattr(self, "_facts_by_sha"):
-            self._facts_by_sha: dict[str, dict[str, Any]] = {}
+            self._facts_by_sha = DiskStore()
         return self._facts_by_sha
 
     def item_completed(self, results: list[Any], item: Any, info: Any) -> Any:

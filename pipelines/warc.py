@@ -3,8 +3,11 @@
 Connected to `response_downloaded`, where the body is still as sent (content-encoded);
 Twisted has de-chunked it, so `Transfer-Encoding` is dropped, and Scrapy keeps no status
 line, so it is rebuilt from `response.protocol` and the status. The request is recorded
-as the downloader middlewares left it. Records carry the URL actually requested (the
-serving URL); the `metadata` record of an article version carries the canonical URL.
+as the downloader middlewares left it. Records carry the URL the archive knows the
+resource by (the spider's canonical form: for the demo portal and `--serve-at` mirrors,
+the canonical origin, not the address served from), so replay tools find an article by its
+citation URL; where the bytes actually came from is kept in the `warcinfo` record (the
+origin map) and, on each record fetched elsewhere, in a `Wenhua-Fetched-From` field.
 
 The reactor only snapshots the exchange and puts it on a queue; one writer thread per
 spider builds the records, hashes, writes (gzip per record), rolls files over at
@@ -44,7 +47,11 @@ from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
 from archive.fixity import file_sha256
+from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
+from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
+
+__all__ = ["WarcExtension", "WarcLocation", "WrittenFile", "payload_digest", "set_location"]
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,20 +76,19 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
-@dataclass(frozen=True)
-class WarcLocation:
-    """Where a response record lives: file relative to the data directory, gzip member."""
-
-    file: str
-    offset: int
-    length: int
-    record_id: str
+# Per-record field: the URL a record's bytes were fetched from, when it is not its
+# WARC-Target-URI (a mirror, the demo portal's loopback port).
+FETCHED_FROM = "Wenhua-Fetched-From"
+# What the CDXJ indexes list: the captures a replay looks up (requests and metadata
+# records are reached through the WARC-Concurrent-To of their response).
+INDEXED_RECORDS = ("response", "revisit", "resource")
 
 
 @dataclass
 class Exchange:
-    url: str
-    key: str  # canonical final URL: how the storage pipeline finds the record again
+    url: str  # the URL actually requested
+    key: str  # canonical final URL: the records' target URI, and how the storage pipeline
+    # finds the record again
     date: str
     method: str
     request_headers: list[tuple[str, str]]
@@ -113,7 +119,8 @@ class DigestRegistry:
 
     def __init__(self, warc_dir: Path) -> None:
         self.lock = threading.Lock()
-        self.seen: dict[str, tuple[str, str]] = {}
+        # digest -> (uri, date), on disk: one entry per distinct payload of the crawl.
+        self.seen = DiskStore()
         self._seed(warc_dir)
 
     @classmethod
@@ -144,25 +151,22 @@ class DigestRegistry:
     def first(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """The earlier capture of this payload, or None (and this one becomes the first)."""
         with self.lock:
-            earlier = self.seen.get(digest)
+            earlier: tuple[str, str] | None = self.seen.get(digest)
             if earlier is None:
                 self.seen[digest] = (uri, date)
             return earlier
-
-
-@dataclass
-class WrittenFile:
-    name: str  # relative to the data directory, e.g. warc/site-….warc.gz
-    records: int = 0
-    sha256: str = ""
-    size: int = 0
 
 
 class WarcWriterThread(threading.Thread):
     """Owns the files of one spider: builds and writes records in queue order."""
 
     def __init__(
-        self, data_dir: Path, prefix: str, max_bytes: int, registry: DigestRegistry
+        self,
+        data_dir: Path,
+        prefix: str,
+        max_bytes: int,
+        registry: DigestRegistry,
+        origins: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(name=f"warc-writer-{prefix}", daemon=True)
         self.data_dir = data_dir
@@ -170,6 +174,7 @@ class WarcWriterThread(threading.Thread):
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.registry = registry
+        self.origins = origins  # (serving, canonical) when they differ
         self.jobs: queue.Queue[Exchange | Metadata | None] = queue.Queue()
         self.run_id: int | None = None
         self.locations: dict[str, WarcLocation] = {}
@@ -238,6 +243,10 @@ class WarcWriterThread(threading.Thread):
             "wenhua-site": self.prefix,
             "hostname": os.uname().nodename,
         }
+        if self.origins is not None:
+            # Target URIs name the canonical origin; the bytes came from the serving one.
+            info["wenhua-fetched-from"] = self.origins[0]
+            info["wenhua-canonical-origin"] = self.origins[1]
         self._write(self._writer.create_warcinfo_record(filename, info))
         return self._writer
 
@@ -273,11 +282,13 @@ class WarcWriterThread(threading.Thread):
             status_line, job.response_headers, protocol=job.protocol or "HTTP/1.1"
         )
         warc_headers = {"WARC-Date": job.date}
+        if job.url != job.key:
+            warc_headers[FETCHED_FROM] = job.url
         digest = payload_digest(job.body)
-        earlier = self.registry.first(digest, job.url, job.date) if job.body else None
+        earlier = self.registry.first(digest, job.key, job.date) if job.body else None
         if earlier is not None:
             response = writer.create_revisit_record(
-                job.url,
+                job.key,
                 digest,
                 earlier[0],
                 earlier[1],
@@ -286,7 +297,7 @@ class WarcWriterThread(threading.Thread):
             )
         else:
             response = writer.create_warc_record(
-                job.url,
+                job.key,
                 "response",
                 payload=BytesIO(job.body),
                 length=len(job.body),
@@ -311,12 +322,12 @@ class WarcWriterThread(threading.Thread):
             is_http_request=True,
         )
         request = writer.create_warc_record(
-            job.url,
+            job.key,
             "request",
             payload=BytesIO(job.request_body),
             length=len(job.request_body),
             http_headers=request_headers,
-            warc_headers_dict={"WARC-Date": job.date, "WARC-Concurrent-To": record_id},
+            warc_headers_dict={**warc_headers, "WARC-Concurrent-To": record_id},
         )
         self._write(request)
         self._after_write()
@@ -355,10 +366,14 @@ def _reason(status: int) -> str:
 
 
 def write_cdxj(warc_path: Path) -> Path:
-    """Index one WARC file to `<name>.cdxj` beside it (sorted, pywb-compatible)."""
+    """Index one WARC file to `<name>.cdxj` beside it: pywb's CDXJ (`<surt> <timestamp>
+    <json>`, sorted), one line per capture (INDEXED_RECORDS) under its target URI, with
+    `filename` the WARC file's name."""
     out = warc_path.with_name(warc_path.name.removesuffix(".warc.gz") + ".cdxj")
     tmp = out.with_suffix(".cdxj.tmp")
-    write_cdx_index(str(tmp), [str(warc_path)], {"sort": True})
+    write_cdx_index(
+        str(tmp), [str(warc_path)], {"sort": True, "records": ",".join(INDEXED_RECORDS)}
+    )
     tmp.replace(out)
     return out
 
@@ -417,7 +432,13 @@ class WarcExtension:
             site_def = getattr(spider, "site_def", None)
             prefix = site_def.name if site_def is not None else getattr(spider, "name", "crawl")
             registry = DigestRegistry.for_dir(self.config.warc_dir)
-            self.writer = WarcWriterThread(self.config.data_dir, prefix, self.max_bytes, registry)
+            origins = getattr(spider, "origins", None)
+            served = None
+            if origins is not None and origins.serving != origins.canonical:
+                served = (origins.serving, origins.canonical)
+            self.writer = WarcWriterThread(
+                self.config.data_dir, prefix, self.max_bytes, registry, served
+            )
             self.writer.start()
         if self.writer.run_id is None:
             self.writer.run_id = self.crawler.stats.get_value("wenhua/run_id")
@@ -502,9 +523,3 @@ class ClosedWarc:
 
     files: list[WrittenFile] = field(default_factory=list)
     links: list[tuple[int, WarcLocation]] = field(default_factory=list)
-
-
-def set_location(version: Any, location: WarcLocation) -> None:
-    version.warc_file = location.file
-    version.warc_offset = location.offset
-    version.warc_length = location.length

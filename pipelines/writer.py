@@ -57,7 +57,7 @@ from archive.store import (
 )
 from crawler.extract.record import fields_found
 from crawler.sitedefs import SiteDefinition
-from pipelines.warc import WarcLocation, WrittenFile, set_location
+from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64

@@ -9,6 +9,8 @@ can never pass by skipping them.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +64,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'archive.sqlite'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real `wenhua demo` crawl (in a subprocess) shared by the tests that only read
+    its data directory; a test that changes files works on a copy."""
+    data = tmp_path_factory.mktemp("demo-archive")
+    result = subprocess.run(
+        [sys.executable, "-c", "from archive.cli import main; main()", "demo",
+         "--data-dir", str(data), "--no-progress"],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "failures:   0" in result.stdout, result.stdout
+    return data

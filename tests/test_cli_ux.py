@@ -541,7 +541,7 @@ def test_extract_of_a_saved_page_with_relative_links_needs_url() -> None:
     result = run("extract", str(SEED_PAGE))
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
-    assert "--url" in line and "file:///upload/" in line
+    assert "--url" in line and "/upload/2020/11/new-13173/1.jpg" in line
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     # No record with guessed addresses: the input's line carries the problem only.
     assert line.endswith(record["problems"][0]["reason"]) and "images" not in record

@@ -23,6 +23,7 @@ from archive.cli.search import search
 from archive.cli.serve import serve
 from archive.cli.sites import sites_check, sites_list
 from archive.cli.sites_new import sites_new
+from archive.cli.wacz import wacz
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +39,7 @@ def sites() -> None:
 
 for command in (demo, crawl, extract, meta, export, search, history, runs, failures, problems):
     cli.add_command(command)
-for command in (verify, bag, serve, db):
+for command in (verify, bag, wacz, serve, db):
     cli.add_command(command)
 for command in (sites_list, sites_check, sites_new):
     sites.add_command(command)

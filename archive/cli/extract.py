@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
+from parsel import Selector
 
 from archive import jsonlines
 from archive.cli.common import UserError, archive_options, read_input, user_errors
@@ -77,12 +79,13 @@ def _extract_one(
     )
     if page_url is None and address.startswith("file:"):
         # A saved page's relative links would resolve against the file's own path.
-        guessed = [i["url"] for i in result.record["images"] if i["url"].startswith("file:")]
-        if guessed or 'href="file:' in result.record["body_html"]:
-            example = f" (an image at {guessed[0]})" if guessed else ""
+        links = Selector(text=raw.body_html or "<p></p>").xpath("//@src | //@href").getall()
+        links = [link.strip() for link in links if link.strip()[:1] not in ("", "#")]
+        relative = [link for link in links if not urlsplit(link).scheme]
+        if relative:
             raise UserError(
-                f"the page has relative links{example}: give --url, the address it was"
-                " saved from, so they resolve"
+                f"the page has relative links (e.g. {relative[0]}): give --url, the"
+                " address it was saved from, so they resolve"
             )
     return {"input": source, **result.record, "problems": result.problem_dicts()}, text
 

@@ -10,6 +10,7 @@ import uvicorn
 from archive.cli.common import UserError, archive_options, read_archive
 from archive.config import ArchiveConfig
 from archive.web.app import create_app
+from archive.web.replay import ReplayServer, ReplayUnavailable
 
 
 def _port(ctx: click.Context, param: click.Parameter, value: int) -> int:
@@ -30,19 +31,31 @@ def _port(ctx: click.Context, param: click.Parameter, value: int) -> int:
     help="Port (0: any free port).",
 )
 def serve(config: ArchiveConfig, host: str, port: int) -> None:
-    """Serve the archive read-only: JSON API under /api, web UI at /search, docs at /docs.
+    """Serve the archive read-only: JSON API under /api, web UI at /search, docs at /docs,
+    and every capture as served at /replay/<time>/<URL> (pywb, from the WARC files only).
 
     The first line on stderr names the address once it accepts connections.
 
     Example: wenhua serve --data-dir /tmp/demo --port 8000
     """
     with read_archive(config) as archive:
-        app = create_app(config, archive)
         try:
             sock = socket.create_server((host, port))
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        replay = ReplayServer(config.warc_dir)
+        app = create_app(config, archive, replay)
+        problem = None
+        try:
+            replay.ensure()  # started first: the first replay need not wait for pywb
+        except ReplayUnavailable as exc:
+            problem = exc
         bound = sock.getsockname()[1]
         click.echo(f"wenhua serve: listening on http://{host}:{bound}/", err=True)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-        server.run(sockets=[sock])
+        if problem is not None:
+            click.echo(f"wenhua serve: /replay answers 503: {problem}", err=True)
+        try:
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+            server.run(sockets=[sock])
+        finally:
+            replay.stop()

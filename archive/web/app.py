@@ -11,16 +11,21 @@ import base64
 import hashlib
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any, Literal, get_args
 
+import httpx
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
+from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
+    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -31,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.captures import REPLAY_PREFIX, replay_path, version_capture
 from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.export import MEDIA_TYPES, article_record, search_records, write_articles
@@ -39,6 +45,7 @@ from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, wind
 from archive.models import Article, ArticleVersion, Image, VersionImage
 from archive.search import ORDERS, matches, search, split_query
 from archive.timefmt import iso
+from archive.web.replay import ReplayServer, ReplayUnavailable, forward
 from archive.web.sanitize import safe_body_html, safe_snippet_html
 from archive.web.ui import SearchForm, china_time, highlight, pager, published
 from crawler.extract.record import summary_fields
@@ -88,15 +95,38 @@ DOCS_CSP = (
 )
 DOCS_ASSETS = "/static-offline-docs"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+# Replayed captures carry the portal's own markup, inline scripts and styles (and pywb's
+# client-side rewriter): they may run, but only against this service ('self'), so the
+# browser can fetch nothing from the live web, even what the rewriting missed.
+REPLAY_CSP = (
+    "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
 
 
-def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI:
+def create_app(
+    config: ArchiveConfig, archive: Archive | None = None, replay: ReplayServer | None = None
+) -> FastAPI:
+    """The service; `replay` is started on the first replay request unless the caller
+    started it (`wenhua serve` does, so the first click is fast), and stopped with the app."""
     archive = archive or Archive(config.db_url)
+    replay = replay or ReplayServer(config.warc_dir)
+    data_dir = config.data_dir
     images_root = config.images_dir.resolve()
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
     )
     templates = Jinja2Templates(env=env)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=60.0) as client:
+            app.state.replay_client = client
+            try:
+                yield
+            finally:
+                await run_in_threadpool(replay.stop)
+
     env.filters |= {"china_time": china_time, "published": published}
     app = FastAPIOffline(
         title="wenhua archive",
@@ -107,9 +137,11 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         docs_url=None,
         redoc_url=None,
         static_url=DOCS_ASSETS,
+        lifespan=lifespan,
     )
 
     app.state.archive = archive
+    app.state.replay = replay
 
     @app.middleware("http")
     async def security_headers(
@@ -118,6 +150,8 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.path.startswith(REPLAY_PREFIX + "/"):
+            response.headers["Content-Security-Policy"] = REPLAY_CSP
         return response
 
     @app.get("/docs", include_in_schema=False)
@@ -201,7 +235,7 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
         assert article.current is not None
         return {
             **_public_record(article, article.current),
-            "versions": [_version_info(v, n) for n, v in enumerate(article.versions, 1)],
+            "versions": [_version_info(v, n, data_dir) for n, v in enumerate(article.versions, 1)],
         }
 
     @app.get("/api/changes", tags=["api"])
@@ -357,10 +391,23 @@ def create_app(config: ArchiveConfig, archive: Archive | None = None) -> FastAPI
                 "article": article,
                 "record": record,
                 "number": number,
-                "versions": [_version_info(v, n) for n, v in enumerate(versions, 1)],
+                "versions": [_version_info(v, n, data_dir) for n, v in enumerate(versions, 1)],
                 "current_id": article.current_version_id,
             },
         )
+
+    @app.get(REPLAY_PREFIX + "/{archived:path}", include_in_schema=False)
+    async def replay_capture(request: Request, archived: str) -> Response:
+        """A capture as the portal served it, replayed by pywb from the WARC files:
+        /replay/<14-digit time>/<archived URL> (a page, or an image or file it links)."""
+        try:
+            base = await run_in_threadpool(replay.ensure)
+        except ReplayUnavailable as exc:
+            return PlainTextResponse(f"replay unavailable: {exc}", status_code=503)
+        client = getattr(request.app.state, "replay_client", None)
+        if client is None:  # an app used without its lifespan: a client for this request
+            return await forward(request, base, httpx.AsyncClient(timeout=60.0), own=True)
+        return await forward(request, base, client)
 
     @app.get("/stats", response_class=HTMLResponse, include_in_schema=False)
     def stats_page(request: Request, db: Db, year: str = "") -> Response:
@@ -468,12 +515,25 @@ def _provenance(version: ArticleVersion) -> dict[str, Any]:
     return facts
 
 
-def _version_info(version: ArticleVersion, number: int) -> dict[str, Any]:
+def _version_info(version: ArticleVersion, number: int, data_dir: Path) -> dict[str, Any]:
     return {
         "number": number,
         "version_id": version.id,
         **{name: getattr(version, name) for name in summary_fields()},
         **_provenance(version),
+        **_replay(version, data_dir),
+    }
+
+
+def _replay(version: ArticleVersion, data_dir: Path) -> dict[str, Any]:
+    """The version's capture as served: its replay URL and capture time (WARC-Date of its
+    response record), or nulls when the version has no WARC record."""
+    capture = version_capture(data_dir, version)
+    if capture is None:
+        return {"replay_url": None, "captured_at": None}
+    return {
+        "replay_url": replay_path(capture.timestamp, capture.uri),
+        "captured_at": iso(datetime.fromisoformat(capture.date)),
     }
 
 

@@ -200,9 +200,14 @@ def _block_of(tag: Tag) -> Tag:
     return node
 
 
+def _has_img(tag: Tag) -> bool:
+    """`tag.find("img")` without building a matcher per call (this runs per block)."""
+    return any(isinstance(node, Tag) and node.name == "img" for node in tag.descendants)
+
+
 def _next_block(tag: Tag) -> Tag | None:
     sibling = tag.find_next_sibling()
-    while sibling is not None and not squash(sibling.get_text()) and not sibling.find("img"):
+    while sibling is not None and not squash(sibling.get_text()) and not _has_img(sibling):
         sibling = sibling.find_next_sibling()
     return sibling if isinstance(sibling, Tag) else None
 
@@ -217,7 +222,7 @@ def clean_body(
     """Clean a body container. `rewrite_url` maps absolute image URLs (e.g. to the
     site's canonical origin)."""
     soup = BeautifulSoup(html, "lxml")
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+    for comment in [node for node in soup.descendants if isinstance(node, Comment)]:
         comment.extract()
     for tag in soup.find_all(DROP_TAGS):
         tag.decompose()
@@ -251,7 +256,7 @@ def clean_body(
             figcaption.decompose()
         else:
             candidate = _next_block(_block_of(img))
-            if candidate is not None and not candidate.find("img"):
+            if candidate is not None and not _has_img(candidate):
                 text = squash(candidate.get_text())
                 if text and len(text) <= CAPTION_MAX_LEN and CAPTION.search(text):
                     caption = text
@@ -261,22 +266,31 @@ def clean_body(
     for tag in soup.find_all(SECTION_TAGS):
         if tag.decomposed or tag.parent is None or tag.parent.name in ("body", "[document]"):
             continue
-        first = tag.find(string=lambda s: not isinstance(s, Comment) and bool(s.strip()))
+        first = next(
+            (
+                node
+                for node in tag.descendants
+                if isinstance(node, NavigableString)
+                and not isinstance(node, Comment)
+                and node.strip()
+            ),
+            None,
+        )
         if first is not None and SECTION_MARKERS.match(squash(str(first))):
             tag.decompose()
 
     # Chrome and leaked file names go from the smallest blocks up, so a container that
     # also holds article text is never dropped whole.
     for tag in reversed(soup.find_all(BLOCK_TAGS)):
-        if tag.find("img"):
+        if _has_img(tag):
             continue
         text = squash(tag.get_text())
         if not text:
             continue
         if _is_chrome(text) or FILE_NAME.match(text):
             tag.decompose()
-    for node in soup.find_all(string=True):
-        if isinstance(node, NavigableString) and FILE_NAME.match(squash(str(node))):
+    for node in [node for node in soup.descendants if isinstance(node, NavigableString)]:
+        if FILE_NAME.match(squash(str(node))):
             node.extract()
 
     root = soup.body or soup

@@ -28,6 +28,7 @@ from crawler.extract.discovery import discover_links, looks_like_article
 from crawler.extract.encoding import decode_html
 from crawler.extract.rules import ExtractionError, extract_raw, select
 from crawler.extract.urls import BadUrl, OriginMap, canonical_url, checked_url, on_site
+from crawler.frontier.seen import DiskStore
 from crawler.items import (
     NO_WARC_LINK,
     ArticleItem,
@@ -70,7 +71,8 @@ class PortalSpider(Spider):
         self.revisit_all = _flag(revisit_all)
         self.full_lists = _flag(full_lists)
         self.known: dict[str, KnownArticle] = {}
-        self.scheduled: set[str] = set()  # canonical URLs requested by this run
+        # Canonical URLs requested by this run: on disk, one entry per URL of the crawl.
+        self.scheduled = DiskStore()
         self.archive: Archive | None = None
         # Set by crawler.frontier.scheduler when workers share a Redis frontier.
         self.frontier: RedisFrontier | None = None
@@ -93,6 +95,7 @@ class PortalSpider(Spider):
         return self.archive
 
     def closed(self, reason: str) -> None:
+        self.scheduled.close()
         if self.archive is not None:
             self.archive.close()
 
@@ -180,9 +183,8 @@ class PortalSpider(Spider):
         entries = []
         for request in requests:
             url = self.canonical(request.url)
-            if url in self.scheduled:
+            if not self.scheduled.add(url):
                 continue
-            self.scheduled.add(url)
             fresh.append(request)
             kind = _KINDS.get(getattr(request.callback, "__name__", ""), "article")
             entries.append(FrontierItem(url, kind, _context_of(request.cb_kwargs["start"])))
