@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cdxj_indexer.main import CDXJIndexer
 from sqlalchemy import func, select
 from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.orm import Session, selectinload
@@ -49,6 +48,10 @@ from archive.store import content_hash
 from crawler.extract.record import IMAGE_KEYS, Field, checked_fields, hashed_fields
 
 BATCH = 500
+# What a WARC file's CDXJ index lists, as the crawl writes it and verify expects it: the
+# captures a replay looks up (requests and metadata records are reached through the
+# WARC-Concurrent-To of their response).
+INDEXED_RECORDS = ("response", "revisit", "resource")
 # The WARC metadata records the crawl writes for a stored version carry its record as JSON.
 METADATA_TYPE = "application/json"
 
@@ -265,13 +268,7 @@ class WarcScan:
 
 
 def _indexed(record: Any) -> bool:
-    if record.rec_type not in CDXJIndexer.DEFAULT_RECORDS:
-        return False
-    content_type = record.rec_headers.get_header("Content-Type")
-    # The indexer leaves out resource and metadata records of WARC fields.
-    return not (
-        record.rec_type in ("resource", "metadata") and content_type == "application/warc-fields"
-    )
+    return record.rec_type in INDEXED_RECORDS
 
 
 def _read_capture(name: str, offset: int, record: Any, body: bytes) -> Capture | str | None:
