@@ -46,6 +46,7 @@ READ_COMMANDS: list[list[str]] = [
     ["failures"],
     ["problems"],
     ["bag", "--out", "{tmp}/bag"],
+    ["wacz", "--out", "{tmp}/x.wacz"],
     ["serve", "--port", "0"],
 ]
 
