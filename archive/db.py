@@ -8,22 +8,27 @@ implicitly when an archive is opened, so a new data directory just works.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x77656E687561  # "wenhua": the advisory lock key held while migrating
+# The largest id or count both databases store (SQLite's INTEGER, PostgreSQL's bigint):
+# a larger one given by a user is refused, not sent to overflow in the driver.
+MAX_INTEGER = 2**63 - 1
 
 
 class DatabaseError(Exception):
@@ -32,6 +37,11 @@ class DatabaseError(Exception):
 
 class NoArchiveError(DatabaseError):
     """A read-only command was pointed at a place that holds no archive."""
+
+
+class DamagedArchiveError(DatabaseError):
+    """The database file is there but cannot be read as a database (damaged pages, not a
+    database at all)."""
 
 
 class OutdatedArchiveError(DatabaseError):
@@ -47,7 +57,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # No journal_mode or synchronous: setting them writes to a read-only file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _pg_read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _read_only_sqlite(parsed: URL, path: Path) -> URL:
+    """The URL that opens the SQLite file `path` without ever writing to it.
+
+    A file and folder we may write are opened as usual (so SQLite removes its -wal and
+    -shm files on close) with `query_only` on. Otherwise the file is opened `mode=ro`,
+    and `immutable=1` when no -wal/-shm file exists: a WAL database cannot be opened
+    read-only without its -shm file, which cannot be created here, and their absence
+    means no process has the archive open for writing."""
+    if _writable(path):
+        return parsed
+    query = {"mode": "ro", "uri": "true"}
+    companions = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    if not any(companion.exists() for companion in companions):
+        query["immutable"] = "1"
+    return parsed.set(database="file:" + quote(str(path.resolve())), query=query)
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine on `url`. `read_only`: this engine never writes, creates or migrates
+    anything (a SQLite file is opened read-only, PostgreSQL sessions are READ ONLY), and
+    works on an archive the user may only read."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -55,19 +105,26 @@ def make_engine(url: str) -> Engine:
             f"--db {url!r} is not a database URL (e.g. sqlite:///archive.sqlite)"
         ) from exc
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    target: str | URL = url
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        path = sqlite_path(url)
+        if read_only and path is not None:
+            target = _read_only_sqlite(parsed, path)
+        elif path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 60}
     try:
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(target, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(
             f"--db {parsed.render_as_string(hide_password=True)}: driver not installed "
             "(for PostgreSQL: pip install 'wenhua[postgres]')"
         ) from exc
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
+    elif read_only and parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _pg_read_only)
     return engine
 
 
@@ -133,7 +190,7 @@ def upgrade(engine: Engine) -> None:
         raise DatabaseError(f"cannot open the archive database {url}: {exc.orig}") from exc
     except DBAPIError as exc:  # e.g. SQLite's "file is not a database"
         url = engine.url.render_as_string(hide_password=True)
-        raise DatabaseError(f"{url} is not an archive database: {exc.orig}") from exc
+        raise DamagedArchiveError(f"{url} is not an archive database: {exc.orig}") from exc
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -147,21 +204,21 @@ def sqlite_path(url: str) -> Path | None:
 def check_existing(url: str) -> None:
     """Refuse, in one line, a database that holds no archive or an older one, creating
     nothing: read-only commands must not make an archive where there was none."""
-    shown = make_url(url).render_as_string(hide_password=True)
     path = sqlite_path(url)
+    shown = str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
     if path is not None and not path.is_file():
         raise NoArchiveError(
             f"no archive at {path}: give the right --data-dir/--db, or make one with "
             "`wenhua demo` or `wenhua crawl`"
         )
-    engine = make_engine(url)
+    engine = make_engine(url, read_only=True)
     try:
         try:
             revision = current_revision(engine)
         except OperationalError as exc:
             raise DatabaseError(f"cannot open the archive database {shown}: {exc.orig}") from exc
         except DBAPIError as exc:
-            raise DatabaseError(f"{shown} is not an archive database: {exc.orig}") from exc
+            raise DamagedArchiveError(f"{shown} is not an archive database: {exc.orig}") from exc
         if revision is None:
             raise NoArchiveError(
                 f"{shown} holds no archive: give the right --data-dir/--db, or make one with "
@@ -179,10 +236,10 @@ def check_existing(url: str) -> None:
 class Archive:
     """An opened archive database: the engine and a session factory."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, read_only: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
-        if migrate:
+        self.engine = make_engine(url, read_only=read_only)
+        if migrate and not read_only:
             upgrade(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -193,10 +250,11 @@ class Archive:
 
     @classmethod
     def existing(cls, url: str) -> Archive:
-        """Open an archive that must already exist at the newest revision (read-only
-        commands): nothing is created or migrated."""
+        """Open an archive that must already exist at the newest revision, for reading
+        only (read-only commands): nothing is created, migrated or written, and an archive
+        the user may only read opens."""
         check_existing(url)
-        return cls(url, migrate=False)
+        return cls(url, migrate=False, read_only=True)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -46,7 +46,7 @@ from warcio.timeutils import timestamp_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
-from archive.fixity import file_sha256
+from archive.fixity import INDEXED_RECORDS, file_sha256
 from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
 from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
@@ -79,9 +79,6 @@ def payload_digest(body: bytes) -> str:
 # Per-record field: the URL a record's bytes were fetched from, when it is not its
 # WARC-Target-URI (a mirror, the demo portal's loopback port).
 FETCHED_FROM = "Wenhua-Fetched-From"
-# What the CDXJ indexes list: the captures a replay looks up (requests and metadata
-# records are reached through the WARC-Concurrent-To of their response).
-INDEXED_RECORDS = ("response", "revisit", "resource")
 
 
 @dataclass

@@ -456,6 +456,7 @@ def test_sites_list_shows_the_last_crawl_in_china_time(with_run: tuple[Path, str
 
 def test_empty_failures_problems_and_runs_say_so(tmp_path: Path) -> None:
     where = (tmp_path, f"sqlite:///{tmp_path / 'archive.sqlite'}")
+    Archive(where[1]).close()  # an empty archive: read-only commands make none
     assert run(*args(where, "failures")).stdout.startswith("no failures recorded")
     assert run(*args(where, "problems")).stdout.startswith("no problems recorded")
     assert run(*args(where, "runs")).stdout.startswith("no crawl runs yet")

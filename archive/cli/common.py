@@ -8,6 +8,7 @@ archive/cli/__init__.py registers them all.
 from __future__ import annotations
 
 import functools
+import os
 import unicodedata
 import urllib.error
 import urllib.request
@@ -18,11 +19,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError as SQLDatabaseError
+from sqlalchemy.exc import OperationalError
 
 from archive.config import ArchiveConfig, resolve
-from archive.db import Archive, DatabaseError
+from archive.db import (
+    MAX_INTEGER,
+    Archive,
+    DatabaseError,
+    NoArchiveError,
+    check_existing,
+    sqlite_path,
+)
 from archive.locks import CrawlLockedError, DataDirError
-from archive.search import SearchError, parse_day
+from archive.search import SearchError, parse_day, split_query
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,16 +90,139 @@ def archive_options(func: F) -> F:
 
 
 @contextmanager
+def _opened(config: ArchiveConfig, archive: Archive) -> Iterator[Archive]:
+    try:
+        yield archive
+    except SQLDatabaseError as exc:
+        if not unreadable(exc):
+            raise  # a query SQLite or PostgreSQL refused is a bug, not the user's doing
+        raise UserError(
+            f"cannot read the archive database {_shown(config)}: {_brief(exc.orig)}"
+            + ("; `wenhua verify` reports the damage" if _sqlite_code(exc) else "")
+        ) from exc
+    finally:
+        archive.close()
+
+
+# SQLite result codes of a file that cannot be read as it should (damaged, not a
+# database, a failing disk, gone, full): the user's to act on, not a traceback.
+_UNREADABLE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")
+
+
+def _sqlite_code(exc: SQLDatabaseError) -> str | None:
+    name = getattr(exc.orig, "sqlite_errorname", None)
+    return name if isinstance(name, str) else None
+
+
+def unreadable(exc: SQLDatabaseError) -> bool:
+    """Whether a database error met while reading says the database cannot be read (a
+    damaged SQLite file, a PostgreSQL server gone away) rather than that a query is wrong."""
+    code = _sqlite_code(exc)
+    if code is not None:
+        return code.startswith(_UNREADABLE)
+    return isinstance(exc, OperationalError) and exc.connection_invalidated
+
+
+def _shown(config: ArchiveConfig) -> str:
+    path = sqlite_path(config.db_url)
+    return str(path) if path else make_url(config.db_url).render_as_string(hide_password=True)
+
+
+def _brief(error: object) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+@contextmanager
 def open_archive(config: ArchiveConfig) -> Iterator[Archive]:
-    """The archive, closed on the way out; an unusable database is a one-line error."""
+    """The archive, created or brought to the newest schema (commands that write: crawl,
+    demo, db upgrade), closed on the way out; an unusable database is a one-line error."""
     try:
         archive = Archive(config.db_url)
     except DatabaseError as exc:
         raise UserError(str(exc)) from exc
+    with _opened(config, archive) as opened:
+        yield opened
+
+
+@contextmanager
+def read_archive(config: ArchiveConfig) -> Iterator[Archive]:
+    """The archive for a command that only reads it: one that is not there, or is at an
+    older schema revision, is a one-line error (nothing is created or migrated, not even
+    the data directory), and an archive the user may only read works."""
     try:
-        yield archive
-    finally:
-        archive.close()
+        archive = Archive.existing(config.db_url)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
+    with _opened(config, archive) as opened:
+        yield opened
+
+
+def archive_exists(config: ArchiveConfig) -> bool:
+    """Whether there is an archive to read (an outdated one is a one-line error)."""
+    try:
+        check_existing(config.db_url)
+    except NoArchiveError:
+        return False
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
+    return True
+
+
+def id_argument(name: str, metavar: str) -> Callable[[F], F]:
+    """A positive integer argument (a row id): anything a database cannot hold as an id is
+    a one-line error, not an overflow inside the driver."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise UserError(f"{metavar} {value!r} is not a number") from None
+        if not 1 <= number <= MAX_INTEGER:
+            raise UserError(f"{metavar} must be between 1 and {MAX_INTEGER}, not {value}")
+        return number
+
+    return click.argument(name, metavar=metavar, callback=parse)
+
+
+def count_option(
+    *decls: str, default: int, help: str, upper: int = MAX_INTEGER
+) -> Callable[[F], F]:
+    """A non-negative count option (--limit, --offset) bounded by what a database holds."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | int) -> int:
+        option = param.opts[0]
+        try:
+            number = int(value)
+        except ValueError:
+            raise UserError(f"{option} {value!r} is not a number") from None
+        if not 0 <= number <= upper:
+            raise UserError(f"{option} must be between 0 and {upper}, not {value}")
+        return number
+
+    return click.option(
+        *decls, default=default, show_default=True, callback=parse, help=help, type=str
+    )
+
+
+# Each word is one more condition of one SQL statement (SQLite refuses some 500).
+MAX_QUERY_TERMS = 100
+
+
+def check_query(query: str, option: str = "QUERY") -> None:
+    """A search query of at most MAX_QUERY_TERMS words (a longer one is a one-line error)."""
+    if len(split_query(query)) > MAX_QUERY_TERMS:
+        raise UserError(f"{option} has more than {MAX_QUERY_TERMS} words: search for fewer at once")
+
+
+def output_file(option: str, value: str) -> Path:
+    """A file the command is to write: its folder must exist (nothing is made up)."""
+    path = Path(value)
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"{option} {value}: there is no folder {folder} (create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{option} {value}: the folder {folder} is not writable")
+    return path
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:

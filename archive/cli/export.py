@@ -11,9 +11,11 @@ import click
 from archive.cli.common import (
     UserError,
     archive_options,
+    check_query,
     date_option,
     format_option,
-    open_archive,
+    output_file,
+    read_archive,
     user_errors,
 )
 from archive.config import ArchiveConfig
@@ -86,12 +88,15 @@ def export(
         after = parse_cursor(since)
     except CursorError as exc:
         raise UserError(f"--since {exc}") from exc
+    if out:
+        output_file("--out", out)
+    check_query(query, "--query")
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise UserError("--format xlsx writes a binary file: give --out FILE.xlsx")
     searched = bool(query.strip()) or any(
         value is not None for value in (district, source, category, date_from, date_to)
     )
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         upper = window_upper(session, after)
         articles: set[int] | None = None
         if searched:

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from archive.cli.common import (
     UserError,
     archive_options,
+    count_option,
     format_option,
-    open_archive,
+    id_argument,
     pad,
+    read_archive,
     user_errors,
 )
 from archive.config import ArchiveConfig
@@ -45,7 +47,7 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
     Example: wenhua history http://demo.wenhua.local/new-13173.html --format json
     """
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             found = article_history(session, url)
     except UnknownArticleError as exc:
         raise UserError(str(exc)) from exc
@@ -57,7 +59,7 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
 
 @click.group(invoke_without_command=True)
 @archive_options
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@count_option("--limit", default=20, help="How many runs, newest first.")
 @format_option("text", "json", default="text")
 @click.pass_context
 @user_errors
@@ -68,7 +70,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
     """
     if ctx.invoked_subcommand is not None:
         return
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         rows = list_runs(session, limit)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -86,7 +88,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
 
 @runs.command("show")
 @archive_options
-@click.argument("run_id", type=int)
+@id_argument("run_id", "ID")
 @format_option("text", "json", default="text")
 @user_errors
 def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
@@ -96,7 +98,7 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     Example: wenhua runs show 3
     """
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             details = run_details(session, run_id)
     except UnknownRunError as exc:
         raise UserError(str(exc)) from exc
@@ -125,13 +127,13 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
 
 @click.command()
 @archive_options
-@click.option("--limit", default=50, show_default=True)
+@count_option("--limit", default=50, help="How many, newest first.")
 def failures(config: ArchiveConfig, limit: int) -> None:
     """List recorded failures (fetch, extraction, image), newest first.
 
     Example: wenhua failures --limit 20
     """
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         rows = session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)).all()
         if not rows:
             click.echo("no failures recorded: every fetch, extraction and image succeeded")
@@ -145,13 +147,13 @@ def failures(config: ArchiveConfig, limit: int) -> None:
 
 @click.command()
 @archive_options
-@click.option("--limit", default=50, show_default=True)
+@count_option("--limit", default=50, help="How many, newest first.")
 def problems(config: ArchiveConfig, limit: int) -> None:
     """List normalization problems (field, raw text, reason), newest first.
 
     Example: wenhua problems
     """
-    with open_archive(config) as archive, archive.session() as session:
+    with read_archive(config) as archive, archive.session() as session:
         rows = session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)).all()
         if not rows:
             click.echo("no problems recorded: the normalizer read every value it met")

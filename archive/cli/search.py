@@ -13,12 +13,14 @@ import click
 from archive.cli.common import (
     UserError,
     archive_options,
+    check_query,
     date_option,
     format_option,
-    open_archive,
     pad,
+    read_archive,
 )
 from archive.config import ArchiveConfig
+from archive.db import MAX_INTEGER
 from archive.search import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -103,8 +105,10 @@ def search(
             raise UserError("--page needs a --limit above 0 (the page size)")
         offset = (page - 1) * limit
     offset = offset or 0
-    if offset < 0:
-        raise UserError(f"--offset must not be negative, not {offset}")
+    if not 0 <= offset <= MAX_INTEGER:
+        what = f"--page {page}" if page is not None else f"--offset {offset}"
+        raise UserError(f"{what} is past any archive (at most {MAX_INTEGER} results)")
+    check_query(" ".join(query))
     filters: dict[str, Any] = {
         "site": site,
         "district": district,
@@ -115,7 +119,7 @@ def search(
         "date_to": date_to,
     }
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             if limit:
                 found = run_search(session, " ".join(query), **filters, limit=limit, offset=offset)
                 total, hits, exact = found.total, found.items, found.total_exact

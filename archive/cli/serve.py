@@ -7,16 +7,29 @@ import socket
 import click
 import uvicorn
 
-from archive.cli.common import UserError, archive_options, open_archive
+from archive.cli.common import UserError, archive_options, read_archive
 from archive.config import ArchiveConfig
 from archive.web.app import create_app
 from archive.web.replay import ReplayServer, ReplayUnavailable
 
 
+def _port(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """A TCP port, checked here: the socket layer would raise OverflowError."""
+    if not 0 <= value <= 65535:
+        raise UserError(f"--port {value} is not a TCP port (0-65535; 0: any free port)")
+    return value
+
+
 @click.command()
 @archive_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    callback=_port,
+    help="Port (0: any free port).",
+)
 def serve(config: ArchiveConfig, host: str, port: int) -> None:
     """Serve the archive read-only: JSON API under /api, web UI at /search, docs at /docs,
     and every capture as served at /replay/<time>/<URL> (pywb, from the WARC files only).
@@ -25,7 +38,7 @@ def serve(config: ArchiveConfig, host: str, port: int) -> None:
 
     Example: wenhua serve --data-dir /tmp/demo --port 8000
     """
-    with open_archive(config) as archive:
+    with read_archive(config) as archive:
         try:
             sock = socket.create_server((host, port))
         except OSError as exc:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from sqlalchemy.engine import make_url
 
-from archive.cli.common import UserError, archive_options, format_option, open_archive, user_errors
+from archive.cli.common import (
+    UserError,
+    archive_exists,
+    archive_options,
+    format_option,
+    read_archive,
+    user_errors,
+)
 from archive.config import ArchiveConfig
 from archive.runs import drift_text
 from archive.site_status import SiteStatus, site_statuses
@@ -19,14 +24,6 @@ from crawler.demo_portal import DemoPortal
 from crawler.demo_portal.corpus import CANONICAL_BASE
 from crawler.sitedefs import UnknownSiteError, load_all_sites, load_site
 from crawler.spiders.check import run_check
-
-
-def _archive_exists(config: ArchiveConfig) -> bool:
-    """False for a SQLite archive not created yet: listing sites must not create one."""
-    url = make_url(config.db_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return True
-    return Path(url.database).is_file()
 
 
 def _render(status: SiteStatus, where: str, base_url: str) -> str:
@@ -57,8 +54,9 @@ def sites_list(config: ArchiveConfig, fmt: str) -> None:
     """
     defs = load_all_sites(config.data_dir)
     names = [site.name for site in defs]
-    if _archive_exists(config):
-        with open_archive(config) as archive, archive.session() as session:
+    # With no archive yet the sites are listed as never crawled (and nothing is created).
+    if archive_exists(config):
+        with read_archive(config) as archive, archive.session() as session:
             statuses = site_statuses(session, names)
     else:
         statuses = [SiteStatus(name, None, 0, 0, 0, 0, 0) for name in names]

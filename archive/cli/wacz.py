@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import UserError, archive_options, date_option, open_archive
+from archive.cli.common import UserError, archive_options, date_option, read_archive
 from archive.config import ArchiveConfig
 from archive.wacz import WaczError, make_wacz
 
@@ -29,7 +29,7 @@ def wacz(
     if start and end and start > end:
         raise UserError(f"--from {start} is after --to {end}")
     try:
-        with open_archive(config) as archive, archive.session() as session:
+        with read_archive(config) as archive, archive.session() as session:
             result = make_wacz(session, config, Path(out), site=site, start=start, end=end)
     except WaczError as exc:
         raise UserError(str(exc)) from exc

@@ -35,7 +35,7 @@ class Field:
     # The record always has a value (the column is NOT NULL).
     required: bool = False
     # Part of the content hash: a change here makes a new version. `wenhua verify`
-    # recomputes the hash from the stored fields, so these are also what fixity checks.
+    # recomputes the hash from the stored fields.
     hashed: bool = False
     # A key of `wenhua export`, the feed and the API record.
     exported: bool = True
@@ -50,6 +50,10 @@ class Field:
     label: str = ""
     # A column of the spreadsheet exports (CSV, XLSX): markup in a cell helps nobody there.
     sheet: bool = True
+    # Compared by `wenhua verify` with the record the crawl wrote to its WARC metadata
+    # record when it stored the version (every field is, so an edit of any stored value,
+    # body_html included, is found; the content hash covers only the hashed ones).
+    checked: bool = True
 
 
 # In record order, which is also the export's column order.
@@ -107,6 +111,10 @@ def field_names() -> tuple[str, ...]:
 
 def hashed_fields() -> tuple[Field, ...]:
     return tuple(f for f in FIELDS if f.hashed)
+
+
+def checked_fields() -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if f.checked)
 
 
 def exported_fields() -> tuple[str, ...]:
