@@ -129,6 +129,11 @@ class SearchError(ValueError):
     """A search request that cannot be answered as asked (bad date, limit out of range)."""
 
 
+# Each word is one more condition of one SQL statement (SQLite refuses some 500), so the
+# bound lives here, where every caller (CLI, API, UI, export) passes.
+MAX_QUERY_TERMS = 100
+
+
 @dataclass(frozen=True)
 class SearchHit:
     id: int
@@ -632,6 +637,8 @@ def _request(
     last_day = parse_day(date_to, "date_to")
     _dialect(session)
     terms = split_query(query)
+    if len(terms) > MAX_QUERY_TERMS:
+        raise SearchError(f"the query has more than {MAX_QUERY_TERMS} words: search for fewer")
     if not all(_storable(term) for term in terms):
         return None
 

@@ -85,3 +85,12 @@ def test_huge_numbers_are_client_errors(client: TestClient, route: str) -> None:
 def test_large_offset_within_range_is_an_empty_page(client: TestClient) -> None:
     body = client.get("/api/articles", params={"offset": 10**12}).json()
     assert body["items"] == [] and body["total"] == 1 and body["has_more"] is False
+
+
+@pytest.mark.parametrize("route", ["/api/articles", "/search", "/search/download"])
+def test_a_search_of_hundreds_of_words_is_a_client_error(client: TestClient, route: str) -> None:
+    words = " ".join(f"词{n}" for n in range(600))
+    response = client.get(route, params={"q": words, "format": "csv"})
+    assert response.status_code == 422
+    assert "more than 100 words" in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -33,7 +33,7 @@ from archive.db import (
     sqlite_path,
 )
 from archive.locks import CrawlLockedError, DataDirError
-from archive.search import SearchError, parse_day, split_query
+from archive.search import MAX_QUERY_TERMS, SearchError, parse_day, split_query
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -202,10 +202,6 @@ def count_option(
     return click.option(
         *decls, default=default, show_default=True, callback=parse, help=help, type=str
     )
-
-
-# Each word is one more condition of one SQL statement (SQLite refuses some 500).
-MAX_QUERY_TERMS = 100
 
 
 def check_query(query: str, option: str = "QUERY") -> None:

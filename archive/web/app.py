@@ -43,7 +43,7 @@ from archive.export import MEDIA_TYPES, article_record, search_records, write_ar
 from archive.facets import facet_counts
 from archive.feed import CursorError, iter_feed, make_cursor, parse_cursor, window_upper
 from archive.models import Article, ArticleVersion, Image, VersionImage
-from archive.search import ORDERS, matches, search, split_query
+from archive.search import ORDERS, SearchError, matches, search, split_query
 from archive.timefmt import iso
 from archive.web.replay import ReplayServer, ReplayUnavailable, forward
 from archive.web.sanitize import safe_body_html, safe_snippet_html
@@ -142,6 +142,11 @@ def create_app(
 
     app.state.archive = archive
     app.state.replay = replay
+
+    @app.exception_handler(SearchError)
+    async def search_refused(request: Request, exc: SearchError) -> Response:
+        # A search the library refuses (too many words, a bad date) is the asker's to change.
+        return PlainTextResponse(str(exc), status_code=422)
 
     @app.middleware("http")
     async def security_headers(
