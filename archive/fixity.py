@@ -23,12 +23,14 @@ Each problem is one line naming the file (relative to the data directory) or the
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import io
 import json
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.orm import Session, selectinload
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 
 from archive.config import ArchiveConfig
 from archive.db import Archive, sqlite_path
@@ -301,10 +304,13 @@ def _read_warc(
     and whether the whole file could be read."""
     records: dict[int, _Record] = {}
     number = 0
+    # warcio writes its own complaints about a damaged file to stderr, once per bad block;
+    # they are kept and reported as this file's problem instead of flooding the terminal.
+    chatter = io.StringIO()
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, contextlib.redirect_stderr(chatter):
             iterator = ArchiveIterator(handle, check_digests=True)
-            for record in iterator:
+            for record in _each_record(iterator):
                 number += 1
                 stream = record.content_stream()
                 if record.rec_type == "metadata":
@@ -324,6 +330,14 @@ def _read_warc(
                     uri=uri,
                     indexed=_indexed(record),
                 )
+                absent = [h for h in REQUIRED_WARC_HEADERS if not record.rec_headers.get_header(h)]
+                if absent:  # a header block cut short still parses, without these
+                    report.problems.append(
+                        f"{name}: record {number} at offset {offset} lacks the mandatory "
+                        f"{', '.join(absent)} header(s): the file is cut off or damaged there"
+                    )
+                    scan.damaged.add(name)
+                    return records, False
                 missing = getattr(record.raw_stream, "limit", 0)
                 if missing:  # warcio ends a cut-off file quietly, with a short last record
                     report.problems.append(
@@ -349,13 +363,88 @@ def _read_warc(
                         scan.captures.append(found)
                         if found.refers_to:
                             scan.by_response.setdefault(found.refers_to, found)
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+    except (_Unreadable, ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+        cause = exc.__cause__ if isinstance(exc, _Unreadable) and exc.__cause__ else exc
         report.problems.append(
-            f"{name}: unreadable after record {number}: {type(exc).__name__}: {_brief(exc)}"
+            f"{name}: unreadable after record {number} ({type(cause).__name__}: "
+            f"{_brief(cause)}): the file is cut off or damaged there"
+        )
+        scan.damaged.add(name)
+        return records, False
+    finally:
+        complaints = chatter.getvalue().splitlines()
+        if complaints:
+            report.problems.append(
+                f"{name}: warcio met damaged data {len(complaints)} time(s), first: "
+                f"{_brief(complaints[0])}"
+            )
+            scan.damaged.add(name)
+    # A cut inside a record's header block ends warcio's iteration without a word; the
+    # bytes after the last whole record show it.
+    end = max((offset + record.length for offset, record in records.items()), default=0)
+    size = path.stat().st_size
+    if end == size and path.suffix == ".gz" and not _gzip_member_ends(path, end, records):
+        report.problems.append(
+            f"{name}: the last record's gzip member lacks its end (CRC and size): "
+            f"the file is cut off after offset {max(records)}"
+        )
+        scan.damaged.add(name)
+        return records, False
+    if end < size:
+        report.problems.append(
+            f"{name}: the {size - end} bytes after offset {end} are no whole WARC record "
+            f"(the file is cut off or damaged after record {number})"
         )
         scan.damaged.add(name)
         return records, False
     return records, True
+
+
+def warc_file_problems(path: Path) -> list[str]:
+    """What is wrong with one WARC file read on its own: damage, cuts, digest mismatches."""
+    report = FixityReport()
+    _read_warc(path, path.name, report, WarcScan())
+    return report.problems
+
+
+def _gzip_member_ends(path: Path, end: int, records: Mapping[int, _Record]) -> bool:
+    """Whether the last record's gzip member is whole: warcio stops reading a member once
+    it has the record, so a file cut inside the last member's 8-byte trailer reads as whole."""
+    if not records:
+        return True
+    last = max(records)
+    with path.open("rb") as handle:
+        handle.seek(last)
+        member = handle.read(end - last)
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        inflate.decompress(member)
+    except zlib.error:
+        return False
+    return inflate.eof
+
+
+# The headers ISO 28500 makes mandatory in every record.
+REQUIRED_WARC_HEADERS = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
+
+
+class _Unreadable(Exception):
+    """warcio could not parse the next record of a damaged file."""
+
+
+def _each_record(iterator: ArchiveIterator) -> Iterator[ArcWarcRecord]:
+    """The iterator's records. On damage warcio fails in more ways than ArchiveLoadFailed
+    (a header block cut mid-line leaves WARC-Target-URI None and it raises AttributeError),
+    so whatever parsing the next record raises means the file cannot be read on."""
+    records = iter(iterator)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _Unreadable(str(exc)) from exc
+        yield record
 
 
 def _bare(digest: str | None) -> str | None:

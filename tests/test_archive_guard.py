@@ -24,9 +24,11 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import inspect, update
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import cli
 from archive.db import Archive, alembic_config, head_revision, make_engine
+from archive.fixity import warc_file_problems
 from archive.models import ArticleVersion
 from archive.rawstore import RawStore
 from archive.search import split_query
@@ -314,6 +316,39 @@ def test_a_truncated_warc_file_is_found(crawled: Path, tmp_path: Path) -> None:
     assert any(p.startswith(rel) and "is cut off" in p for p in problems), problems
     index = f"warc/{warc.name.removesuffix('.warc.gz')}.cdxj"
     assert any(p.startswith(index) and "past the readable end" in p for p in problems)
+
+
+def record_spans(warc: Path) -> list[tuple[int, int]]:
+    """(offset, length) of every record, read from the intact file."""
+    spans = []
+    with warc.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        for item in records:
+            item.content_stream().read()
+            spans.append((records.get_record_offset(), records.get_record_length()))
+    return spans
+
+
+def test_a_warc_file_cut_anywhere_is_found(crawled: Path, tmp_path: Path) -> None:
+    """Wherever a copy or a full disk cuts the file, in a record's header block, its
+    payload, or the gzip member's last bytes, reading the file says so."""
+    warc = min(warc_files(crawled), key=lambda path: path.stat().st_size)
+    assert warc_file_problems(warc) == []
+    whole = warc.read_bytes()
+    spans = record_spans(warc)
+    cuts = set()
+    for offset, length in spans[1 : len(spans) : max(1, len(spans) // 12)]:
+        # the WARC/1.1 line, mid-header, mid-payload, inside the 8-byte gzip trailer
+        cuts |= {offset + 5, offset + 60, offset + length // 2, offset + length - 3}
+    cut_file = tmp_path / warc.name
+    silent = []
+    for cut in sorted(cuts):
+        cut_file.write_bytes(whole[:cut])
+        problems = warc_file_problems(cut_file)
+        if not any("cut off" in problem for problem in problems):
+            silent.append((cut, problems))
+    assert len(cuts) >= 40
+    assert silent == []
 
 
 def test_corrupted_database_pages_are_found(crawled: Path, tmp_path: Path) -> None:
