@@ -177,8 +177,11 @@ def real_url(expected: dict[str, Any]) -> str:
 
 
 def real_text(case: Path) -> str:
-    """Every real page is stored as UTF-8 text, whatever charset it declares (README)."""
-    return (case / "page.html").read_text(encoding="utf-8")
+    """The page as the crawler would read it: its bytes through wenhua's decoding (BOM,
+    declared charset, then detection), so a page stored as GB18030 bytes is read through
+    its <meta> charset and a page declaring GB2312 over UTF-8 bytes falls back to UTF-8."""
+    text, _ = decode_html((case / "page.html").read_bytes(), None, None)
+    return text
 
 
 def extract_real(case: Path, text: str | None = None) -> dict[str, Any]:

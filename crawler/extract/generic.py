@@ -160,6 +160,9 @@ BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
 BYLINE_TAILS = tuple(re.compile(p) for p in BYLINE_TAIL_PATTERNS)
 # A credit paragraph is looked for among this many short paragraphs opening the body.
 BYLINE_LEAD_PARAGRAPHS = 4
+# How many of the body's first text blocks (containers and paragraphs, in document order)
+# may open with a reporter byline.
+BYLINE_LEAD_BLOCKS = 5
 BYLINE_LINE_MAX = 30
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
@@ -687,20 +690,20 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
 
 
 def _byline(body: Any) -> str | None:
-    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X)."""
-    first = next(
-        (t for t in (squash(_own_text(p)) for p in body.iter("p", "div", "td")) if t),
-        squash(_own_text(body)),
-    )
-    for pattern in BYLINES:
-        found = pattern.search(first)
-        if found is None:
-            continue
-        names = [
-            n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
-        ]
-        if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
-            return "、".join(dict.fromkeys(names))
+    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X). The first
+    few paragraphs are read: a promotion box may stand before the lead (036-sina-finance)."""
+    texts = (squash(_own_text(p)) for p in body.iter("p", "div", "td"))
+    leads = [t for t in texts if t][:BYLINE_LEAD_BLOCKS] or [squash(_own_text(body))]
+    for first in leads:
+        for pattern in BYLINES:
+            found = pattern.search(first)
+            if found is None:
+                continue
+            names = [
+                n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
+            ]
+            if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
+                return "、".join(dict.fromkeys(names))
     return _credit_paragraph(body) or _tail_byline(body)
 
 

@@ -150,6 +150,10 @@ BYLINE_PATTERNS: tuple[str, ...] = (
 BYLINE_LINE_PATTERNS: tuple[str, ...] = (
     rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文)[ \t\u3000\u00a0:：|｜]*"
     rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、][{HAN}·]{{2,4}}){{0,3}})$",
+    # WeChat's original-content mark, carried with the article: 原创： X编译 公众号名
+    # (037-sina-finance-usstock). The account name after the space is no person.
+    rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"
+    rf"[ \t\u3000\u00a0]+\S{{2,20}}$",
 )
 # The body's last paragraph may end with the reporter's name in brackets: …举行。（张巨峰）
 BYLINE_TAIL_PATTERNS: tuple[str, ...] = (
