@@ -35,7 +35,10 @@ CASES = sorted(p for p in (FIXTURES / "generic").iterdir() if p.is_dir())
 FIELDS = ("title", "published_at", "published_precision", "source", "editor", "author")
 FETCHED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 REPEAT = 5
-REALWORLD = sorted(p for p in (FIXTURES / "realworld").iterdir() if p.is_dir())
+# Page folders are numbered (001-zsnews); other folders there (LICENSES) hold no page.
+REALWORLD = sorted(
+    p for p in (FIXTURES / "realworld").iterdir() if p.is_dir() and re.match(r"\d{3}-", p.name)
+)
 # What the real-page set scores, in table order: the title, the publish day, the exact
 # instant (pages that print a time), the labelled fields, the body's first and last sentence.
 REAL_FIELDS = (

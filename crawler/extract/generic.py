@@ -172,6 +172,8 @@ BYLINE_MAX_NAMES = 6
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A heading inside the body container counts only before its first long line of text.
 HEADING_LEAD_MAX = 60
+# Longest badge a heading may print before the title (原创, 转载, 置顶, 独家).
+TITLE_BADGE_MAX = 4
 
 
 def squash(text: str) -> str:
@@ -443,6 +445,17 @@ def _head_in_a_heading(root: Any, head: str) -> bool:
     )
 
 
+def _badged_heading(root: Any, head: str) -> Any:
+    """A heading printing the <title> head after a short badge (<h2><span>原创</span>T</h2>,
+    053-toutiao-gallery): it is the title element."""
+    for el in root.iter(*HEADING_TAGS):
+        text = _node_text(el)
+        if text.endswith(head) and 0 < len(text) - len(head) <= TITLE_BADGE_MAX:
+            if not _in_chrome(el):
+                return el
+    return None
+
+
 def _heading_near_body(root: Any) -> Any:
     """The heading that introduces the body container: the first heading at the start of
     the container, else the last heading before it, outside links and page chrome."""
@@ -500,6 +513,8 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     if page_title:
         head = title_head(page_title)
         shown = _find_text_node(root, head)
+        if shown is None:
+            shown = _badged_heading(root, head)
         if shown is None and not _head_in_a_heading(root, head):
             heading = _heading_near_body(root)
             if heading is not None:
@@ -634,9 +649,13 @@ def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
         if event == "start" and _tag(value) in BREAKS:
             parts.append("\n" if _tag(value) != "span" else " ")
         if event == "text":
-            parts.append(value)
+            # A line break inside a text node is only whitespace; lines end at elements.
+            parts.append(value.replace("\n", " "))
             line = squash("".join(parts).rsplit("\n", 1)[-1])
-            if len(line) > HEADING_LEAD_MAX or "。" in line or len("".join(parts)) > limit:
+            # The limit counts printed text: a pretty-printed page's indentation runs are not
+            # read (047-guancha-column's date line sits 60 lines of markup below its title).
+            read = len(squash("".join(parts)))
+            if len(line) > HEADING_LEAD_MAX or "。" in line or read > limit:
                 parts[-1] = ""
                 parts.append("\n")
                 break

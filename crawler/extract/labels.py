@@ -125,6 +125,9 @@ GLUED_PERSON_LABELS = words("""
 """)
 # Labels that introduce a date directly, without colon or space: 发表于2020-11-02.
 GLUED_DATE_LABELS = words("发表于 更新于 创建于")
+# Labels of other things that name the publish time when a date is their value: 发布于 D
+# (028-021news), while 发布于:{channel} names a channel.
+DATED_PUBLISH_LABELS = words("发布于")
 # Labels whose separator may be a slash: 文/张三 图/李四, 文字/A B 圖片/C.
 SLASH_LABELS = words("文 图 摄 文字 图片 摄影 编辑 责编")
 # The text right before these labels names the author: "张三 发表于 2020-11-02" (forums).
@@ -201,6 +204,7 @@ LABELS = _build_labels()
 for _group in (
     GLUED_PERSON_LABELS,
     GLUED_DATE_LABELS,
+    DATED_PUBLISH_LABELS,
     SLASH_LABELS,
     AUTHOR_BEFORE_LABELS,
     META_LINE_LABELS,
