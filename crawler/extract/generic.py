@@ -450,9 +450,9 @@ def _badged_heading(root: Any, head: str) -> Any:
     053-toutiao-gallery): it is the title element."""
     for el in root.iter(*HEADING_TAGS):
         text = _node_text(el)
-        if text.endswith(head) and 0 < len(text) - len(head) <= TITLE_BADGE_MAX:
-            if not _in_chrome(el):
-                return el
+        badge = len(text) - len(head)
+        if text.endswith(head) and 0 < badge <= TITLE_BADGE_MAX and not _in_chrome(el):
+            return el
     return None
 
 
