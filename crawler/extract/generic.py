@@ -84,6 +84,8 @@ POSITIVE_HINT = re.compile(
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
+# A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
+WRAPPER_MIN_CJK = 500
 
 # A short line is meta when a label and a date (or a label and a value) make it up.
 META_LABEL = re.compile(
@@ -208,7 +210,15 @@ def _attrs(node: Any) -> str:
 
 def _is_negative(node: Any) -> bool:
     hints = _attrs(node)
-    return bool(hints) and bool(NEGATIVE_HINT.search(hints))
+    return bool(hints) and bool(NEGATIVE_HINT.search(hints)) and not _is_wrapper(node)
+
+
+def _is_wrapper(node: Any) -> bool:
+    """A chrome-named element holding the page's <h1> and the article's text is the page's
+    wrapper (NetEase's div.post_header left open around the whole article, 018/024-163)."""
+    if node.find(".//h1") is None:
+        return False
+    return len(CJK.findall("".join(node.itertext()))) >= WRAPPER_MIN_CJK
 
 
 def _tag(node: Any) -> str | None:
@@ -713,6 +723,9 @@ def _byline(body: Any) -> str | None:
     few paragraphs are read: a promotion box may stand before the lead (036-sina-finance)."""
     texts = (squash(_own_text(p)) for p in body.iter("p", "div", "td"))
     leads = [t for t in texts if t][:BYLINE_LEAD_BLOCKS] or [squash(_own_text(body))]
+    # A container's text runs its paragraphs together (廖艳7岁…, 041-ifeng-news): of the
+    # bylines read, the one naming the most people is the whole one.
+    best: list[str] = []
     for first in leads:
         for pattern in BYLINES:
             found = pattern.search(first)
@@ -721,8 +734,11 @@ def _byline(body: Any) -> str | None:
             names = [
                 n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
             ]
-            if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
-                return "、".join(dict.fromkeys(names))
+            fits = 1 <= len(names) <= BYLINE_MAX_NAMES
+            if fits and all(BYLINE_NAME.fullmatch(n) for n in names) and len(names) > len(best):
+                best = names
+    if best:
+        return "、".join(dict.fromkeys(best))
     return _credit_paragraph(body) or _tail_byline(body)
 
 
@@ -755,7 +771,7 @@ def _credit_paragraph(body: Any) -> str | None:
         for pattern in BYLINE_LINES:
             found = pattern.search(text)
             if found is not None:
-                names = found["names"].replace("、", " ").split()
+                names = re.split(r"[\s、&＆]+", found["names"])
                 if all(n not in BYLINE_NOT_NAMES for n in names):
                     return "、".join(names)
     return None

@@ -137,6 +137,16 @@ _UNLABELLED_RULES: tuple[tuple[FieldName, re.Pattern[str]], ...] = (
             r"[ \t\u00a0\u3000]*\d{4}[ \t\u00a0\u3000]*年"
         ),
     ),
+    # A line that is only an outlet's reporter credit: 新京报记者 陆一夫 closing the body (024),
+    # 扬子晚报记者 张楠 (068), 澎湃新闻记者 贺梨萍 under the title (060).
+    (
+        "author",
+        re.compile(
+            r"(?m)^[\u3400-\u9fff]{2,8}?(?:见习记者|实习记者|记者|通讯员)[ \t\u00a0\u3000]+"
+            r"(?P<value>[\u3400-\u9fff·]{2,4}(?:[ \t\u00a0\u3000、][\u3400-\u9fff·]{2,4}){0,3})"
+            r"[ \t\u00a0\u3000]*$"
+        ),
+    ),
     # □张三 李四 报道 (newspaper byline)
     (
         "author",
