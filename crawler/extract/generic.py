@@ -28,13 +28,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
-from crawler.extract.dates import REASON_NO_YEAR, parse_datetime
+from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
@@ -128,6 +129,18 @@ DATE_META = (
     "dc.date",
     "DC.Date",
 )
+# Publish times that templates keep only in their page scripts, read when nothing is
+# printed or declared: toutiao's publish_time: '2019-09-08 11:42:03' (053), Tencent's
+# "pubtime" (068), Baidu's JSON-LD "pubDate" (065); WeChat's var ct = "<Unix seconds>"
+# under a relative 昨天 (033, 034).
+SCRIPT_DATES = tuple(
+    re.compile(p)
+    for p in (
+        r"""["']?\b(?:publish_?time|publishTime|pubtime|pubTime|pubDate|pub_date)["']?\s*[:=]\s*"""
+        r"""["'](?P<text>(?:19|20)\d\d-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?)["']""",
+    )
+)
+SCRIPT_EPOCHS = (re.compile(r"""\bvar\s+ct\s*=\s*["'](?P<epoch>1\d{9})["']"""),)
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
 # A printed date without a year (发布时间：10-08 12:00) takes its year from a full date in
 # the page's meta tags, when that date falls on the same day (and minute, if printed).
@@ -135,10 +148,15 @@ YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
 # class tokens of the element that prints the author's (or publishing account's) name in
 # the meta block: <p class="author-name">.
 AUTHOR_HINT = re.compile(
-    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name)(?:$|\s)",
+    # js_author_name / profile_nickname: WeChat's author, else its account (033, 034);
+    # media-user: a toutiao account (053).
+    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name|js_author_name|"
+    r"profile_nickname|media-user)(?:$|\s)",
     re.IGNORECASE,
 )
 AUTHOR_MAX_LEN = 20
+# How many elements after the title may name the author when the body holds the title.
+NAMED_AFTER_TITLE_MAX = 40
 # An author box (<div class="news_paike_author">) names the publishing account in its
 # element of class "name", next to avatars and follow buttons.
 AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
@@ -618,8 +636,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
     article.meta_text = "\n".join(p for p in (block, *credits, *dated) if p) or None
 
     if meta is None or (meta.published is None and not meta.problems):
-        article.published_text = _meta_tag(doc, DATE_META) or next(
-            iter(_jsonld_values(doc, "datePublished")), None
+        article.published_text = (
+            _meta_tag(doc, DATE_META)
+            or next(iter(_jsonld_values(doc, "datePublished")), None)
+            or _script_date(doc)
         )
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
@@ -639,6 +659,22 @@ def extract_generic(doc: Selector) -> GenericArticle:
         if printed is None or printed.author is None:
             article.author = _byline(body_node)
     return article
+
+
+def _script_date(doc: Selector) -> str | None:
+    """The publish time a page keeps in its inline scripts (SCRIPT_DATES, SCRIPT_EPOCHS)."""
+    scripts = doc.xpath("//script[not(@src)]/text()").getall()
+    for pattern in SCRIPT_DATES:
+        for script in scripts:
+            found = pattern.search(script)
+            if found is not None:
+                return found["text"]
+    for epoch in SCRIPT_EPOCHS:
+        for script in scripts:
+            found = epoch.search(script)
+            if found is not None:
+                return datetime.fromtimestamp(int(found["epoch"]), CHINA_TZ).isoformat()
+    return None
 
 
 def _contains(outer: Any, inner: Any) -> bool:
@@ -695,15 +731,22 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
     if body is None:
         return None
     passed_title = title is None
+    # A body container holding the title (a whole-page <body>, 033-wechat) is no end mark:
+    # then the few elements after the title are read.
+    around_title = _contains(body, title)
+    after = 0
     for el in root.iter():
-        if el is body:
+        if el is body and not around_title:
             return None
         if _tag(el) is None:
             continue
         if not passed_title:
             passed_title = el is title or _contains(title, el)
             continue
-        named = bool(hint.search(el.get("class") or ""))
+        after += 1
+        if around_title and after > NAMED_AFTER_TITLE_MAX:
+            return None
+        named = bool(hint.search(_attrs(el)))
         if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
             inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
             el, named = (inner[0], True) if inner else (el, False)
