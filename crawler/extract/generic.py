@@ -372,7 +372,8 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
         while sibling is not None and seen < TAIL_MAX_NODES:
             if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
                 seen += 1
-                text = squash(_own_text(sibling))
+                # Lines end at elements: [责任编辑：X]<div>推荐0</div> is two lines (044).
+                text = _between(sibling, None, None, limit=TAIL_MAX_LEN + 1)
                 if text and len(text) <= TAIL_MAX_LEN and DATE_LIKE.search(text):
                     if META_LABEL.search(text) or TAIL_DATE_LABEL.search(text):
                         dated.append(text)

@@ -96,6 +96,10 @@ _WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 �
 # Values that mean "nothing here".
 _PLACEHOLDERS = frozenset(words("无 無 暂无 暫無 未知 - -- — —— / null none undefined 空 佚名"))
 
+_STAFF_CODE = re.compile(r"[A-Za-z]{1,4}\d{2,6}")
+# Values of a people label that name nobody: 作者：网络 (064-ednchina). As a source they are
+# kept (来源：网络 is what the page says).
+_NOT_PEOPLE = frozenset(words("网络 互联网 本站 本网 网友"))
 # Role words around names in people lists: "本报记者张三", "张三 摄", "文/图".
 _ROLE_PREFIXES = words(
     "本报记者 本台记者 本网记者 特约通讯员 见习记者 实习记者 通讯员 实习生 记者 摄影"
@@ -391,11 +395,18 @@ def _people(values: Iterable[str]) -> list[str]:
         for token in _PEOPLE_SPLIT.split(value):
             token = _strip_brackets(token)
             token = _strip_roles(token)
+            if token in _NOT_PEOPLE:
+                continue
             if token and token not in _ROLE_WORDS and token.lower() not in _PLACEHOLDERS:
                 if any(token.endswith(t) and len(token) > len(t) + 1 for t in _ROLE_TAILS):
                     continue
                 names.append(token)
-    return list(dict.fromkeys(names))
+    names = list(dict.fromkeys(names))
+    # A staff code printed after a name (责任编辑：韩保林 PK155, 044-ifeng-ent) is no second
+    # person; a code printed alone is all the page gives (责任编辑：HN666, 049-hexun).
+    if any(not _STAFF_CODE.fullmatch(n) for n in names):
+        names = [n for n in names if not _STAFF_CODE.fullmatch(n)]
+    return names
 
 
 def _is_name(token: str) -> bool:
