@@ -163,7 +163,9 @@ AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORE
 NAME_HINT = re.compile(r"(?:^|\s)name(?:$|\s)", re.IGNORECASE)
 # The same for the source: <span class="a_source">棱镜</span>.
 SOURCE_HINT = re.compile(
-    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
+    # media_name: sina's source slot, an id (038-sina-tech).
+    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly|media_name)(?:$|\s)",
+    re.IGNORECASE,
 )
 WS = re.compile(r"[\s\u00a0\u3000]+")
 
