@@ -85,6 +85,7 @@ POSITIVE_HINT = re.compile(
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
+JS_HOOK = re.compile(r"js[-_]", re.IGNORECASE)
 # A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
 WRAPPER_MIN_CJK = 500
 
@@ -229,7 +230,9 @@ def _attrs(node: Any) -> str:
 
 
 def _is_negative(node: Any) -> bool:
-    hints = _attrs(node)
+    # A js- / js_ class is a script hook, not the element's name: ifeng's article container is
+    # div.js_img_share_area (its images get share buttons), 043-ifeng-nb.
+    hints = " ".join(t for t in _attrs(node).split() if not JS_HOOK.match(t))
     return bool(hints) and bool(NEGATIVE_HINT.search(hints)) and not _is_wrapper(node)
 
 
@@ -372,7 +375,8 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
     while node is not None and seen < TAIL_MAX_NODES:
         sibling = node.getnext()
         while sibling is not None and seen < TAIL_MAX_NODES:
-            if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
+            # Empty spacers (div.clear, div.space10) are not blocks read (043-ifeng-nb).
+            if _tag(sibling) not in (None, *SKIP_TAGS) and squash(_own_text(sibling)):
                 seen += 1
                 # Lines end at elements: [责任编辑：X]<div>推荐0</div> is two lines (044).
                 text = _between(sibling, None, None, limit=TAIL_MAX_LEN + 1)
@@ -396,7 +400,8 @@ def _credit_blocks(node: Any) -> list[str]:
     found = []
     for el in node.iter("div", "p", "span"):
         text = squash(_own_text(el))
-        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text):
+        # The credit may stand in brackets: [责任编辑：刘斌] (043-ifeng-nb).
+        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text.lstrip("[【（(")):
             found.append(text)
     return found[:2]
 
