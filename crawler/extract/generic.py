@@ -840,8 +840,17 @@ def _body_html(node: Any) -> str:
             continue
         text = squash(_own_text(child))
         if _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6:
-            child.drop_tree()
+            # A block holding most of the body's prose is the article with a long related
+            # list inside it (029-mydrivers' div.main_left): only the list goes, later.
+            if 2 * _prose(child) < _prose(clone):
+                child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _prose(node: Any) -> int:
+    """Chinese characters of the node's text outside links."""
+    linked = sum(len(CJK.findall(_own_text(a))) for a in node.iter(*LINK_TAGS))
+    return len(CJK.findall(_own_text(node))) - linked
 
 
 def _link_share(node: Any) -> float:
