@@ -839,11 +839,11 @@ def _body_html(node: Any) -> str:
             child.drop_tree()
             continue
         text = squash(_own_text(child))
-        if _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6:
-            # A block holding most of the body's prose is the article with a long related
-            # list inside it (029-mydrivers' div.main_left): only the list goes, later.
-            if 2 * _prose(child) < _prose(clone):
-                child.drop_tree()
+        listed = _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6
+        # A block holding most of the body's prose is the article with a long related list
+        # inside it (029-mydrivers' div.main_left): only the list goes, later.
+        if listed and 2 * _prose(child) < _prose(clone):
+            child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
 
 
