@@ -67,6 +67,9 @@ CONTAINER_TAGS = {
     "main",
     "center",
     "form",
+    # A two-column layout made of list items (guancha's ul.two-coloum > li.left-main, 045-047).
+    "ul",
+    "li",
 }
 DESCEND_SHARE = 0.7
 
@@ -398,7 +401,7 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
 def _credit_blocks(node: Any) -> list[str]:
     """Short credit lines (责任编辑：X) printed as blocks of their own inside `node`."""
     found = []
-    for el in node.iter("div", "p", "span"):
+    for el in node.iter("div", "p", "span", "li"):  # li: guancha's ul.article-other (045-047)
         text = squash(_own_text(el))
         # The credit may stand in brackets: [责任编辑：刘斌] (043-ifeng-nb).
         if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text.lstrip("[【（(")):

@@ -152,8 +152,10 @@ BYLINE_PATTERNS: tuple[str, ...] = (
 # A short paragraph among the body's first few that is only a credit: 《棱镜》作者 周纯, 文 张三.
 BYLINE_LINE_PATTERNS: tuple[str, ...] = (
     # 执笔/A、B&C: a WeChat column's pen names (048-huanqiu).
-    rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文|执笔)[ \t\u3000\u00a0:：|｜/]*"
-    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、&＆][{HAN}·]{{2,4}}){{0,3}})$",
+    # 【文/观察者网专栏作者 王文】: bracketed, the outlet's role before the name (047).
+    rf"^[【\[]?(?:《[^》\n]{{1,12}}》)?(?:作者|文|执笔)[ \t\u3000\u00a0:：|｜/]*"
+    rf"(?:[{HAN}]{{0,10}}?(?:专栏作者|特约作者|记者)[ \t\u3000\u00a0]*)?"
+    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、&＆][{HAN}·]{{2,4}}){{0,3}})[】\]]?$",
     # WeChat's original-content mark, carried with the article: 原创： X编译 公众号名
     # (037-sina-finance-usstock). The account name after the space is no person.
     rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"
