@@ -7,9 +7,12 @@ the floor measured when this set was scored and prints which pages miss what.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from bench.extraction import REAL_FIELDS, REALWORLD, extract_real, load_case, real_checks
+from bench.extraction import REAL_FIELDS, REALWORLD, extract_real, load_case, real_checks, real_text
 
 # Fields stated by a page and still missed there (everything else the page states is right).
 KNOWN_MISSES: dict[str, set[str]] = {
@@ -136,3 +139,17 @@ def test_known_misses_name_real_pages() -> None:
     assert set(KNOWN_MISSES) <= set(PAGES)
     for keys in KNOWN_MISSES.values():
         assert keys <= set(REAL_FIELDS)
+
+
+def test_a_page_stored_as_gb18030_bytes_reads_as_the_crawler_reads_it(tmp_path: Path) -> None:
+    # 026 declares gb2312 in its <meta>; stored as GB18030 bytes it must read the same as its
+    # UTF-8 copy (through wenhua's decoding, not a UTF-8 read), and extract the same.
+    case = PAGES["026-163-dy-wemedia"]
+    text = real_text(case)
+    assert "charset=gb2312" in text.lower()
+    copy = tmp_path / case.name
+    copy.mkdir()
+    (copy / "page.html").write_bytes(text.encode("gb18030"))
+    shutil.copy(case / "expected.json", copy / "expected.json")
+    assert real_text(copy) == text
+    assert extract_real(copy)["title"] == _record(case.name)["title"]
