@@ -141,6 +141,15 @@ _UNLABELLED_RULES: tuple[tuple[FieldName, re.Pattern[str]], ...] = (
             r"[ \t\u00a0\u3000]*\d{4}[ \t\u00a0\u3000]*年"
         ),
     ),
+    # An outlet printed bare after the date on its line: 2019-09-26 10:56:28 证券时报网 (049).
+    (
+        "source",
+        re.compile(
+            r"(?m)(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+            r"(?:[ \t\u00a0\u3000]+\d{1,2}:\d\d(?::\d\d)?)?[ \t\u00a0\u3000·|｜]+"
+            r"(?P<value>[\u3400-\u9fff]{2,10}[网报社台])[ \t\u00a0\u3000]*$"
+        ),
+    ),
     # A line that is only an outlet's reporter credit: 新京报记者 陆一夫 closing the body (024),
     # 扬子晚报记者 张楠 (068), 澎湃新闻记者 贺梨萍 under the title (060).
     (
