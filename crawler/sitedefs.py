@@ -615,10 +615,11 @@ def load_site_file(path: Path) -> SiteDefinition:
     return replace(site, title=site.title or site.name)
 
 
-def site_for_url(url: str) -> SiteDefinition | None:
-    """The definition whose origin and article pattern match a page address, if any."""
+def site_for_url(url: str, data_dir: Path | str | None = None) -> SiteDefinition | None:
+    """The definition whose origin and article pattern match a page address, if any (the
+    data directory's own definitions, e.g. inferred `auto-<host>` ones, included)."""
     parts = urlsplit(url)
-    for site in load_all_sites():
+    for site in load_all_sites(data_dir):
         if (parts.hostname or "") != site.domain:
             continue
         pattern = site.list.article_url_pattern
