@@ -34,6 +34,7 @@ from archive.db import (
 )
 from archive.locks import CrawlLockedError, DataDirError
 from archive.search import MAX_QUERY_TERMS, SearchError, parse_day, split_query
+from archive.selection import Selection
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,18 +169,23 @@ def archive_exists(config: ArchiveConfig) -> bool:
     return True
 
 
+def bounded_int(value: str | int, what: str, low: int, high: int) -> int:
+    """`value` as a whole number in [low, high], or a one-line error naming `what`."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise UserError(f"{what} {value!r} is not a number") from None
+    if not low <= number <= high:
+        raise UserError(f"{what} must be between {low} and {high}, not {value}")
+    return number
+
+
 def id_argument(name: str, metavar: str) -> Callable[[F], F]:
     """A positive integer argument (a row id): anything a database cannot hold as an id is
     a one-line error, not an overflow inside the driver."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise UserError(f"{metavar} {value!r} is not a number") from None
-        if not 1 <= number <= MAX_INTEGER:
-            raise UserError(f"{metavar} must be between 1 and {MAX_INTEGER}, not {value}")
-        return number
+        return bounded_int(value, metavar, 1, MAX_INTEGER)
 
     return click.argument(name, metavar=metavar, callback=parse)
 
@@ -190,14 +196,7 @@ def count_option(
     """A non-negative count option (--limit, --offset) bounded by what a database holds."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | int) -> int:
-        option = param.opts[0]
-        try:
-            number = int(value)
-        except ValueError:
-            raise UserError(f"{option} {value!r} is not a number") from None
-        if not 0 <= number <= upper:
-            raise UserError(f"{option} must be between 0 and {upper}, not {value}")
-        return number
+        return bounded_int(value, param.opts[0], 0, upper)
 
     return click.option(
         *decls, default=default, show_default=True, callback=parse, help=help, type=str
@@ -243,6 +242,24 @@ def date_option(*decls: str, help: str) -> Callable[[F], F]:
         return parse_date(param.opts[0], value)
 
     return click.option(*decls, metavar="YYYY-MM-DD", callback=parse, help=help)
+
+
+def selection_options(func: F) -> F:
+    """--site, --from and --to of a package (`bag`, `wacz`), handed to the command as one
+    `Selection` `selection`; --from after --to is a one-line error."""
+
+    @click.option("--site", help="Only this site's articles.")
+    @date_option("--from", "start", help="Published on or after this day.")
+    @date_option("--to", "end", help="Published on or before this day.")
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, site: str | None, start: date | None, end: date | None, **kwargs: Any
+    ) -> Any:
+        if start and end and start > end:
+            raise UserError(f"--from {start} is after --to {end}")
+        return func(*args, selection=Selection(site, start, end), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def read_input(source: str) -> tuple[bytes, str | None, str]:
