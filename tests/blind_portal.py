@@ -11,6 +11,7 @@ what it does), so a test can ask what became of each one.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import struct
@@ -277,10 +278,8 @@ class BlindPortal:
                 parts = urllib.parse.urlsplit(self.path)
                 path = urllib.parse.unquote(parts.path)
                 portal.hits[path] = portal.hits.get(path, 0) + 1
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.route(path, self.headers.get("Host", ""))
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def route(self, path: str, host: str) -> None:
                 if path == "/robots.txt":
