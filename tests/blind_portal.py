@@ -183,6 +183,10 @@ class BlindPortal:
         """From now on the first list page links the article that never answers in time."""
         self.stall_linked = True
 
+    def release_stalls(self) -> None:
+        """The stalling article answers at once from now on (and any waiting request)."""
+        self.stop_event.set()
+
     def _page_links(self, page: int) -> tuple[list[tuple[str, str]], str | None, str]:
         def rel(article: Article) -> str:  # relative to /whj/index.html
             return article.path.removeprefix(PREFIX + "/")
