@@ -356,3 +356,63 @@ def test_a_version_pointed_at_another_record_is_found(
     assert any(
         f"version {version_id}" in line or f"version_id={version_id}" in line for line in lines
     ), lines
+
+
+# --- the same portal as a configured site: selectors, not link discovery ----------------
+
+TRS_DEFINITION = """name = "blind-trs"
+title = "某某县文化和旅游局"
+family = "trs"
+base_url = "{base}"
+checked = true
+encoding = "gb18030"
+
+[region]
+province = "河北省"
+city = "唐山市"
+district = "某某县"
+
+[[start]]
+url = "/whj/index.html"
+category = "文化动态"
+
+[list]
+article_links = ["ul.list li a::attr(href)"]
+article_url_pattern = '/t\\d{{8}}_\\d+\\.html$'
+next_page = ["xpath://span[@id='pagelinks']/a[normalize-space(.)='下一页']/@href"]
+
+[fields]
+title = ["div.article h1.article-title::text"]
+meta = ["div.article div.article-info"]
+editor = ["div.zrbj span::text"]
+body = ["div.TRS_Editor"]
+"""
+
+
+def test_a_configured_site_crawl_loses_nothing(tmp_path: Path) -> None:
+    data, sites = tmp_path / "data", tmp_path / "sites"
+    sites.mkdir()
+    with BlindPortal() as portal:
+        portal.release_stalls()  # no short timeout here: the stalling article answers
+        portal.link_stalling_article()
+        definition = TRS_DEFINITION.format(base=portal.base_url)
+        (sites / "blind-trs.toml").write_text(definition, encoding="utf-8")
+        result = wenhua(
+            "crawl",
+            "blind-trs",
+            "--no-politeness",
+            "--no-progress",
+            "--data-dir",
+            str(data),
+            env={"WENHUA_SITES": str(sites)},
+        )
+        linked = portal.linked_articles()
+    assert "Traceback" not in result.stderr, result.stderr[-4000:]
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = sqlite3.connect(data / "archive.sqlite")
+    listed = failure_paths(data)
+    lost = {p: k for p, k in linked.items() if p not in archived_paths(db) | set(listed)}
+    assert lost == {}, listed
+    ((_, status, account),) = accounts(db)
+    assert status == "finished"
+    assert_balanced(account)
