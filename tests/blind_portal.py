@@ -177,6 +177,12 @@ class BlindPortal:
         self.gz_a = self._add(20, "on-gzip-list")
         self.gz_b = self._add(21, "on-gzip-list")
         self.stall = self._add(22, "stalls")
+        self.bad_location = self._add(23, "redirect-to-malformed")
+        self.bad_port_location = self._add(24, "redirect-to-bad-port")
+        self.bad_refresh = self._add(25, "meta-refresh-malformed")
+        self.not_html = self._add(26, "served-as-jpeg")
+        self.js_location = self._add(27, "redirect-to-javascript")
+        self.srcset = self._add(28, "bad-srcset")
         self.chain_end = f"{PREFIX}/content/final-1008.html"
 
     def link_stalling_article(self) -> None:
@@ -229,6 +235,12 @@ class BlindPortal:
                     self.dup_a,
                     self.dup_b,
                     self.cut_chunked,
+                    self.bad_location,
+                    self.bad_port_location,
+                    self.bad_refresh,
+                    self.not_html,
+                    self.js_location,
+                    self.srcset,
                 )
             ]
             return links, "index_2.html", ""
@@ -379,6 +391,23 @@ class BlindPortal:
                     self.wfile.write(f"{len(whole):x}\r\n".encode() + whole[:40])
                     self.wfile.flush()
                     self.close_connection = True
+                elif kind == "redirect-to-malformed":
+                    self.redirect(302, "http://[")
+                elif kind == "redirect-to-bad-port":
+                    self.redirect(301, f"http://127.0.0.1:99999{article.path}")
+                elif kind == "redirect-to-javascript":
+                    self.redirect(302, "javascript:history.back()")
+                elif kind == "meta-refresh-malformed":
+                    refresh = '<meta http-equiv="refresh" content="5; url=http://[">'
+                    self.send(200, article_html(article, extra_head=refresh).encode())
+                elif kind == "served-as-jpeg":
+                    self.send(200, jpeg_bytes((5, 5, 5)), "image/jpeg")
+                elif kind == "bad-srcset":
+                    body = "".join(f"<p>{p}</p>" for p in BODY_PARAGRAPHS) + (
+                        '<p><img src="images/good.png" srcset="http://[ 2x, '
+                        'C:\\x\\a.jpg 3x, //127.0.0.1:99999/b.jpg 1x"></p>'
+                    )
+                    self.send(200, article_html(article, body=body).encode())
                 elif kind == "stalls":
                     portal.stop_event.wait(STALL_SECONDS)
                     self.send(200, article_html(article).encode("utf-8"))
