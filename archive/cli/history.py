@@ -108,6 +108,8 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
     click.echo(f"run {details['id']}  {details['status']}  sites {','.join(details['sites'])}")
     click.echo(f"started  {human_iso(details['started_at'], 'second')}")
     click.echo(f"finished {human_iso(details['finished_at'], 'second') or '-'}")
+    if details["abandoned"]:
+        click.echo(f"abandoned {details['abandoned']}")
     click.echo(f"counts   {render_counts(details['counts'])}")
     click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
