@@ -74,7 +74,8 @@ CHROME_PUNCT = re.compile(r"[\s【】\[\]（）()：:|/、，,.。>»·-]+")
 CHROME_BLOCKS = tuple(
     re.compile(p)
     for p in (
-        r"扫一扫|掃一掃|获得更多|意想不到|手机打开|手機打開",
+        # 扫描二维码关注: a portal's WeChat-account box after the article (036-sina-finance).
+        r"扫一扫|掃一掃|获得更多|意想不到|手机打开|手機打開|扫描二维码|扫码关注|二维码关注",
         r"^(全部评论|相关场馆|相关阅读|相关新闻|相关文章|推荐内容|热点内容|更多>>|更多)",
         r"^(上一篇|下一篇|上一条|下一条|上一篇文章|下一篇文章)\s*[：:]",
         r"^(当前位置|您的位置|您现在的位置|當前位置)\s*[：:]",
@@ -84,11 +85,12 @@ CHROME_BLOCKS = tuple(
 CHROME_MAX_LEN = 60
 # A block whose first text is one of these headings is page furniture after the article
 # (recommendation and related lists, comment boxes, disclaimers): it goes whole, however
-# long, unless it is the body container itself.
+# long, unless it is the body container itself. A keyword list (文章关键词： and its tag
+# links, 036-sina-finance) is one too; a colon may follow the heading.
 SECTION_MARKERS = re.compile(
     r"^[【\[]?(?:推荐阅读|相关阅读|相关新闻|相关文章|相关报道|相关链接|延伸阅读|猜你喜欢|热门推荐|"
     r"精彩推荐|为你推荐|热门文章|热点新闻|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
-    r"版权声明)[】\]]?\s*(?:更多\s*>*|>>)?$"
+    r"版权声明|文章关键词|关键词|关键字)[】\]]?\s*[：:]?\s*(?:更多\s*>*|>>)?$"
 )
 SECTION_TAGS = ("div", "section", "aside", "ul", "table", "dl")
 

@@ -18,6 +18,7 @@ Rules worth knowing:
   need ``fetched_at``; without it they give ``None``. A year-less date takes the year of
   ``fetched_at`` unless that lands on a later calendar day than the fetch, then the year before.
   A naive ``fetched_at`` is read as China wall-clock time.
+* A padded two-digit year (``18-03-08 23:16``) is read as 20YY, only as a whole value.
 * Invalid calendar dates (2021-02-30, month 13, hour 25) give ``None``, never an exception.
 """
 
@@ -186,6 +187,9 @@ _RFC2822 = (
 _NO_YEAR_NUMERIC = (
     rf"(?<![\dA-Za-z./_:-])(?P<mo>\d{{1,2}})[-/](?P<d>\d{{1,2}})(?![\d/-]){_SP}+{_TIME}"
 )
+# A two-digit year, padded, as Baidu's 百家号 prints past years: 发布时间：18-03-08 23:16
+# (031-baijiahao-fashion). Only as a whole value: in free text it could be anything.
+_SHORT_YEAR = rf"(?P<yy>\d{{2}})-(?P<mo>\d{{2}})-(?P<d>\d{{2}})(?:{_SP}+{_TIME})?"
 # Alone (no time), only the padded MM-DD form: "1/2" is more often a fraction or a page count.
 _NO_YEAR_NUMERIC_BARE = r"(?P<mo>\d{2})-(?P<d>\d{2})"
 _NO_YEAR_CJK = (
@@ -334,6 +338,13 @@ def _build_named_month(m: re.Match[str], fetched_at: datetime | None) -> ParsedT
     return _finish(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"]), clock, offset)
 
 
+def _build_short_year(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:
+    clock = _clock(m)
+    if isinstance(clock, str):
+        return clock
+    return _finish(2000 + int(m["yy"]), int(m["mo"]), int(m["d"]), clock)
+
+
 def _cn_number(text: str) -> int:
     """一 .. 三十一 as an int (only the forms the _CN_DATE regex admits)."""
     if "十" not in text:
@@ -436,6 +447,7 @@ _NOTATIONS: tuple[_Notation, ...] = (
     _Notation("ago", re.compile(_AGO), _build_ago),
     _Notation("day-word", re.compile(_DAY_WORD), _build_day_word),
     _Notation("us-bare", re.compile(_US_BARE), _build_numeric, False),
+    _Notation("short-year", re.compile(_SHORT_YEAR), _build_short_year, False),
     _Notation("no-year-bare", re.compile(_NO_YEAR_NUMERIC_BARE), _build_no_year, False),
     _Notation("no-year-cjk-bare", re.compile(_NO_YEAR_CJK_BARE), _build_no_year, False),
     _Notation("day-word-bare", re.compile(_DAY_WORD_BARE), _build_day_word, False),

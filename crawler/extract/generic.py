@@ -84,6 +84,8 @@ POSITIVE_HINT = re.compile(
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
+# A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
+WRAPPER_MIN_CJK = 500
 
 # A short line is meta when a label and a date (or a label and a value) make it up.
 META_LABEL = re.compile(
@@ -160,6 +162,9 @@ BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
 BYLINE_TAILS = tuple(re.compile(p) for p in BYLINE_TAIL_PATTERNS)
 # A credit paragraph is looked for among this many short paragraphs opening the body.
 BYLINE_LEAD_PARAGRAPHS = 4
+# How many of the body's first text blocks (containers and paragraphs, in document order)
+# may open with a reporter byline.
+BYLINE_LEAD_BLOCKS = 5
 BYLINE_LINE_MAX = 30
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
@@ -169,6 +174,8 @@ BYLINE_MAX_NAMES = 6
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A heading inside the body container counts only before its first long line of text.
 HEADING_LEAD_MAX = 60
+# Longest badge a heading may print before the title (原创, 转载, 置顶, 独家).
+TITLE_BADGE_MAX = 4
 
 
 def squash(text: str) -> str:
@@ -203,7 +210,15 @@ def _attrs(node: Any) -> str:
 
 def _is_negative(node: Any) -> bool:
     hints = _attrs(node)
-    return bool(hints) and bool(NEGATIVE_HINT.search(hints))
+    return bool(hints) and bool(NEGATIVE_HINT.search(hints)) and not _is_wrapper(node)
+
+
+def _is_wrapper(node: Any) -> bool:
+    """A chrome-named element holding the page's <h1> and the article's text is the page's
+    wrapper (NetEase's div.post_header left open around the whole article, 018/024-163)."""
+    if node.find(".//h1") is None:
+        return False
+    return len(CJK.findall("".join(node.itertext()))) >= WRAPPER_MIN_CJK
 
 
 def _tag(node: Any) -> str | None:
@@ -440,6 +455,17 @@ def _head_in_a_heading(root: Any, head: str) -> bool:
     )
 
 
+def _badged_heading(root: Any, head: str) -> Any:
+    """A heading printing the <title> head after a short badge (<h2><span>原创</span>T</h2>,
+    053-toutiao-gallery): it is the title element."""
+    for el in root.iter(*HEADING_TAGS):
+        text = _node_text(el)
+        badge = len(text) - len(head)
+        if text.endswith(head) and 0 < badge <= TITLE_BADGE_MAX and not _in_chrome(el):
+            return el
+    return None
+
+
 def _heading_near_body(root: Any) -> Any:
     """The heading that introduces the body container: the first heading at the start of
     the container, else the last heading before it, outside links and page chrome."""
@@ -497,6 +523,8 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     if page_title:
         head = title_head(page_title)
         shown = _find_text_node(root, head)
+        if shown is None:
+            shown = _badged_heading(root, head)
         if shown is None and not _head_in_a_heading(root, head):
             heading = _heading_near_body(root)
             if heading is not None:
@@ -631,9 +659,13 @@ def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
         if event == "start" and _tag(value) in BREAKS:
             parts.append("\n" if _tag(value) != "span" else " ")
         if event == "text":
-            parts.append(value)
+            # A line break inside a text node is only whitespace; lines end at elements.
+            parts.append(value.replace("\n", " "))
             line = squash("".join(parts).rsplit("\n", 1)[-1])
-            if len(line) > HEADING_LEAD_MAX or "。" in line or len("".join(parts)) > limit:
+            # The limit counts printed text: a pretty-printed page's indentation runs are not
+            # read (047-guancha-column's date line sits 60 lines of markup below its title).
+            read = len(squash("".join(parts)))
+            if len(line) > HEADING_LEAD_MAX or "。" in line or read > limit:
                 parts[-1] = ""
                 parts.append("\n")
                 break
@@ -687,20 +719,26 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
 
 
 def _byline(body: Any) -> str | None:
-    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X)."""
-    first = next(
-        (t for t in (squash(_own_text(p)) for p in body.iter("p", "div", "td")) if t),
-        squash(_own_text(body)),
-    )
-    for pattern in BYLINES:
-        found = pattern.search(first)
-        if found is None:
-            continue
-        names = [
-            n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
-        ]
-        if 1 <= len(names) <= BYLINE_MAX_NAMES and all(BYLINE_NAME.fullmatch(n) for n in names):
-            return "、".join(dict.fromkeys(names))
+    """Reporters credited in the article's opening words (（记者 X）, 本报记者 X). The first
+    few paragraphs are read: a promotion box may stand before the lead (036-sina-finance)."""
+    texts = (squash(_own_text(p)) for p in body.iter("p", "div", "td"))
+    leads = [t for t in texts if t][:BYLINE_LEAD_BLOCKS] or [squash(_own_text(body))]
+    # A container's text runs its paragraphs together (廖艳7岁…, 041-ifeng-news): of the
+    # bylines read, the one naming the most people is the whole one.
+    best: list[str] = []
+    for first in leads:
+        for pattern in BYLINES:
+            found = pattern.search(first)
+            if found is None:
+                continue
+            names = [
+                n for n in BYLINE_ROLE.sub(" ", found["names"]).split() if n not in BYLINE_NOT_NAMES
+            ]
+            fits = 1 <= len(names) <= BYLINE_MAX_NAMES
+            if fits and all(BYLINE_NAME.fullmatch(n) for n in names) and len(names) > len(best):
+                best = names
+    if best:
+        return "、".join(dict.fromkeys(best))
     return _credit_paragraph(body) or _tail_byline(body)
 
 
@@ -733,7 +771,7 @@ def _credit_paragraph(body: Any) -> str | None:
         for pattern in BYLINE_LINES:
             found = pattern.search(text)
             if found is not None:
-                names = found["names"].replace("、", " ").split()
+                names = re.split(r"[\s、&＆]+", found["names"])
                 if all(n not in BYLINE_NOT_NAMES for n in names):
                     return "、".join(names)
     return None

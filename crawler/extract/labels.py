@@ -87,7 +87,7 @@ LABEL_TABLE: tuple[tuple[FieldName, int, tuple[str, ...]], ...] = (
         words("""
         作者 记者 本报记者 本台记者 本网记者 通讯员 特约通讯员 见习记者 实习记者 实习生 撰稿
         撰文 撰稿人 文 图 文/图 图/文 文/摄 文字 图片 摄影 摄 供图 发布人 发稿人 发布者 录入
-        录入者 录入人 上传者
+        录入者 录入人 上传者 采写 执笔
     """),
     ),
     # Labels whose values go nowhere: other credits (not the editor), document numbers, dates
@@ -125,8 +125,11 @@ GLUED_PERSON_LABELS = words("""
 """)
 # Labels that introduce a date directly, without colon or space: 发表于2020-11-02.
 GLUED_DATE_LABELS = words("发表于 更新于 创建于")
+# Labels of other things that name the publish time when a date is their value: 发布于 D
+# (028-021news), while 发布于:{channel} names a channel.
+DATED_PUBLISH_LABELS = words("发布于")
 # Labels whose separator may be a slash: 文/张三 图/李四, 文字/A B 圖片/C.
-SLASH_LABELS = words("文 图 摄 文字 图片 摄影 编辑 责编")
+SLASH_LABELS = words("文 图 摄 文字 图片 摄影 编辑 责编 执笔")
 # The text right before these labels names the author: "张三 发表于 2020-11-02" (forums).
 AUTHOR_BEFORE_LABELS = words("发表于")
 
@@ -148,8 +151,13 @@ BYLINE_PATTERNS: tuple[str, ...] = (
 )
 # A short paragraph among the body's first few that is only a credit: 《棱镜》作者 周纯, 文 张三.
 BYLINE_LINE_PATTERNS: tuple[str, ...] = (
-    rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文)[ \t\u3000\u00a0:：|｜]*"
-    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、][{HAN}·]{{2,4}}){{0,3}})$",
+    # 执笔/A、B&C: a WeChat column's pen names (048-huanqiu).
+    rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文|执笔)[ \t\u3000\u00a0:：|｜/]*"
+    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、&＆][{HAN}·]{{2,4}}){{0,3}})$",
+    # WeChat's original-content mark, carried with the article: 原创： X编译 公众号名
+    # (037-sina-finance-usstock). The account name after the space is no person.
+    rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"
+    rf"[ \t\u3000\u00a0]+\S{{2,20}}$",
 )
 # The body's last paragraph may end with the reporter's name in brackets: …举行。（张巨峰）
 BYLINE_TAIL_PATTERNS: tuple[str, ...] = (
@@ -162,13 +170,13 @@ BYLINE_TAIL_NOT_ENDINGS = frozenset(
     "报台网局馆站社刊会部处办室厅委院所校队团号府市区县镇乡村省州完供摄"
 )
 # Words a byline may end with that are no names: 记者 张三 报道.
-BYLINE_NOT_NAMES = words("报道 摄 供图 整理 采写 综合")
+BYLINE_NOT_NAMES = words("报道 摄 供图 整理 采写 综合 整合")  # 整合: （记者陈智 整合）, 061
 # Generic extraction: a dated short block after the body (blog and forum footers, post
 # footers) is a meta line when it holds one of these.
 TAIL_DATE_LABELS = words("发布时间 发布日期 发表时间 发表日期 发表于 发布于 更新时间 时间 日期")
 # Generic extraction: a short block after the body is a credit line when one of these is
 # followed by a colon (责任编辑：X).
-CREDIT_LINE_LABELS = words("责任编辑 责编 编辑 作者 记者 通讯员 来源 审核 校对 监制")
+CREDIT_LINE_LABELS = words("责任编辑 责编 编辑 作者 记者 通讯员 来源 审核 校对 监制 采写")
 # Body cleaning: the paragraph under an image is its caption when it ends with one of these
 # credits (（记者 张三 摄）, X 供图) or starts with one of the lead labels and a separator
 # (摄影/X, 图：X).
@@ -197,6 +205,7 @@ LABELS = _build_labels()
 for _group in (
     GLUED_PERSON_LABELS,
     GLUED_DATE_LABELS,
+    DATED_PUBLISH_LABELS,
     SLASH_LABELS,
     AUTHOR_BEFORE_LABELS,
     META_LINE_LABELS,

@@ -57,6 +57,7 @@ from crawler.extract.dates import (
 )
 from crawler.extract.labels import (
     AUTHOR_BEFORE_LABELS,
+    DATED_PUBLISH_LABELS,
     GLUED_DATE_LABELS,
     GLUED_PERSON_LABELS,
     HAN,
@@ -100,6 +101,9 @@ _ROLE_PREFIXES = words(
     "本报记者 本台记者 本网记者 特约通讯员 见习记者 实习记者 通讯员 实习生 记者 摄影"
 )
 _ROLE_SUFFIXES = words("报道 供图 整理 撰文 摄影 摄")
+# A token ending with one of these after an outlet's name describes a role, not a person:
+# 【文/观察者网专栏作者 王文】 (047-guancha-column), 新华社记者 X.
+_ROLE_TAILS = words("专栏作者 特约作者 作者 记者 通讯员 评论员 特约评论员 撰稿人")
 _ROLE_WORDS = frozenset(
     words("""
         文 图 摄 摄影 报道 供图 整理 撰文 记者 通讯员 本报记者 本台记者 编辑 责编 等 实习生 文字
@@ -131,6 +135,16 @@ _UNLABELLED_RULES: tuple[tuple[FieldName, re.Pattern[str]], ...] = (
         re.compile(
             r"《(?P<value>[^《》\n]{1,40})》[ \t\u00a0\u3000]*[（(]"
             r"[ \t\u00a0\u3000]*\d{4}[ \t\u00a0\u3000]*年"
+        ),
+    ),
+    # A line that is only an outlet's reporter credit: 新京报记者 陆一夫 closing the body (024),
+    # 扬子晚报记者 张楠 (068), 澎湃新闻记者 贺梨萍 under the title (060).
+    (
+        "author",
+        re.compile(
+            r"(?m)^[\u3400-\u9fff]{2,8}?(?:见习记者|实习记者|记者|通讯员)[ \t\u00a0\u3000]+"
+            r"(?P<value>[\u3400-\u9fff·]{2,4}(?:[ \t\u00a0\u3000、][\u3400-\u9fff·]{2,4}){0,3})"
+            r"[ \t\u00a0\u3000]*$"
         ),
     ),
     # □张三 李四 报道 (newspaper byline)
@@ -378,6 +392,8 @@ def _people(values: Iterable[str]) -> list[str]:
             token = _strip_brackets(token)
             token = _strip_roles(token)
             if token and token not in _ROLE_WORDS and token.lower() not in _PLACEHOLDERS:
+                if any(token.endswith(t) and len(token) > len(t) + 1 for t in _ROLE_TAILS):
+                    continue
                 names.append(token)
     return list(dict.fromkeys(names))
 
@@ -451,6 +467,21 @@ def _pick_date(candidates: list[_DateCandidate]) -> ParsedTime | None:
     if not candidates:
         return None
     best_rank = min(c.rank for c in candidates)
+    if best_rank == _SECONDARY_RANK:
+        # An update is never earlier than the publication: a label-less date printed before
+        # the update time and not later than it is the publish time (``D Ts`` / ``最后更新: D2``,
+        # 045/047-guancha); a later one is something else, such as today's date in a header.
+        updated = min((c for c in candidates if c.rank == best_rank), key=lambda c: c.position)
+        earlier = [
+            c
+            for c in candidates
+            if c.rank == _LABELLESS_RANK
+            and c.position < updated.position
+            and c.parsed.value <= updated.parsed.value
+        ]
+        if earlier:
+            best_rank = _LABELLESS_RANK
+            candidates = earlier
     ranked = sorted((c for c in candidates if c.rank == best_rank), key=lambda c: c.position)
     order = ("day", "hour", "minute", "second")
     chosen = ranked[0].parsed
@@ -466,6 +497,8 @@ def _pick_date(candidates: list[_DateCandidate]) -> ParsedTime | None:
 # ---------------------------------------------------------------------------------------------
 
 _LABELLESS_RANK = 3
+# The rank of secondary labels (更新时间, 最后更新 ...) in LABEL_TABLE.
+_SECONDARY_RANK = 2
 
 
 def _normalise(text: str) -> str:
@@ -538,6 +571,9 @@ def parse_meta(text: str, *, fetched_at: datetime | None = None) -> Meta:
             dated = _date_from_value(hit.value, fetched_at)
             if dated is not None:
                 hit.value_end = hit.value_start + dated[2]
+                parsed = dated[0].parsed
+                if hit.label.name in DATED_PUBLISH_LABELS and parsed is not None:
+                    dates.append(_DateCandidate(0, hit.start, parsed))
             continue
         value, inner = _cut_at_date(hit.value, fetched_at)
         labelless.extend((hit.value_start + d.start, d) for d in inner)
