@@ -86,6 +86,15 @@ POSITIVE_HINT = re.compile(
 POSITIVE_BONUS = 1.15
 # A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
 WRAPPER_MIN_CJK = 500
+# So does one holding that much Chinese outside links in at least this many sentences (prose,
+# not a bar of buttons or a list of headlines): 043-ifeng-nb's article sits in
+# div.js_img_share_area. Comment boxes hold prose too and stay chrome whatever their size.
+WRAPPER_MIN_SENTENCES = 10
+SENTENCE_END = re.compile(r"[。！？]")
+COMMENT_HINT = re.compile(r"comment|pinglun|reply|plun", re.IGNORECASE)
+# Elements the page does not show (a block of spam keywords under style="display:none",
+# 067-njxfhn-repost) are never the body nor the meta block: they count as nothing.
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 # A short line is meta when a label and a date (or a label and a value) make it up.
 META_LABEL = re.compile(
@@ -217,8 +226,22 @@ def _is_wrapper(node: Any) -> bool:
     """A chrome-named element holding the page's <h1> and the article's text is the page's
     wrapper (NetEase's div.post_header left open around the whole article, 018/024-163)."""
     if node.find(".//h1") is None:
-        return False
+        return _holds_prose(node)
     return len(CJK.findall("".join(node.itertext()))) >= WRAPPER_MIN_CJK
+
+
+def _holds_prose(node: Any) -> bool:
+    if COMMENT_HINT.search(_attrs(node)):
+        return False
+    own = "".join(t for t in node.xpath(".//text()[not(ancestor::a)]"))
+    return (
+        len(CJK.findall(own)) >= WRAPPER_MIN_CJK
+        and len(SENTENCE_END.findall(own)) >= WRAPPER_MIN_SENTENCES
+    )
+
+
+def _is_hidden(node: Any) -> bool:
+    return node.get("hidden") is not None or bool(HIDDEN_STYLE.search(node.get("style") or ""))
 
 
 def _tag(node: Any) -> str | None:
@@ -245,7 +268,7 @@ def _is_chrome_text(text: str) -> bool:
 def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
     tag = _tag(node)
     result = Stats()
-    if tag is None or tag in SKIP_TAGS:
+    if tag is None or tag in SKIP_TAGS or _is_hidden(node):
         stats[node] = result
         return result
     if node.text:
@@ -306,7 +329,7 @@ def find_body(root: Any, exclude: set[Any]) -> Any:
 def _walk(node: Any) -> Iterator[tuple[str, Any]]:
     """Document-order events: ('start', el), ('text', str), ('end', el)."""
     tag = _tag(node)
-    if tag is None or tag in SKIP_TAGS:
+    if tag is None or tag in SKIP_TAGS or _is_hidden(node):
         if node.tail:
             yield "text", node.tail
         return
@@ -433,11 +456,12 @@ def _adopt_strays(root: Any) -> None:
 
 
 def _in_chrome(node: Any) -> bool:
-    """Inside a link or an element whose class/id names page chrome."""
+    """Inside a link, an element whose class/id names page chrome, or a hidden element (a
+    hidden <h1> for share cards is not the title shown, 051-chinadaily)."""
     for el in (node, *node.iterancestors()):
         if _tag(el) == "body":
             return False
-        if _tag(el) in LINK_TAGS or _is_negative(el):
+        if _tag(el) in LINK_TAGS or _is_negative(el) or _is_hidden(el):
             return True
     return False
 
@@ -784,11 +808,12 @@ def _body_html(node: Any) -> str:
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
-        if _is_negative(child):
+        if _is_negative(child) or _is_hidden(child):
             child.drop_tree()
-            continue
-        text = squash(_own_text(child))
-        if _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6:
+    # Link lists go from the smallest blocks up: a column holding the article and a long
+    # related list after it (029-mydrivers' div.main_left) is judged without that list.
+    for child in reversed(list(clone.iterdescendants("ul", "ol", "div", "table"))):
+        if squash(_own_text(child)) and _link_share(child) > 0.6:
             child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
 
