@@ -66,6 +66,10 @@ CONTAINER_TAGS = {
     "main",
     "center",
     "form",
+    # Page columns laid out as list items (<ul class="two-coloum"><li class="left">, 045-047
+    # guancha): a list item holding most of the page's text is a column, not a list entry.
+    "ul",
+    "li",
 }
 DESCEND_SHARE = 0.7
 
@@ -396,7 +400,8 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
 def _credit_blocks(node: Any) -> list[str]:
     """Short credit lines (责任编辑：X) printed as blocks of their own inside `node`."""
     found = []
-    for el in node.iter("div", "p", "span"):
+    # A list of post notes (<ul><li>原标题…</li><li>责任编辑: X</li>, 047-guancha-column).
+    for el in node.iter("div", "p", "span", "li"):
         text = squash(_own_text(el))
         if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text):
             found.append(text)
