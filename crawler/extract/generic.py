@@ -34,7 +34,7 @@ from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS
-from crawler.extract.dates import REASON_NO_YEAR, parse_datetime
+from crawler.extract.dates import REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
@@ -43,9 +43,12 @@ from crawler.extract.labels import (
     BYLINE_TAIL_NOT_ENDINGS,
     BYLINE_TAIL_PATTERNS,
     CREDIT_LINE_LABELS,
+    HAN,
+    LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
     TAIL_DATE_LABELS,
+    simplified,
     spellings,
 )
 from crawler.extract.metadata import parse_meta
@@ -84,7 +87,7 @@ NEGATIVE_HINT = re.compile(
 )
 POSITIVE_HINT = re.compile(
     r"trs_editor|zoom|content|article|artic|detail|text|body|main|news_con|newscon|"
-    r"con_?text|wzzw|zhengwen|postmessage|t_f|vsbcontent|v_news_content|arc",
+    r"con_?text|contxt|wzzw|zhengwen|postmessage|t_f|vsbcontent|v_news_content|arc",
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
@@ -161,6 +164,17 @@ SOURCE_HINT = re.compile(
     r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
 )
 WS = re.compile(r"[\s\u00a0\u3000]+")
+# A source printed without a label beside the publish date in the meta block: right after it
+# on its line (2019-09-26 10:56:28 证券时报网, 049-hexun-stock; 2019年09月11日01:53 新浪科技,
+# 038-sina-tech; 2019-09-05 11:10 游民星空[整理], 065-gamersky-wap), or alone on the block's
+# first line above it (新华社, 059-thepaper-xinhua); the date starts its line, there after the reporter and a slash
+# (石佳/中国青年报, 058-thepaper-cyol). An outlet is Chinese, with an optional bracketed note;
+# a shorter one than OUTLET_MIN_LEN must end like an outlet (a name of two or three
+# characters beside the date is a person's).
+OUTLET = re.compile(rf"(?P<core>[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?")
+OUTLET_MIN_LEN = 4
+OUTLET_ENDINGS = frozenset("报台网社刊站")
+PERSON_SLASH_OUTLET = re.compile(rf"(?P<person>[{HAN}·]{{2,4}})[/／](?P<outlet>.+)")
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
 # before the <html> start tag: <text id=... title=...>. What stands before <html> is the
@@ -659,6 +673,9 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or next(iter(_jsonld_values(doc, "publisher")), None)
             or _named_by_class(root, title_node, body_node, SOURCE_HINT)
         )
+    reporter = None
+    if not has_source and article.source is None and block:
+        article.source, reporter = _source_beside_date(block, title or "")
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
     if article.author is None and not (meta is not None and meta.author):
@@ -667,7 +684,41 @@ def extract_generic(doc: Selector) -> GenericArticle:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
             article.author = _byline(body_node)
+    if article.author is None and reporter and not (meta is not None and meta.author):
+        article.author = reporter
     return article
+
+
+def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]:
+    """(source, reporter) printed without labels around the block's first dated line."""
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        dated = [d for d in iter_datetimes(line) if d.parsed is not None]
+        if not dated:
+            continue
+        if line[: dated[0].start].strip():
+            # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
+            return None, None
+        after = line[dated[0].end :].split()
+        if after and _is_outlet(after[0], title):
+            return after[0], None
+        if i == 1:
+            above = lines[0].strip()
+            credit = PERSON_SLASH_OUTLET.fullmatch(above)
+            if credit is not None and _is_outlet(credit["outlet"], title):
+                return credit["outlet"], credit["person"]
+            if _is_outlet(above, title):
+                return above, None
+        return None, None
+    return None, None
+
+
+def _is_outlet(token: str, title: str) -> bool:
+    shape = OUTLET.fullmatch(token)
+    if shape is None or token in title or simplified(shape["core"]) in LABELS:
+        return False
+    core = shape["core"]
+    return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS
 
 
 def _contains(outer: Any, inner: Any) -> bool:
