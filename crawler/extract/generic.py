@@ -167,10 +167,10 @@ WS = re.compile(r"[\s\u00a0\u3000]+")
 # A source printed without a label beside the publish date in the meta block: right after it
 # on its line (2019-09-26 10:56:28 证券时报网, 049-hexun-stock; 2019年09月11日01:53 新浪科技,
 # 038-sina-tech; 2019-09-05 11:10 游民星空[整理], 065-gamersky-wap), or alone on the block's
-# first line above it (新华社, 059-thepaper-xinhua); the date starts its line, there after the reporter and a slash
-# (石佳/中国青年报, 058-thepaper-cyol). An outlet is Chinese, with an optional bracketed note;
-# a shorter one than OUTLET_MIN_LEN must end like an outlet (a name of two or three
-# characters beside the date is a person's).
+# first line above it (新华社, 059-thepaper-xinhua), there after the reporter and a slash
+# (石佳/中国青年报, 058-thepaper-cyol); the date starts its line. An outlet is Chinese, with
+# an optional bracketed note; a shorter one than OUTLET_MIN_LEN must end like an outlet (a
+# name of two or three characters beside the date is a person's).
 OUTLET = re.compile(rf"(?P<core>[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?")
 OUTLET_MIN_LEN = 4
 OUTLET_ENDINGS = frozenset("报台网社刊站")
