@@ -93,6 +93,11 @@ SECTION_MARKERS = re.compile(
     r"版权声明|文章关键词|关键词|关键字)[】\]]?\s*[：:]?\s*(?:更多\s*>*|>>)?$"
 )
 SECTION_TAGS = ("div", "section", "aside", "ul", "table", "dl")
+# A block opening with one of these notices is the site's, not the article's, however long:
+# 【免责声明】本文仅代表作者本人观点… after a short article (049-hexun-stock).
+NOTICE_BLOCK = re.compile(
+    r"^[【\[]?(?:免责声明|版权声明|郑重声明|特别声明|风险提示)(?:[】\]]|\s*[:：])"
+)
 
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
@@ -278,7 +283,8 @@ def clean_body(
             ),
             None,
         )
-        if first is not None and SECTION_MARKERS.match(squash(str(first))):
+        opening = squash(str(first)) if first is not None else ""
+        if opening and (SECTION_MARKERS.match(opening) or NOTICE_BLOCK.match(opening)):
             tag.decompose()
 
     # Chrome and leaked file names go from the smallest blocks up, so a container that

@@ -33,7 +33,7 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CHROME_BLOCKS
+from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK
 from crawler.extract.dates import REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
@@ -306,7 +306,7 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result.text += len(CJK.findall(child.tail))
             result.punct += len(CN_PUNCT.findall(child.tail))
             result.chars += len(child.tail.strip())
-    if node in exclude or _is_negative(node):
+    if node in exclude or _is_negative(node) or _opens_with_notice(node):
         result = Stats(link=result.text + result.link, chars=result.chars)
     elif result.chars <= META_MAX_LEN:
         text = squash(_own_text(node))
@@ -314,6 +314,12 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result = Stats(chars=result.chars)
     stats[node] = result
     return result
+
+
+def _opens_with_notice(node: Any) -> bool:
+    """The block opens with a site notice (【免责声明】…): it counts as nothing."""
+    first = next((t for t in node.itertext() if t.strip()), "")
+    return bool(NOTICE_BLOCK.match(first.strip()))
 
 
 def _score(node: Any, stat: Stats) -> float:
@@ -393,9 +399,11 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
     while node is not None and seen < TAIL_MAX_NODES:
         sibling = node.getnext()
         while sibling is not None and seen < TAIL_MAX_NODES:
-            if _tag(sibling) is not None and _tag(sibling) not in SKIP_TAGS:
+            text = squash(_own_text(sibling)) if _tag(sibling) is not None else ""
+            # Blank spacers (<div class="space10">, <div class="clear">) are not counted
+            # (043-ifeng-nb's [责任编辑：X] follows four of them).
+            if text and not _is_hidden(sibling):
                 seen += 1
-                text = squash(_own_text(sibling))
                 if text and len(text) <= TAIL_MAX_LEN and DATE_LIKE.search(text):
                     if META_LABEL.search(text) or TAIL_DATE_LABEL.search(text):
                         dated.append(text)
@@ -417,7 +425,8 @@ def _credit_blocks(node: Any) -> list[str]:
     # A list of post notes (<ul><li>原标题…</li><li>责任编辑: X</li>, 047-guancha-column).
     for el in node.iter("div", "p", "span", "li"):
         text = squash(_own_text(el))
-        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text):
+        # Credits may be printed in brackets: [责任编辑：刘斌] (043-ifeng-nb).
+        if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text.lstrip("[【（(")):
             found.append(text)
     return found[:2]
 
@@ -700,6 +709,9 @@ def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]
             # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
             return None, None
         after = line[dated[0].end :].split()
+        if not after and i + 1 < len(lines):
+            # The date alone on its line, the outlet on the next (049-hexun-stock).
+            after = [lines[i + 1].strip()]
         if after and _is_outlet(after[0], title):
             return after[0], None
         if i == 1:
