@@ -95,7 +95,7 @@ _WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 �
 
 # Where an editor's value ends, whatever follows on its line: a tip line (澎湃新闻报料：
 # 4009-20-4009, 058/059-thepaper), a copyright notice (未经授权不得转载), a phone number, or
-# the closing bracket of a credit printed in brackets ([责任编辑：韩保林 PK155]推荐0, 044-ifeng-ent).
+# the bracket closing a credit printed in brackets ([责任编辑：韩保林 PK155]推荐0, 044).
 _EDITOR_STOP = re.compile(
     r"[\u3400-\u9fff]{0,8}报料(?:热线|电话)?\s*[:：]|未经授权|版权所有|转载请注明|"
     r"\d{3,4}-\d{2,4}-\d{3,4}|(?<=\S)[\]】]"
