@@ -709,8 +709,10 @@ def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]
             # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
             return None, None
         after = line[dated[0].end :].split()
-        if not after and i + 1 < len(lines):
-            # The date alone on its line, the outlet on the next (049-hexun-stock).
+        if not after and i + 2 == len(lines):
+            # The date alone on its line, the outlet on the next and last (049-hexun-stock);
+            # a line among a post footer's others (富达传媒 among category and counts,
+            # 067-njxfhn-repost) is the poster's account.
             after = [lines[i + 1].strip()]
         if after and _is_outlet(after[0], title):
             return after[0], None
