@@ -89,7 +89,7 @@ CHROME_MAX_LEN = 60
 # links, 036-sina-finance) is one too; a colon may follow the heading.
 SECTION_MARKERS = re.compile(
     r"^[【\[]?(?:推荐阅读|延伸\s*[·・]\s*推荐|相关阅读|相关新闻|相关文章|相关报道|相关链接|延伸阅读|猜你喜欢|热门推荐|"
-    r"精彩推荐|为你推荐|热门文章|热点新闻|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
+    r"精彩推荐|为你推荐|热门文章|热点新闻|热门评论|关注我们|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
     r"版权声明|文章关键词|关键词|关键字)[】\]]?\s*[：:]?\s*(?:更多\s*>*|>>)?$"
 )
 SECTION_TAGS = ("div", "section", "aside", "ul", "table", "dl")

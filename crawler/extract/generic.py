@@ -33,7 +33,7 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK
+from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
 from crawler.extract.dates import REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
@@ -317,9 +317,14 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
 
 
 def _opens_with_notice(node: Any) -> bool:
-    """The block opens with a site notice (【免责声明】…): it counts as nothing."""
-    first = next((t for t in node.itertext() if t.strip()), "")
-    return bool(NOTICE_BLOCK.match(first.strip()))
+    """The block opens with a site notice (【免责声明】…) or a furniture heading (热门评论,
+    关注我们: 029-mydrivers' sidebar, which kept the choice above the article's column): it
+    counts as nothing, unless it holds the page's prose (a wrapper whose first words are a
+    heading of the navigation)."""
+    first = squash(next((t for t in node.itertext() if t.strip()), ""))
+    if not (NOTICE_BLOCK.match(first) or SECTION_MARKERS.match(first)):
+        return False
+    return not _holds_prose(node)
 
 
 def _score(node: Any, stat: Stats) -> float:
