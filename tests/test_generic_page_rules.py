@@ -86,3 +86,13 @@ def test_an_editor_value_stops_at_boilerplate() -> None:
 def test_a_site_notice_leaves_the_body() -> None:
     html = f"<div><p>{PROSE[:60]}</p><p>免责声明：本文仅代表作者本人观点，与本站无关。</p></div>"
     assert "免责声明" not in clean_body(html, "https://example.cn/").text
+
+
+def test_a_sidebar_opening_with_a_furniture_heading_counts_as_nothing() -> None:
+    hot = "".join(
+        f"<div><p>网友{n}号说：这篇文章写得很好，我很赞同作者的看法。</p></div>" for n in range(9)
+    )
+    sidebar = f'<div class="r2"><h3>热门评论</h3>{hot}</div>'
+    article = f'<div class="l2"><p>{PROSE[:420]}</p></div>'
+    body = str(record(page(f'<div class="box">{article}{sidebar}</div>'))["body_text"])
+    assert "第1句话" in body and "网友" not in body
