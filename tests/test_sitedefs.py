@@ -199,6 +199,13 @@ REFUSED = [
     ("[list]", "[list]\narticle_url_pattern = '^(/?\\w+)+\\.html$'", "exponential"),
     ("[list]", "[list]\narticle_url_pattern = '(a|b*)*c'", "exponential"),
     ("[list]", "[list]\narticle_url_pattern = '(?:/[\\w/]+)+\\.html'", "exponential"),
+    # The pattern of an EXSLT regular-expression call inside XPath runs through Python's re.
+    (
+        'title = ["h1::text"]',
+        "title = [\"xpath://h1[re:test(concat(@class, ','), '(\\\\w+\\\\s?)+$')]/text()\"]",
+        "exponential",
+    ),
+    ('title = ["h1::text"]', "title = [\"xpath://h1[re:match(., '[')]\"]", "invalid regular"),
 ]
 
 
