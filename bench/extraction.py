@@ -347,8 +347,10 @@ def real_report() -> str:
     miss_lines = "\n".join(
         f"- {REAL_HEADINGS[k]}: {', '.join(ours[k])}" for k in REAL_FIELDS if k in ours
     )
+    sites = len({load_case(case)["site"] for case in REALWORLD})
     return (
-        f"{len(REALWORLD)} real pages (tests/fixtures/realworld), one run each; a cell is "
+        f"{len(REALWORLD)} real pages from {sites} sites (tests/fixtures/realworld), one run "
+        f"each; a cell is "
         f"right/stated, over the pages that print the field.\n\n{real_table(results, missing)}\n\n"
         f"wenhua generic misses: \n{miss_lines or '- none'}\n"
     )

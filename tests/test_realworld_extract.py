@@ -7,9 +7,12 @@ the floor measured when this set was scored and prints which pages miss what.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from bench.extraction import REAL_FIELDS, REALWORLD, extract_real, load_case, real_checks
+from bench.extraction import REAL_FIELDS, REALWORLD, extract_real, load_case, real_checks, real_text
 
 # Fields stated by a page and still missed there (everything else the page states is right).
 KNOWN_MISSES: dict[str, set[str]] = {
@@ -19,9 +22,45 @@ KNOWN_MISSES: dict[str, set[str]] = {
     # The credits are the account's own lines inside the body (编辑|X, 责编|Y: a pipe, no
     # colon), followed by a WeChat menu promotion, so they are not among the closing lines.
     "016-thepaper-gov": {"editor"},
+    # Two editors are printed: the newspaper's (编辑 刘晓阳, closing the body) and NetEase's
+    # (责任编辑：姚立伟_NT6056); the label keeps NetEase's only, we give both.
+    "024-163-tech": {"editor"},
+    # The author is the 网易号 account, printed bare after the date (D · 苏皖城市报道).
+    "026-163-dy-wemedia": {"author"},
+    # The seconds come from a dateUpdate meta tag; the page prints 18-03-08 23:16.
+    "031-baijiahao-fashion": {"published_instant"},
+    # The source is a bare link after the date (no 来源); the body container is the whole
+    # page, so （责任编辑： HN666） is not among its closing lines.
+    "049-hexun-stock": {"source", "editor"},
+    # toutiao account names printed as bare spans beside the date, with no class naming them.
+    "056-toutiao-huaxia": {"author"},
+    "057-toutiao-gameforce": {"author"},
+    # 澎湃's 'author/source' byline 石佳/中国青年报 has no label.
+    "058-thepaper-cyol": {"source", "author"},
+    # The source 新华社 is printed alone in div.news_about, with no label.
+    "059-thepaper-xinhua": {"source"},
+    # No title element is found (the h1 sits in an aside), so the printed date line
+    # (D T 游民星空[整理]) is not read: the script's time has seconds the page does not
+    # print; the 作者/责任编辑 footer is past the body's closing lines.
+    "065-gamersky-wap": {"published_instant", "source", "editor"},
+    # A content farm: the printed title carries an injected SEO prefix, and the body chosen
+    # is a keyword-stuffed side list, so the date and the 作者 line after the body are lost.
+    "067-njxfhn-repost": {"title", "published_day", "author", "body_first", "body_last"},
+    # The printed date is split over three divs (2019 / 09/07 / 19:02) in a side bar; the
+    # script's pubtime has seconds the page does not print.
+    "068-qq-omn-yangyan": {"published_instant"},
 }
-# Rates over the pages that state the field, as measured; they may only go up.
-FLOORS = {"published_day": 1.0, "author": 1.0, "published_instant": 1.0}
+# Rates over the pages that state the field, as measured on 68 pages; they may only go up.
+FLOORS = {
+    "title": 0.98,
+    "published_day": 0.98,
+    "published_instant": 0.94,
+    "source": 0.89,
+    "editor": 0.89,
+    "author": 0.84,
+    "body_first": 0.98,
+    "body_last": 0.98,
+}
 
 PAGES = {case.name: case for case in REALWORLD}
 
@@ -55,7 +94,7 @@ def _record(name: str) -> dict[str, object]:
 
 
 def test_the_set_is_there() -> None:
-    assert len(REALWORLD) >= 17
+    assert len(REALWORLD) >= 68
     for case in REALWORLD:
         assert (case / "page.html").exists() and (case / "expected.json").exists()
 
@@ -100,3 +139,17 @@ def test_known_misses_name_real_pages() -> None:
     assert set(KNOWN_MISSES) <= set(PAGES)
     for keys in KNOWN_MISSES.values():
         assert keys <= set(REAL_FIELDS)
+
+
+def test_a_page_stored_as_gb18030_bytes_reads_as_the_crawler_reads_it(tmp_path: Path) -> None:
+    # 026 declares gb2312 in its <meta>; stored as GB18030 bytes it must read the same as its
+    # UTF-8 copy (through wenhua's decoding, not a UTF-8 read), and extract the same.
+    case = PAGES["026-163-dy-wemedia"]
+    text = real_text(case)
+    assert "charset=gb2312" in text.lower()
+    copy = tmp_path / case.name
+    copy.mkdir()
+    (copy / "page.html").write_bytes(text.encode("gb18030"))
+    shutil.copy(case / "expected.json", copy / "expected.json")
+    assert real_text(copy) == text
+    assert extract_real(copy)["title"] == _record(case.name)["title"]

@@ -165,10 +165,12 @@ _US = (
     rf"(?:{_SP}*(?P<ampm2>(?i:am|pm))(?![A-Za-z]))?"
 )
 _US_BARE = r"(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
+# A time may be stated in GMT in words: 2012年12月10日, 格林尼治标准时间10:41 (050-bbc-zhongwen).
+_GMT_WORDS = r"(?P<gmt>格林[尼威]治标准时间|格林[尼威]治標準時間)"
 _CJK_DATE = (
     rf"(?<!\d)(?P<y>\d{{4}}){_SP}*[年]{_SP}*(?P<mo>\d{{1,2}}){_SP}*月{_SP}*"
     rf"(?P<d>\d{{1,2}}){_SP}*[日号號]"
-    rf"(?:{_SP}*{_WEEKDAY})?(?:{_SP}*{_TIME})?(?:{_SP}*{_WEEKDAY})?"
+    rf"(?:{_SP}*{_WEEKDAY})?(?:(?:[,，]?{_SP}*{_GMT_WORDS})?{_SP}*{_TIME})?(?:{_SP}*{_WEEKDAY})?"
 )
 _JAVA = (
     rf"(?:{_DOW_NAME},?{_SP}+)?{_MON_NAME}{_SP}+(?P<d>\d{{1,2}}),?{_SP}+"
@@ -318,7 +320,7 @@ def _build_numeric(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime 
     clock = _clock(m)
     if isinstance(clock, str):
         return clock
-    offset: timedelta | None = None
+    offset: timedelta | None = timedelta(0) if _group(m, "gmt") else None
     off_text = _group(m, "off")
     if off_text is not None:
         zone = _zone_offset("Z" if off_text == "Z" else "UTC" + off_text)

@@ -28,13 +28,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lxml import html as lxml_html
 from parsel import Selector
 
 from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
-from crawler.extract.dates import REASON_NO_YEAR, iter_datetimes, parse_datetime
+from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
@@ -69,8 +70,7 @@ CONTAINER_TAGS = {
     "main",
     "center",
     "form",
-    # Page columns laid out as list items (<ul class="two-coloum"><li class="left">, 045-047
-    # guancha): a list item holding most of the page's text is a column, not a list entry.
+    # A two-column layout made of list items (guancha's ul.two-coloum > li.left-main, 045-047).
     "ul",
     "li",
 }
@@ -91,6 +91,7 @@ POSITIVE_HINT = re.compile(
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
+JS_HOOK = re.compile(r"js[-_]", re.IGNORECASE)
 # A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
 WRAPPER_MIN_CJK = 500
 # So does one holding that much Chinese outside links in at least this many sentences (prose,
@@ -144,6 +145,18 @@ DATE_META = (
     "dc.date",
     "DC.Date",
 )
+# Publish times that templates keep only in their page scripts, read when nothing is
+# printed or declared: toutiao's publish_time: '2019-09-08 11:42:03' (053), Tencent's
+# "pubtime" (068), Baidu's JSON-LD "pubDate" (065); WeChat's var ct = "<Unix seconds>"
+# under a relative 昨天 (033, 034).
+SCRIPT_DATES = tuple(
+    re.compile(p)
+    for p in (
+        r"""["']?\b(?:publish_?time|publishTime|pubtime|pubTime|pubDate|pub_date)["']?\s*[:=]\s*"""
+        r"""["'](?P<text>(?:19|20)\d\d-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?)["']""",
+    )
+)
+SCRIPT_EPOCHS = (re.compile(r"""\bvar\s+ct\s*=\s*["'](?P<epoch>1\d{9})["']"""),)
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
 # A printed date without a year (发布时间：10-08 12:00) takes its year from a full date in
 # the page's meta tags, when that date falls on the same day (and minute, if printed).
@@ -151,17 +164,24 @@ YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
 # class tokens of the element that prints the author's (or publishing account's) name in
 # the meta block: <p class="author-name">.
 AUTHOR_HINT = re.compile(
-    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name)(?:$|\s)",
+    # js_author_name / profile_nickname: WeChat's author, else its account (033, 034);
+    # media-user: a toutiao account (053).
+    r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name|js_author_name|"
+    r"profile_nickname|media-user)(?:$|\s)",
     re.IGNORECASE,
 )
 AUTHOR_MAX_LEN = 20
+# How many elements after the title may name the author when the body holds the title.
+NAMED_AFTER_TITLE_MAX = 40
 # An author box (<div class="news_paike_author">) names the publishing account in its
 # element of class "name", next to avatars and follow buttons.
 AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
 NAME_HINT = re.compile(r"(?:^|\s)name(?:$|\s)", re.IGNORECASE)
 # The same for the source: <span class="a_source">棱镜</span>.
 SOURCE_HINT = re.compile(
-    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly)(?:$|\s)", re.IGNORECASE
+    # media_name: sina's source slot, an id (038-sina-tech).
+    r"(?:^|\s)(?:a_source|source|article-source|source-name|ly|media_name)(?:$|\s)",
+    re.IGNORECASE,
 )
 WS = re.compile(r"[\s\u00a0\u3000]+")
 # A source printed without a label beside the publish date in the meta block: right after it
@@ -236,7 +256,9 @@ def _attrs(node: Any) -> str:
 
 
 def _is_negative(node: Any) -> bool:
-    hints = _attrs(node)
+    # A js- / js_ class is a script hook, not the element's name: ifeng's article container is
+    # div.js_img_share_area (its images get share buttons), 043-ifeng-nb.
+    hints = " ".join(t for t in _attrs(node).split() if not JS_HOOK.match(t))
     return bool(hints) and bool(NEGATIVE_HINT.search(hints)) and not _is_wrapper(node)
 
 
@@ -404,11 +426,12 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
     while node is not None and seen < TAIL_MAX_NODES:
         sibling = node.getnext()
         while sibling is not None and seen < TAIL_MAX_NODES:
-            text = squash(_own_text(sibling)) if _tag(sibling) is not None else ""
-            # Blank spacers (<div class="space10">, <div class="clear">) are not counted
-            # (043-ifeng-nb's [责任编辑：X] follows four of them).
-            if text and not _is_hidden(sibling):
+            # Empty spacers (div.clear, div.space10) are not blocks read (043-ifeng-nb).
+            visible = _tag(sibling) not in (None, *SKIP_TAGS) and not _is_hidden(sibling)
+            if visible and squash(_own_text(sibling)):
                 seen += 1
+                # Lines end at elements: [责任编辑：X]<div>推荐0</div> is two lines (044).
+                text = _between(sibling, None, None, limit=TAIL_MAX_LEN + 1)
                 if text and len(text) <= TAIL_MAX_LEN and DATE_LIKE.search(text):
                     if META_LABEL.search(text) or TAIL_DATE_LABEL.search(text):
                         dated.append(text)
@@ -427,10 +450,9 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
 def _credit_blocks(node: Any) -> list[str]:
     """Short credit lines (责任编辑：X) printed as blocks of their own inside `node`."""
     found = []
-    # A list of post notes (<ul><li>原标题…</li><li>责任编辑: X</li>, 047-guancha-column).
-    for el in node.iter("div", "p", "span", "li"):
+    for el in node.iter("div", "p", "span", "li"):  # li: guancha's ul.article-other (045-047)
         text = squash(_own_text(el))
-        # Credits may be printed in brackets: [责任编辑：刘斌] (043-ifeng-nb).
+        # The credit may stand in brackets: [责任编辑：刘斌] (043-ifeng-nb).
         if text and len(text) <= TAIL_MAX_LEN // 2 and CREDIT_LABEL.match(text.lstrip("[【（(")):
             found.append(text)
     return found[:2]
@@ -675,8 +697,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
     article.meta_text = "\n".join(p for p in (block, *credits, *dated) if p) or None
 
     if meta is None or (meta.published is None and not meta.problems):
-        article.published_text = _meta_tag(doc, DATE_META) or next(
-            iter(_jsonld_values(doc, "datePublished")), None
+        article.published_text = (
+            _meta_tag(doc, DATE_META)
+            or next(iter(_jsonld_values(doc, "datePublished")), None)
+            or _script_date(doc)
         )
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
@@ -740,6 +764,22 @@ def _is_outlet(token: str, title: str) -> bool:
     return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS
 
 
+def _script_date(doc: Selector) -> str | None:
+    """The publish time a page keeps in its inline scripts (SCRIPT_DATES, SCRIPT_EPOCHS)."""
+    scripts = doc.xpath("//script[not(@src)]/text()").getall()
+    for pattern in SCRIPT_DATES:
+        for script in scripts:
+            found = pattern.search(script)
+            if found is not None:
+                return found["text"]
+    for epoch in SCRIPT_EPOCHS:
+        for script in scripts:
+            found = epoch.search(script)
+            if found is not None:
+                return datetime.fromtimestamp(int(found["epoch"]), CHINA_TZ).isoformat()
+    return None
+
+
 def _contains(outer: Any, inner: Any) -> bool:
     return outer is not None and inner is not None and outer in inner.iterancestors()
 
@@ -794,15 +834,22 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
     if body is None:
         return None
     passed_title = title is None
+    # A body container holding the title (a whole-page <body>, 033-wechat) is no end mark:
+    # then the few elements after the title are read.
+    around_title = _contains(body, title)
+    after = 0
     for el in root.iter():
-        if el is body:
+        if el is body and not around_title:
             return None
         if _tag(el) is None:
             continue
         if not passed_title:
             passed_title = el is title or _contains(title, el)
             continue
-        named = bool(hint.search(el.get("class") or ""))
+        after += 1
+        if around_title and after > NAMED_AFTER_TITLE_MAX:
+            return None
+        named = bool(hint.search(_attrs(el)))
         if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
             inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
             el, named = (inner[0], True) if inner else (el, False)
@@ -885,12 +932,20 @@ def _body_html(node: Any) -> str:
             continue
         if _is_negative(child) or _is_hidden(child):
             child.drop_tree()
-    # Link lists go from the smallest blocks up: a column holding the article and a long
-    # related list after it (029-mydrivers' div.main_left) is judged without that list.
-    for child in reversed(list(clone.iterdescendants("ul", "ol", "div", "table"))):
-        if squash(_own_text(child)) and _link_share(child) > 0.6:
+            continue
+        text = squash(_own_text(child))
+        listed = _tag(child) in ("ul", "ol", "div", "table") and text and _link_share(child) > 0.6
+        # A block holding most of the body's prose is the article with a long related list
+        # inside it (029-mydrivers' div.main_left): only the list goes, later.
+        if listed and 2 * _prose(child) < _prose(clone):
             child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _prose(node: Any) -> int:
+    """Chinese characters of the node's text outside links."""
+    linked = sum(len(CJK.findall(_own_text(a))) for a in node.iter(*LINK_TAGS))
+    return len(CJK.findall(_own_text(node))) - linked
 
 
 def _link_share(node: Any) -> float:

@@ -104,7 +104,7 @@ LABEL_TABLE: tuple[tuple[FieldName, int, tuple[str, ...]], ...] = (
         关键字 主题词 标题 实施日期 废止日期 失效日期 今天是 现在时间 当前时间 活动时间 活动日期
         活动地点 开放时间 报名时间 演出时间 举办时间 截止时间 开始时间 结束时间 比赛时间 展览时间
         展出时间 培训时间 上课时间 营业时间 服务时间 办公时间 展期 地点 上一篇 下一篇 当前位置
-        您的位置 所在位置 位置 附件 相关链接 扫一扫 发布于 频道 语种 点评 评论
+        您的位置 所在位置 位置 附件 相关链接 扫一扫 发布于 频道 语种 点评 评论 报料 新闻报料
     """),
     ),
     # Counters and widgets.
@@ -152,8 +152,10 @@ BYLINE_PATTERNS: tuple[str, ...] = (
 # A short paragraph among the body's first few that is only a credit: 《棱镜》作者 周纯, 文 张三.
 BYLINE_LINE_PATTERNS: tuple[str, ...] = (
     # 执笔/A、B&C: a WeChat column's pen names (048-huanqiu).
-    rf"^(?:《[^》\n]{{1,12}}》)?(?:作者|文|执笔)[ \t\u3000\u00a0:：|｜/]*"
-    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、&＆][{HAN}·]{{2,4}}){{0,3}})$",
+    # 【文/观察者网专栏作者 王文】: bracketed, the outlet's role before the name (047).
+    rf"^[【\[]?(?:《[^》\n]{{1,12}}》)?(?:作者|文|执笔)[ \t\u3000\u00a0:：|｜/]*"
+    rf"(?:[{HAN}]{{0,10}}?(?:专栏作者|特约作者|记者)[ \t\u3000\u00a0]*)?"
+    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、&＆][{HAN}·]{{2,4}}){{0,3}})[】\]]?$",
     # WeChat's original-content mark, carried with the article: 原创： X编译 公众号名
     # (037-sina-finance-usstock). The account name after the space is no person.
     rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"

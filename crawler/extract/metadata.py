@@ -100,13 +100,14 @@ _EDITOR_STOP = re.compile(
     r"[\u3400-\u9fff]{0,8}报料(?:热线|电话)?\s*[:：]|未经授权|版权所有|转载请注明|"
     r"\d{3,4}-\d{2,4}-\d{3,4}|(?<=\S)[\]】]"
 )
-# A staff code printed after an editor's name is no second editor: 韩保林 PK155 (044). A code
-# standing alone is the editor's only name (HN666, 049-hexun-stock).
-_STAFF_CODE = re.compile(r"(?<=[\u3400-\u9fff])\s+[A-Za-z]{1,4}\d{2,6}(?=\s|$)")
 
 # Values that mean "nothing here".
 _PLACEHOLDERS = frozenset(words("无 無 暂无 暫無 未知 - -- — —— / null none undefined 空 佚名"))
 
+_STAFF_CODE = re.compile(r"[A-Za-z]{1,4}\d{2,6}")
+# Values of a people label that name nobody: 作者：网络 (064-ednchina). As a source they are
+# kept (来源：网络 is what the page says).
+_NOT_PEOPLE = frozenset(words("网络 互联网 本站 本网 网友"))
 # Role words around names in people lists: "本报记者张三", "张三 摄", "文/图".
 _ROLE_PREFIXES = words(
     "本报记者 本台记者 本网记者 特约通讯员 见习记者 实习记者 通讯员 实习生 记者 摄影"
@@ -402,11 +403,18 @@ def _people(values: Iterable[str]) -> list[str]:
         for token in _PEOPLE_SPLIT.split(value):
             token = _strip_brackets(token)
             token = _strip_roles(token)
+            if token in _NOT_PEOPLE:
+                continue
             if token and token not in _ROLE_WORDS and token.lower() not in _PLACEHOLDERS:
                 if any(token.endswith(t) and len(token) > len(t) + 1 for t in _ROLE_TAILS):
                     continue
                 names.append(token)
-    return list(dict.fromkeys(names))
+    names = list(dict.fromkeys(names))
+    # A staff code printed after a name (责任编辑：韩保林 PK155, 044-ifeng-ent) is no second
+    # person; a code printed alone is all the page gives (责任编辑：HN666, 049-hexun).
+    if any(not _STAFF_CODE.fullmatch(n) for n in names):
+        names = [n for n in names if not _STAFF_CODE.fullmatch(n)]
+    return names
 
 
 def _is_name(token: str) -> bool:
@@ -588,7 +596,12 @@ def parse_meta(text: str, *, fetched_at: datetime | None = None) -> Meta:
             continue
         value, inner = _cut_at_date(hit.value, fetched_at)
         if kind == "editor":
-            value = _EDITOR_STOP.split(value, maxsplit=1)[0]
+            # Read to the end of the line: the stop may begin before the next label (澎湃新闻
+            # 报料：, whose 新闻报料 is a label of its own).
+            rest = text[hit.value_start : _line_end(text, hit.value_start)]
+            stop = _EDITOR_STOP.search(rest)
+            if stop is not None:
+                value = value[: stop.start()]
         labelless.extend((hit.value_start + d.start, d) for d in inner)
         if kind == "noise":
             continue
@@ -598,7 +611,7 @@ def parse_meta(text: str, *, fetched_at: datetime | None = None) -> Meta:
         if kind == "source":
             sources.append((hit.label.rank, hit.start, cleaned))
         elif kind == "editor":
-            editors.append(_STAFF_CODE.sub("", cleaned))
+            editors.append(cleaned)
         elif kind == "author":
             authors.append(cleaned)
 
