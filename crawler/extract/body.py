@@ -88,11 +88,17 @@ CHROME_MAX_LEN = 60
 # long, unless it is the body container itself. A keyword list (文章关键词： and its tag
 # links, 036-sina-finance) is one too; a colon may follow the heading.
 SECTION_MARKERS = re.compile(
-    r"^[【\[]?(?:推荐阅读|相关阅读|相关新闻|相关文章|相关报道|相关链接|延伸阅读|猜你喜欢|热门推荐|"
-    r"精彩推荐|为你推荐|热门文章|热点新闻|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
+    r"^[【\[]?(?:推荐阅读|延伸\s*[·・]\s*推荐|相关阅读|相关新闻|相关文章|相关报道|相关链接|延伸阅读|猜你喜欢|热门推荐|"
+    r"精彩推荐|为你推荐|热门文章|热点新闻|热门评论|关注我们|网友评论|发表评论|我要评论|评论列表|全部评论|免责声明|"
     r"版权声明|文章关键词|关键词|关键字)[】\]]?\s*[：:]?\s*(?:更多\s*>*|>>)?$"
 )
 SECTION_TAGS = ("div", "section", "aside", "ul", "table", "dl")
+# A block opening with one of these notices is the site's, not the article's, however long:
+# 【免责声明】本文仅代表作者本人观点… after a short article (049-hexun-stock), 免责声明：自媒体
+# 综合提供的内容… in a paragraph of its own (037-sina-finance-usstock).
+NOTICE_BLOCK = re.compile(
+    r"^[【\[]?(?:免责声明|版权声明|郑重声明|特别声明|风险提示)(?:[】\]]|\s*[:：])"
+)
 
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
@@ -265,7 +271,7 @@ def clean_body(
                     candidate.decompose()
         images.append(BodyImage(url=url, alt=alt, caption=caption))
 
-    for tag in soup.find_all(SECTION_TAGS):
+    for tag in soup.find_all((*SECTION_TAGS, "p")):
         if tag.decomposed or tag.parent is None or tag.parent.name in ("body", "[document]"):
             continue
         first = next(
@@ -278,7 +284,8 @@ def clean_body(
             ),
             None,
         )
-        if first is not None and SECTION_MARKERS.match(squash(str(first))):
+        opening = squash(str(first)) if first is not None else ""
+        if opening and (SECTION_MARKERS.match(opening) or NOTICE_BLOCK.match(opening)):
             tag.decompose()
 
     # Chrome and leaked file names go from the smallest blocks up, so a container that

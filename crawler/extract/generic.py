@@ -34,8 +34,8 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CHROME_BLOCKS
-from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, parse_datetime
+from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
+from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
@@ -44,9 +44,12 @@ from crawler.extract.labels import (
     BYLINE_TAIL_NOT_ENDINGS,
     BYLINE_TAIL_PATTERNS,
     CREDIT_LINE_LABELS,
+    HAN,
+    LABELS,
     META_LINE_BARE_LABELS,
     META_LINE_LABELS,
     TAIL_DATE_LABELS,
+    simplified,
     spellings,
 )
 from crawler.extract.metadata import parse_meta
@@ -84,13 +87,22 @@ NEGATIVE_HINT = re.compile(
 )
 POSITIVE_HINT = re.compile(
     r"trs_editor|zoom|content|article|artic|detail|text|body|main|news_con|newscon|"
-    r"con_?text|wzzw|zhengwen|postmessage|t_f|vsbcontent|v_news_content|arc",
+    r"con_?text|contxt|wzzw|zhengwen|postmessage|t_f|vsbcontent|v_news_content|arc",
     re.IGNORECASE,
 )
 POSITIVE_BONUS = 1.15
 JS_HOOK = re.compile(r"js[-_]", re.IGNORECASE)
 # A chrome-named element holding the <h1> and at least this much Chinese text wraps the page.
 WRAPPER_MIN_CJK = 500
+# So does one holding that much Chinese outside links in at least this many sentences (prose,
+# not a bar of buttons or a list of headlines): 043-ifeng-nb's article sits in
+# div.js_img_share_area. Comment boxes hold prose too and stay chrome whatever their size.
+WRAPPER_MIN_SENTENCES = 10
+SENTENCE_END = re.compile(r"[。！？]")
+COMMENT_HINT = re.compile(r"comment|pinglun|reply|plun", re.IGNORECASE)
+# Elements the page does not show (a block of spam keywords under style="display:none",
+# 067-njxfhn-repost) are never the body nor the meta block: they count as nothing.
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 # A short line is meta when a label and a date (or a label and a value) make it up.
 META_LABEL = re.compile(
@@ -172,6 +184,17 @@ SOURCE_HINT = re.compile(
     re.IGNORECASE,
 )
 WS = re.compile(r"[\s\u00a0\u3000]+")
+# A source printed without a label beside the publish date in the meta block: right after it
+# on its line (2019-09-26 10:56:28 证券时报网, 049-hexun-stock; 2019年09月11日01:53 新浪科技,
+# 038-sina-tech; 2019-09-05 11:10 游民星空[整理], 065-gamersky-wap), or alone on the block's
+# first line above it (新华社, 059-thepaper-xinhua), there after the reporter and a slash
+# (石佳/中国青年报, 058-thepaper-cyol); the date starts its line. An outlet is Chinese, with
+# an optional bracketed note; a shorter one than OUTLET_MIN_LEN must end like an outlet (a
+# name of two or three characters beside the date is a person's).
+OUTLET = re.compile(rf"(?P<core>[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?")
+OUTLET_MIN_LEN = 4
+OUTLET_ENDINGS = frozenset("报台网社刊站")
+PERSON_SLASH_OUTLET = re.compile(rf"(?P<person>[{HAN}·]{{2,4}})[/／](?P<outlet>.+)")
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
 # before the <html> start tag: <text id=... title=...>. What stands before <html> is the
@@ -243,8 +266,22 @@ def _is_wrapper(node: Any) -> bool:
     """A chrome-named element holding the page's <h1> and the article's text is the page's
     wrapper (NetEase's div.post_header left open around the whole article, 018/024-163)."""
     if node.find(".//h1") is None:
-        return False
+        return _holds_prose(node)
     return len(CJK.findall("".join(node.itertext()))) >= WRAPPER_MIN_CJK
+
+
+def _holds_prose(node: Any) -> bool:
+    if COMMENT_HINT.search(_attrs(node)):
+        return False
+    own = "".join(t for t in node.xpath(".//text()[not(ancestor::a)]"))
+    return (
+        len(CJK.findall(own)) >= WRAPPER_MIN_CJK
+        and len(SENTENCE_END.findall(own)) >= WRAPPER_MIN_SENTENCES
+    )
+
+
+def _is_hidden(node: Any) -> bool:
+    return node.get("hidden") is not None or bool(HIDDEN_STYLE.search(node.get("style") or ""))
 
 
 def _tag(node: Any) -> str | None:
@@ -271,7 +308,7 @@ def _is_chrome_text(text: str) -> bool:
 def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
     tag = _tag(node)
     result = Stats()
-    if tag is None or tag in SKIP_TAGS:
+    if tag is None or tag in SKIP_TAGS or _is_hidden(node):
         stats[node] = result
         return result
     if node.text:
@@ -291,7 +328,7 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result.text += len(CJK.findall(child.tail))
             result.punct += len(CN_PUNCT.findall(child.tail))
             result.chars += len(child.tail.strip())
-    if node in exclude or _is_negative(node):
+    if node in exclude or _is_negative(node) or _opens_with_notice(node):
         result = Stats(link=result.text + result.link, chars=result.chars)
     elif result.chars <= META_MAX_LEN:
         text = squash(_own_text(node))
@@ -299,6 +336,17 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result = Stats(chars=result.chars)
     stats[node] = result
     return result
+
+
+def _opens_with_notice(node: Any) -> bool:
+    """The block opens with a site notice (【免责声明】…) or a furniture heading (热门评论,
+    关注我们: 029-mydrivers' sidebar, which kept the choice above the article's column): it
+    counts as nothing, unless it holds the page's prose (a wrapper whose first words are a
+    heading of the navigation)."""
+    first = squash(next((t for t in node.itertext() if t.strip()), ""))
+    if not (NOTICE_BLOCK.match(first) or SECTION_MARKERS.match(first)):
+        return False
+    return not _holds_prose(node)
 
 
 def _score(node: Any, stat: Stats) -> float:
@@ -332,7 +380,7 @@ def find_body(root: Any, exclude: set[Any]) -> Any:
 def _walk(node: Any) -> Iterator[tuple[str, Any]]:
     """Document-order events: ('start', el), ('text', str), ('end', el)."""
     tag = _tag(node)
-    if tag is None or tag in SKIP_TAGS:
+    if tag is None or tag in SKIP_TAGS or _is_hidden(node):
         if node.tail:
             yield "text", node.tail
         return
@@ -379,7 +427,8 @@ def _tail_lines(body: Any) -> tuple[list[str], list[str]]:
         sibling = node.getnext()
         while sibling is not None and seen < TAIL_MAX_NODES:
             # Empty spacers (div.clear, div.space10) are not blocks read (043-ifeng-nb).
-            if _tag(sibling) not in (None, *SKIP_TAGS) and squash(_own_text(sibling)):
+            visible = _tag(sibling) not in (None, *SKIP_TAGS) and not _is_hidden(sibling)
+            if visible and squash(_own_text(sibling)):
                 seen += 1
                 # Lines end at elements: [责任编辑：X]<div>推荐0</div> is two lines (044).
                 text = _between(sibling, None, None, limit=TAIL_MAX_LEN + 1)
@@ -462,11 +511,12 @@ def _adopt_strays(root: Any) -> None:
 
 
 def _in_chrome(node: Any) -> bool:
-    """Inside a link or an element whose class/id names page chrome."""
+    """Inside a link, an element whose class/id names page chrome, or a hidden element (a
+    hidden <h1> for share cards is not the title shown, 051-chinadaily)."""
     for el in (node, *node.iterancestors()):
         if _tag(el) == "body":
             return False
-        if _tag(el) in LINK_TAGS or _is_negative(el):
+        if _tag(el) in LINK_TAGS or _is_negative(el) or _is_hidden(el):
             return True
     return False
 
@@ -661,6 +711,9 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or next(iter(_jsonld_values(doc, "publisher")), None)
             or _named_by_class(root, title_node, body_node, SOURCE_HINT)
         )
+    reporter = None
+    if not has_source and article.source is None and block:
+        article.source, reporter = _source_beside_date(block, title or "")
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
     if article.author is None and not (meta is not None and meta.author):
@@ -669,7 +722,46 @@ def extract_generic(doc: Selector) -> GenericArticle:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
             article.author = _byline(body_node)
+    if article.author is None and reporter and not (meta is not None and meta.author):
+        article.author = reporter
     return article
+
+
+def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]:
+    """(source, reporter) printed without labels around the block's first dated line."""
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        dated = [d for d in iter_datetimes(line) if d.parsed is not None]
+        if not dated:
+            continue
+        if line[: dated[0].start].strip():
+            # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
+            return None, None
+        after = line[dated[0].end :].split()
+        if not after and i + 2 == len(lines):
+            # The date alone on its line, the outlet on the next and last (049-hexun-stock);
+            # a line among a post footer's others (富达传媒 among category and counts,
+            # 067-njxfhn-repost) is the poster's account.
+            after = [lines[i + 1].strip()]
+        if after and _is_outlet(after[0], title):
+            return after[0], None
+        if i == 1:
+            above = lines[0].strip()
+            credit = PERSON_SLASH_OUTLET.fullmatch(above)
+            if credit is not None and _is_outlet(credit["outlet"], title):
+                return credit["outlet"], credit["person"]
+            if _is_outlet(above, title):
+                return above, None
+        return None, None
+    return None, None
+
+
+def _is_outlet(token: str, title: str) -> bool:
+    shape = OUTLET.fullmatch(token)
+    if shape is None or token in title or simplified(shape["core"]) in LABELS:
+        return False
+    core = shape["core"]
+    return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS
 
 
 def _script_date(doc: Selector) -> str | None:
@@ -838,7 +930,7 @@ def _body_html(node: Any) -> str:
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
-        if _is_negative(child):
+        if _is_negative(child) or _is_hidden(child):
             child.drop_tree()
             continue
         text = squash(_own_text(child))

@@ -160,6 +160,9 @@ BYLINE_LINE_PATTERNS: tuple[str, ...] = (
     # (037-sina-finance-usstock). The account name after the space is no person.
     rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"
     rf"[ \t\u3000\u00a0]+\S{{2,20}}$",
+    # 【文/观察者网专栏作者 王文】 opening the text (047-guancha-column).
+    rf"^[【\[]文[/／](?:[{HAN}]{{0,12}}?(?:专栏作者|特约作者|作者|记者))?[ \t\u3000\u00a0]*"
+    rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、][{HAN}·]{{2,4}}){{0,3}})[】\]]$",
 )
 # The body's last paragraph may end with the reporter's name in brackets: …举行。（张巨峰）
 BYLINE_TAIL_PATTERNS: tuple[str, ...] = (

@@ -93,6 +93,14 @@ _SEPARATED_NOISE = words("""
 # Words that make a short bracketed segment at the end of a value a widget: 【我要打印】.
 _WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 顶部 推荐 评论 复制 链接")
 
+# Where an editor's value ends, whatever follows on its line: a tip line (澎湃新闻报料：
+# 4009-20-4009, 058/059-thepaper), a copyright notice (未经授权不得转载), a phone number, or
+# the bracket closing a credit printed in brackets ([责任编辑：韩保林 PK155]推荐0, 044).
+_EDITOR_STOP = re.compile(
+    r"[\u3400-\u9fff]{0,8}报料(?:热线|电话)?\s*[:：]|未经授权|版权所有|转载请注明|"
+    r"\d{3,4}-\d{2,4}-\d{3,4}|(?<=\S)[\]】]"
+)
+
 # Values that mean "nothing here".
 _PLACEHOLDERS = frozenset(words("无 無 暂无 暫無 未知 - -- — —— / null none undefined 空 佚名"))
 
@@ -596,6 +604,13 @@ def parse_meta(text: str, *, fetched_at: datetime | None = None) -> Meta:
                     dates.append(_DateCandidate(0, hit.start, parsed))
             continue
         value, inner = _cut_at_date(hit.value, fetched_at)
+        if kind == "editor":
+            # Read to the end of the line: the stop may begin before the next label (澎湃新闻
+            # 报料：, whose 新闻报料 is a label of its own).
+            rest = text[hit.value_start : _line_end(text, hit.value_start)]
+            stop = _EDITOR_STOP.search(rest)
+            if stop is not None:
+                value = value[: stop.start()]
         labelless.extend((hit.value_start + d.start, d) for d in inner)
         if kind == "noise":
             continue
