@@ -29,37 +29,27 @@ KNOWN_MISSES: dict[str, set[str]] = {
     "026-163-dy-wemedia": {"author"},
     # The seconds come from a dateUpdate meta tag; the page prints 18-03-08 23:16.
     "031-baijiahao-fashion": {"published_instant"},
-    # The body container is the whole page, so （责任编辑： HN666） is not among its
-    # closing lines.
-    "049-hexun-stock": {"editor"},
     # toutiao account names printed as bare spans beside the date, with no class naming them.
     "056-toutiao-huaxia": {"author"},
     "057-toutiao-gameforce": {"author"},
-    # 澎湃's 'author/source' byline 石佳/中国青年报 has no label.
-    "058-thepaper-cyol": {"source", "author"},
-    # The source 新华社 is printed alone in div.news_about, with no label.
-    "059-thepaper-xinhua": {"source"},
-    # No title element is found (the h1 sits in an aside), so the printed date line
-    # (D T 游民星空[整理]) is not read: the script's time has seconds the page does not
-    # print; the 作者/责任编辑 footer is past the body's closing lines.
-    "065-gamersky-wap": {"published_instant", "source", "editor"},
-    # A content farm: the printed title carries an injected SEO prefix, and the body chosen
-    # is a keyword-stuffed side list, so the date and the 作者 line after the body are lost.
-    "067-njxfhn-repost": {"title", "published_day", "author", "body_first", "body_last"},
+    # A content farm: the printed title carries an injected SEO prefix, and the 作者 line
+    # is lost among the repost's own credit lines.
+    "067-njxfhn-repost": {"title", "author"},
     # The printed date is split over three divs (2019 / 09/07 / 19:02) in a side bar; the
     # script's pubtime has seconds the page does not print.
     "068-qq-omn-yangyan": {"published_instant"},
 }
-# Rates over the pages that state the field, as measured on 68 pages; they may only go up.
+# Rates over the pages that state the field, as measured on 68 pages from 45 sites (rounded
+# down); they may only go up.
 FLOORS = {
     "title": 0.98,
-    "published_day": 0.98,
-    "published_instant": 0.94,
-    "source": 0.91,
-    "editor": 0.89,
-    "author": 0.84,
-    "body_first": 0.98,
-    "body_last": 0.98,
+    "published_day": 1.0,
+    "published_instant": 0.96,
+    "source": 0.97,
+    "editor": 0.94,
+    "author": 0.87,
+    "body_first": 1.0,
+    "body_last": 1.0,
 }
 
 PAGES = {case.name: case for case in REALWORLD}
