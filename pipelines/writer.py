@@ -34,12 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
 
 from archive.db import Archive
 from archive.incremental import FrontierItem
@@ -65,6 +63,11 @@ from crawler.extract.rules import RawArticle
 from crawler.extract.urls import OriginMap
 from crawler.sitedefs import SiteDefinition
 from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
+
+if TYPE_CHECKING:
+    # Only the crawl process's side (ArchiveWriter) uses Twisted, and imports it where it
+    # does: the writer process imports this module too, and Twisted would be 15 MB of it.
+    from twisted.internet.defer import Deferred
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64
@@ -553,6 +556,9 @@ class ArchiveWriter:
         self._reader.start()
 
     def submit(self, job: Job | Immediate) -> Deferred[Outcome]:
+        from twisted.internet.defer import Deferred
+        from twisted.python.failure import Failure
+
         done: Deferred[Outcome] = Deferred()
         if self._stopped is not None:  # nobody would ever answer
             done.errback(Failure(StorageError(self._stopped)))  # type: ignore[no-untyped-call]
@@ -582,6 +588,8 @@ class ArchiveWriter:
                 return
 
     def _read(self) -> None:
+        from twisted.python.failure import Failure
+
         while True:
             try:
                 results = self._results_in.recv()
@@ -609,6 +617,8 @@ class ArchiveWriter:
                     self.deliver(done.errback, Failure(error))  # type: ignore[no-untyped-call]
 
     def _fail_all(self, reason: str) -> None:
+        from twisted.python.failure import Failure
+
         self._stopped = reason
         with self._lock:
             left = list(self._waiting.values())
