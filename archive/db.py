@@ -9,7 +9,7 @@ implicitly when an archive is opened, so a new data directory just works.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,22 +44,30 @@ class OutdatedArchiveError(DatabaseError):
     """The archive's schema is older than this wenhua's: `wenhua db upgrade` brings it on."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+# Per connection: WAL so readers never wait for the writer, foreign keys on, a minute's
+# patience with a busy writer. A reader sets no journal_mode or synchronous: setting them
+# writes to the file, which may be read-only.
+SQLITE_WRITER_PRAGMAS = (
+    "journal_mode=WAL",
+    "foreign_keys=ON",
+    "busy_timeout=60000",
+    "synchronous=NORMAL",
+)
+SQLITE_READER_PRAGMAS = ("foreign_keys=ON", "busy_timeout=60000", "query_only=ON")
 
 
-def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # No journal_mode or synchronous: setting them writes to a read-only file.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.execute("PRAGMA query_only=ON")
-    cursor.close()
+def _pragmas(pragmas: tuple[str, ...]) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return on_connect
+
+
+_sqlite_pragmas = _pragmas(SQLITE_WRITER_PRAGMAS)
+_sqlite_reader_pragmas = _pragmas(SQLITE_READER_PRAGMAS)
 
 
 def _pg_read_only(dbapi_connection: Any, _record: Any) -> None:

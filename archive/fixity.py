@@ -45,7 +45,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from archive.config import ArchiveConfig
 from archive.db import Archive, sqlite_path
-from archive.models import Article, ArticleVersion, Failure, Image, WarcFile
+from archive.models import Article, ArticleVersion, CrawlRun, Failure, Image, WarcFile
 from archive.rawstore import RawStore
 from archive.store import content_hash
 from crawler.extract.record import IMAGE_KEYS, Field, checked_fields, hashed_fields
@@ -639,6 +639,7 @@ def _check_versions(
     claimed: set[Capture] = set()
     last_id = 0
     with archive.session() as session:
+        run_status = dict(session.execute(select(CrawlRun.id, CrawlRun.status)).tuples().all())
         while True:
             batch = session.scalars(
                 select(ArticleVersion)
@@ -663,6 +664,17 @@ def _check_versions(
                 if record_id is None or version.warc_file in scan.damaged:
                     continue
                 capture = scan.by_response.get(record_id)
+                status = run_status.get(version.crawl_run_id or 0, "finished")
+                if capture is None and status != "finished":
+                    # The metadata record is written after the version is committed: a run
+                    # killed in between leaves this, a state of the crash, not damage.
+                    report.notes.append(
+                        f"article version {version.id}: its run {version.crawl_run_id} "
+                        f"ended {status!r} before the WARC metadata record of this version "
+                        f"was written; its response record ({version.warc_file} at offset "
+                        f"{version.warc_offset}) is there"
+                    )
+                    continue
                 if capture is None:
                     report.problems.append(
                         f"article version {version.id}: no WARC metadata record refers to its "

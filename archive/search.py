@@ -56,7 +56,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import (
     BigInteger,
@@ -620,19 +620,23 @@ class _Request:
     last_day: date | None
 
 
-def _request(
-    session: Session,
-    query: str,
-    *,
-    site: str | None,
-    district: str | None,
-    source: str | None,
-    editor: str | None,
-    category: str | None,
-    date_from: str | date | None,
-    date_to: str | date | None,
-) -> _Request | None:
+class SearchFilters(TypedDict, total=False):
+    """What a search may be narrowed by (keyword arguments of `search` and `matches`)."""
+
+    site: str | None
+    district: str | None
+    source: str | None
+    editor: str | None
+    category: str | None
+    date_from: str | date | None
+    date_to: str | date | None
+
+
+def _request(session: Session, query: str, given: SearchFilters) -> _Request | None:
     """None when nothing can match."""
+    site, district = given.get("site"), given.get("district")
+    source, editor, category = given.get("source"), given.get("editor"), given.get("category")
+    date_from, date_to = given.get("date_from"), given.get("date_to")
     first_day = parse_day(date_from, "date_from")
     last_day = parse_day(date_to, "date_to")
     _dialect(session)
@@ -662,32 +666,11 @@ def _request(
     return _Request(terms, filters, districts if len(districts) > 1 else [], first_day, last_day)
 
 
-def matches(
-    session: Session,
-    query: str,
-    *,
-    site: str | None = None,
-    district: str | None = None,
-    source: str | None = None,
-    editor: str | None = None,
-    category: str | None = None,
-    date_from: str | date | None = None,
-    date_to: str | date | None = None,
-) -> Matches | None:
+def matches(session: Session, query: str, **filters: Unpack[SearchFilters]) -> Matches | None:
     """The whole result set of a search (what `search` pages through), for callers that
     count or read all of it; None when nothing can match. Every match is counted on its
     text, so this reads all of them: `search` itself stops at EXACT_MATCHES."""
-    request = _request(
-        session,
-        query,
-        site=site,
-        district=district,
-        source=source,
-        editor=editor,
-        category=category,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    request = _request(session, query, filters)
     if request is None:
         return None
     sql = _Statement(_dialect(session), request.filters)
@@ -722,16 +705,10 @@ def search(
     session: Session,
     query: str,
     *,
-    site: str | None = None,
-    district: str | None = None,
-    source: str | None = None,
-    editor: str | None = None,
-    category: str | None = None,
-    date_from: str | date | None = None,
-    date_to: str | date | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
     order: str = "relevance",
+    **filters: Unpack[SearchFilters],
 ) -> SearchPage:
     """Articles whose current title or body contains every whitespace-separated term.
 
@@ -751,20 +728,11 @@ def search(
         raise SearchError(f"offset must not be negative, not {offset}")
     if order not in ORDERS:
         raise SearchError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
-    arguments: dict[str, Any] = {
-        "site": site,
-        "district": district,
-        "source": source,
-        "editor": editor,
-        "category": category,
-        "date_from": date_from,
-        "date_to": date_to,
-    }
-    request = _request(session, query, **arguments)
+    request = _request(session, query, filters)
     if request is None:
         return SearchPage(total=0, items=[])
     if order == "oldest" or request.districts:
-        return _search_all(session, matches(session, query, **arguments), limit, offset, order)
+        return _search_all(session, matches(session, query, **filters), limit, offset, order)
     dialect = _dialect(session)
     terms = request.terms
     low = high = None

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from warcio.timeutils import datetime_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 from archive.bag import describe, selection
@@ -119,7 +120,7 @@ def make_wacz(
     title = f"wenhua: {describe(site, start, end)}"
     with tempfile.TemporaryDirectory(prefix="wenhua-wacz-") as tmp:
         work = Path(tmp)
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        stamp = datetime_to_timestamp(datetime.now(UTC).replace(tzinfo=None))
         warc = work / f"wenhua-{stamp}.warc.gz"
         _write_warc(config.data_dir, warc, list(members), title)
         pages_file = work / "pages.jsonl"

@@ -35,7 +35,8 @@ CASES = sorted(p for p in (FIXTURES / "generic").iterdir() if p.is_dir())
 FIELDS = ("title", "published_at", "published_precision", "source", "editor", "author")
 FETCHED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 REPEAT = 5
-REALWORLD = sorted(p for p in (FIXTURES / "realworld").iterdir() if p.is_dir())
+# A page is a folder with its label (LICENSES/ holds the source packages' licences).
+REALWORLD = sorted(p.parent for p in (FIXTURES / "realworld").glob("*/expected.json"))
 # What the real-page set scores, in table order: the title, the publish day, the exact
 # instant (pages that print a time), the labelled fields, the body's first and last sentence.
 REAL_FIELDS = (
@@ -177,8 +178,10 @@ def real_url(expected: dict[str, Any]) -> str:
 
 
 def real_text(case: Path) -> str:
-    """Every real page is stored as UTF-8 text, whatever charset it declares (README)."""
-    return (case / "page.html").read_text(encoding="utf-8")
+    """The page's text as the crawler decodes fetched bytes: its declared charset (GB18030
+    bytes for pages kept as served), else detection; UTF-8 copies decode as UTF-8."""
+    text, _ = decode_html((case / "page.html").read_bytes(), None, None)
+    return text
 
 
 def extract_real(case: Path, text: str | None = None) -> dict[str, Any]:

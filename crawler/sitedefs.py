@@ -125,6 +125,38 @@ _XPATH_FUNCTIONS = frozenset(
     ]
 )
 _XPATH_PREFIXES = frozenset({"re", "set", "xml"})
+# EXSLT's re:test / re:match / re:replace: their pattern (the second argument, a string
+# literal) runs through Python's re inside lxml, so it gets the URL patterns' checks.
+_XPATH_REGEX_CALL = re.compile(r"re:(?:test|match|replace)\s*\(")
+
+
+def _xpath_regexes(xpath: str) -> list[str]:
+    """The string-literal patterns given to EXSLT regular-expression calls."""
+    found = []
+    for call in _XPATH_REGEX_CALL.finditer(xpath):
+        args, depth, quote, current = [], 0, "", ""
+        for char in xpath[call.end() :]:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "," and depth == 0:
+                args.append(current)
+                current = ""
+                continue
+            current += char
+        args.append(current)
+        if len(args) > 1:
+            pattern = args[1].strip()
+            if len(pattern) >= 2 and pattern[0] == pattern[-1] and pattern[0] in "'\"":
+                found.append(pattern[1:-1])
+    return found
 
 
 def _check_xpath(xpath: str) -> None:
@@ -140,6 +172,8 @@ def _check_xpath(xpath: str) -> None:
     for name in _XPATH_CALL.findall(bare):
         if name not in _XPATH_FUNCTIONS:
             raise ValueError(f"calls {name}(), which is not an XPath 1.0 function")
+    for pattern in _xpath_regexes(xpath):
+        _pattern(pattern)
 
 
 def _check_selector(selector: str) -> None:
@@ -181,7 +215,7 @@ def _pattern(value: Any) -> re.Pattern[str] | None:
     if danger:
         raise ValueError(
             f"regular expression {value!r} repeats a repetition ({danger}): it can take "
-            "exponential time on a long URL; write it without the nested quantifier"
+            "exponential time on a long URL or text; write it without the nested quantifier"
         )
     return compiled
 
@@ -615,10 +649,11 @@ def load_site_file(path: Path) -> SiteDefinition:
     return replace(site, title=site.title or site.name)
 
 
-def site_for_url(url: str) -> SiteDefinition | None:
-    """The definition whose origin and article pattern match a page address, if any."""
+def site_for_url(url: str, data_dir: Path | str | None = None) -> SiteDefinition | None:
+    """The definition whose origin and article pattern match a page address, if any (the
+    data directory's own definitions, e.g. inferred `auto-<host>` ones, included)."""
     parts = urlsplit(url)
-    for site in load_all_sites():
+    for site in load_all_sites(data_dir):
         if (parts.hostname or "") != site.domain:
             continue
         pattern = site.list.article_url_pattern

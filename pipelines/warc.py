@@ -42,7 +42,7 @@ from cdxj_indexer.main import write_cdx_index
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import timestamp_to_iso_date
+from warcio.timeutils import datetime_to_iso_date, timestamp_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive.config import resolve
@@ -389,7 +389,8 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 def warc_date() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """WARC-Date now, in microseconds (WARC/1.1), by warcio's own formatter."""
+    return str(datetime_to_iso_date(datetime.now(UTC).replace(tzinfo=None), use_micros=True))
 
 
 class WarcExtension:

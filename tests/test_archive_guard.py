@@ -35,6 +35,7 @@ from archive.search import split_query
 from crawler.demo_portal import DemoPortal, build_corpus
 from crawler.demo_portal.corpus import CANONICAL_BASE, SITE_TRS
 from crawler.sitedefs import BUNDLED_DIR
+from pipelines.warc import write_cdxj
 from tests.test_store import record, store
 
 TIMEOUT = 600
@@ -349,6 +350,63 @@ def test_a_warc_file_cut_anywhere_is_found(crawled: Path, tmp_path: Path) -> Non
             silent.append((cut, problems))
     assert len(cuts) >= 40
     assert silent == []
+
+
+def _cut_last_metadata_record(data: Path, db: sqlite3.Connection) -> tuple[int, int]:
+    """Leave the archive as a crawl killed between storing its last version and writing that
+    version's WARC metadata record would: the file ends before the metadata record (and
+    is registered so). The id of the version left without its metadata record."""
+    warc = max(warc_files(data), key=lambda path: path.stat().st_mtime)
+    spans = record_spans(warc)
+    with warc.open("rb") as handle:
+        kinds = [item.rec_type for item in ArchiveIterator(handle)]
+    last = max(i for i, kind in enumerate(kinds) if kind == "metadata")
+    offset = spans[last][0]
+    # The kill took the rest of the file with it; the index is of what was written.
+    warc.write_bytes(warc.read_bytes()[:offset])
+    write_cdxj(warc)
+    digest = hashlib.sha256(warc.read_bytes()).hexdigest()
+    name = f"warc/{warc.name}"
+    db.execute(
+        "UPDATE warc_files SET sha256 = ?, size = ?, records = ? WHERE name = ?",
+        (digest, offset, last, name),
+    )
+    version_id, run_id = db.execute(
+        "SELECT id, crawl_run_id FROM article_versions WHERE warc_file = ? "
+        "AND warc_offset < ? ORDER BY warc_offset DESC LIMIT 1",
+        (name, offset),
+    ).fetchone()
+    db.commit()
+    return int(version_id), int(run_id)
+
+
+def test_a_run_killed_before_its_last_metadata_record_is_a_note_not_damage(
+    crawled: Path, tmp_path: Path
+) -> None:
+    data = copy_of(crawled, tmp_path)
+    db = connect(data)
+    version_id, run_id = _cut_last_metadata_record(data, db)
+    db.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE id = ?", (run_id,))
+    db.commit()
+    db.close()
+    result = wenhua("verify", "--data-dir", str(data))
+    assert result.returncode == 0, result.stdout
+    assert f"article version {version_id}: its run {run_id} ended 'interrupted'" in result.stderr
+
+
+def test_a_missing_metadata_record_of_a_finished_run_is_damage(
+    crawled: Path, tmp_path: Path
+) -> None:
+    data = copy_of(crawled, tmp_path)
+    db = connect(data)
+    version_id, _run_id = _cut_last_metadata_record(data, db)
+    db.close()
+    code, problems = verify(data)
+    assert code == 1
+    assert any(
+        p.startswith(f"article version {version_id}: no WARC metadata record refers to")
+        for p in problems
+    ), problems
 
 
 def test_corrupted_database_pages_are_found(crawled: Path, tmp_path: Path) -> None:

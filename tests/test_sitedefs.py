@@ -3,11 +3,15 @@ error naming the file and the key."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from archive.cli import cli
 from crawler.sitedefs import (
+    BUNDLED_DIR,
     FAMILIES_DIR,
     SiteDefinitionError,
     UnknownSiteError,
@@ -20,6 +24,7 @@ from crawler.sitedefs import (
     site_for_url,
 )
 
+FIXTURES = Path(__file__).parent / "fixtures"
 VALID = """
 name = "{name}"
 base_url = "http://example.gov.cn"
@@ -102,6 +107,40 @@ def test_site_for_url_matches_origin_and_pattern() -> None:
     assert site_for_url("http://elsewhere.example/new-1.html") is None
 
 
+def test_extract_uses_the_data_directorys_own_definitions(tmp_path: Path) -> None:
+    """An inferred auto-<host> definition lives in DATA/sites/: `wenhua extract` finds it by
+    --site and by URL, as `wenhua crawl` does."""
+    sites = tmp_path / "data" / "sites"
+    sites.mkdir(parents=True)
+    bundled = (BUNDLED_DIR / "demo-culture-cloud.toml").read_text(encoding="utf-8")
+    (sites / "auto-copy-example.toml").write_text(
+        bundled.replace('name = "demo-culture-cloud"', 'name = "auto-copy-example"').replace(
+            "http://demo.wenhua.local", "http://copy.example"
+        ),
+        encoding="utf-8",
+    )
+    page = FIXTURES / "extract" / "demo-culture-cloud-seed" / "page.html"
+    data = str(tmp_path / "data")
+    runner = CliRunner()
+    for extra in (["--site", "auto-copy-example"], []):
+        result = runner.invoke(
+            cli,
+            [
+                "extract",
+                "--data-dir",
+                data,
+                "--url",
+                "http://copy.example/new-13173.html",
+                *extra,
+                str(page),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        record = json.loads(result.stdout.splitlines()[-1])
+        assert record["site"] == "auto-copy-example"
+        assert record["title"]
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
 def test_non_finite_revisit_days_is_refused(tmp_path: Path, value: str) -> None:
     path = write(tmp_path, "broken", f"revisit_days = {value}\n" + VALID)
@@ -160,6 +199,13 @@ REFUSED = [
     ("[list]", "[list]\narticle_url_pattern = '^(/?\\w+)+\\.html$'", "exponential"),
     ("[list]", "[list]\narticle_url_pattern = '(a|b*)*c'", "exponential"),
     ("[list]", "[list]\narticle_url_pattern = '(?:/[\\w/]+)+\\.html'", "exponential"),
+    # The pattern of an EXSLT regular-expression call inside XPath runs through Python's re.
+    (
+        'title = ["h1::text"]',
+        "title = [\"xpath://h1[re:test(concat(@class, ','), '(\\\\w+\\\\s?)+$')]/text()\"]",
+        "exponential",
+    ),
+    ('title = ["h1::text"]', "title = [\"xpath://h1[re:match(., '[')]\"]", "invalid regular"),
 ]
 
 

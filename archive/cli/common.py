@@ -168,18 +168,23 @@ def archive_exists(config: ArchiveConfig) -> bool:
     return True
 
 
+def bounded_int(value: str | int, what: str, low: int, high: int) -> int:
+    """`value` as a whole number in [low, high], or a one-line error naming `what`."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise UserError(f"{what} {value!r} is not a number") from None
+    if not low <= number <= high:
+        raise UserError(f"{what} must be between {low} and {high}, not {value}")
+    return number
+
+
 def id_argument(name: str, metavar: str) -> Callable[[F], F]:
     """A positive integer argument (a row id): anything a database cannot hold as an id is
     a one-line error, not an overflow inside the driver."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise UserError(f"{metavar} {value!r} is not a number") from None
-        if not 1 <= number <= MAX_INTEGER:
-            raise UserError(f"{metavar} must be between 1 and {MAX_INTEGER}, not {value}")
-        return number
+        return bounded_int(value, metavar, 1, MAX_INTEGER)
 
     return click.argument(name, metavar=metavar, callback=parse)
 
@@ -190,14 +195,7 @@ def count_option(
     """A non-negative count option (--limit, --offset) bounded by what a database holds."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | int) -> int:
-        option = param.opts[0]
-        try:
-            number = int(value)
-        except ValueError:
-            raise UserError(f"{option} {value!r} is not a number") from None
-        if not 0 <= number <= upper:
-            raise UserError(f"{option} must be between 0 and {upper}, not {value}")
-        return number
+        return bounded_int(value, param.opts[0], 0, upper)
 
     return click.option(
         *decls, default=default, show_default=True, callback=parse, help=help, type=str

@@ -39,7 +39,7 @@ def extract(
     failed = missing = 0
     for source in inputs:
         try:
-            record, text = _extract_one(source, page_url, site_name)
+            record, text = _extract_one(source, page_url, site_name, config)
             reason = list_page_reason(text, record["body_html"])
             if reason:  # kept, and marked: a list page is not an article
                 click.echo(f"wenhua: warning: {source}: {reason}", err=True)
@@ -66,12 +66,14 @@ def extract(
 
 
 def _extract_one(
-    source: str, page_url: str | None, site_name: str | None
+    source: str, page_url: str | None, site_name: str | None, config: ArchiveConfig
 ) -> tuple[dict[str, Any], str]:
     """The record of one input (with its problems), and the page's decoded text."""
     body, content_type, address = read_input(source)
     url = page_url or address
-    site = load_site(site_name) if site_name else site_for_url(url)
+    # The data directory's definitions too: `wenhua crawl --start-url` writes auto-<host> there.
+    data_dir = config.data_dir
+    site = load_site(site_name, data_dir) if site_name else site_for_url(url, data_dir)
     text, _ = decode_html(body, content_type, site.encoding if site else None)
     raw = extract_raw(text, url, site)
     result = normalize(

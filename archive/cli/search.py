@@ -6,7 +6,6 @@ import csv
 import json
 import sys
 from datetime import date
-from typing import Any
 
 import click
 
@@ -25,6 +24,7 @@ from archive.search import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     SearchError,
+    SearchFilters,
     SearchHit,
     iter_hits,
     matches,
@@ -109,15 +109,15 @@ def search(
         what = f"--page {page}" if page is not None else f"--offset {offset}"
         raise UserError(f"{what} is past any archive (at most {MAX_INTEGER} results)")
     check_query(" ".join(query))
-    filters: dict[str, Any] = {
-        "site": site,
-        "district": district,
-        "source": source,
-        "editor": editor,
-        "category": category,
-        "date_from": date_from,
-        "date_to": date_to,
-    }
+    filters = SearchFilters(
+        site=site,
+        district=district,
+        source=source,
+        editor=editor,
+        category=category,
+        date_from=date_from,
+        date_to=date_to,
+    )
     try:
         with read_archive(config) as archive, archive.session() as session:
             if limit:
