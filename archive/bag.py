@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive import jsonlines
 from archive.config import ArchiveConfig
 from archive.export import article_record
-from archive.models import Article, ArticleVersion, Site, VersionImage, WarcFile
+from archive.models import WarcFile
+from archive.selection import Selection
 
 
 class BagError(Exception):
@@ -39,50 +38,20 @@ class BagResult:
     warc_files: int
 
 
-def selection(site: str | None, start: date | None, end: date | None) -> Select[Any]:
-    query = (
-        select(Article)
-        .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
-        .order_by(Article.id)
-        .options(
-            selectinload(Article.site),
-            selectinload(Article.current)
-            .selectinload(ArticleVersion.images)
-            .selectinload(VersionImage.image),
-        )
-    )
-    if site:
-        query = query.join(Site, Site.id == Article.site_id).where(Site.name == site)
-    if start:
-        query = query.where(ArticleVersion.published_at >= start.isoformat())
-    if end:
-        query = query.where(ArticleVersion.published_at < (end + timedelta(days=1)).isoformat())
-    return query
-
-
-def describe(site: str | None, start: date | None, end: date | None) -> str:
-    parts = [f"site {site}" if site else "all sites"]
-    if start or end:
-        parts.append(f"published {start or '…'} to {end or '…'}")
-    return ", ".join(parts)
-
-
 def make_bag(
     session: Session,
     config: ArchiveConfig,
     out: Path,
+    selection: Selection,
     *,
-    site: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
     organization: str = "wenhua archive",
 ) -> BagResult:
     import bagit
 
     if out.exists() and any(out.iterdir()):
         raise BagError(f"--out {out}: directory is not empty (give a new one)")
-    if site and session.scalar(select(Site.id).where(Site.name == site)) is None:
-        raise BagError(f"--site {site}: no such site in the archive")
+    if selection.unknown_site(session):
+        raise BagError(f"--site {selection.site}: no such site in the archive")
     out.mkdir(parents=True, exist_ok=True)
 
     articles = 0
@@ -90,7 +59,7 @@ def make_bag(
     warc_names: set[str] = set()
     runs: set[int] = set()
     with (out / "articles.jsonl").open("w", encoding="utf-8") as jsonl:
-        for article in session.scalars(selection(site, start, end)):
+        for article in session.scalars(selection.query()):
             version = article.current
             assert version is not None
             record = article_record(article, version)
@@ -127,9 +96,9 @@ def make_bag(
         "External-Description": (
             "Regional cultural news articles archived by wenhua: records as JSON Lines "
             "(data/articles.jsonl), images by sha256 (data/images/), and the WARC captures "
-            f"(data/warc/). Selection: {describe(site, start, end)}."
+            f"(data/warc/). Selection: {selection.describe()}."
         ),
-        "External-Identifier": f"wenhua-bag-{describe(site, start, end)}",
+        "External-Identifier": f"wenhua-bag-{selection.describe()}",
         "Wenhua-Articles": str(articles),
         "Wenhua-Images": str(len(images)),
         "Wenhua-WARC-Files": str(len(warc_names)),

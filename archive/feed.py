@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -81,20 +81,22 @@ def _filtered(
     return query
 
 
+class FeedFilters(TypedDict, total=False):
+    """What narrows a feed page, shared by `change_ids` and `iter_feed` (all optional)."""
+
+    site: str | None
+    district: str | None
+    all_versions: bool  # one row per change, not per article
+    articles: Collection[int] | None  # only these article ids (e.g. a search's results)
+
+
 def change_ids(
-    session: Session,
-    since: int,
-    upper: int,
-    *,
-    site: str | None = None,
-    district: str | None = None,
-    all_versions: bool = False,
-    articles: Collection[int] | None = None,
+    session: Session, since: int, upper: int, **filters: Unpack[FeedFilters]
 ) -> list[int]:
     """The change ids of the window, in order; `articles` keeps only those articles'."""
     window = (ArticleChange.id > since, ArticleChange.id <= upper)
     columns = (ArticleChange.id, ArticleChange.article_id)
-    if all_versions:
+    if filters.get("all_versions", False):
         query = select(*columns).where(*window)
     else:
         latest = (
@@ -104,7 +106,9 @@ def change_ids(
             .subquery()
         )
         query = select(*columns).join(latest, latest.c.id == ArticleChange.id)
-    rows = session.execute(_filtered(session, query, site, district).order_by(ArticleChange.id))
+    query = _filtered(session, query, filters.get("site"), filters.get("district"))
+    articles = filters.get("articles")
+    rows = session.execute(query.order_by(ArticleChange.id))
     return [row.id for row in rows if articles is None or row.article_id in articles]
 
 
@@ -113,23 +117,12 @@ def iter_feed(
     since: int,
     upper: int,
     *,
-    site: str | None = None,
-    district: str | None = None,
-    all_versions: bool = False,
-    articles: Collection[int] | None = None,
     batch: int = 500,
+    **filters: Unpack[FeedFilters],
 ) -> Iterator[dict[str, Any]]:
     """Export records of the changes in (since, upper], in change order (only of the
     `articles` ids when given, e.g. a search's result set)."""
-    ids = change_ids(
-        session,
-        since,
-        upper,
-        site=site,
-        district=district,
-        all_versions=all_versions,
-        articles=articles,
-    )
+    ids = change_ids(session, since, upper, **filters)
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         rows = session.execute(

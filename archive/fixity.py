@@ -461,10 +461,17 @@ def _check_cdxj(
         return
     report.counts["CDXJ indexes"] += 1
     readable_end = max(records, default=-1)
-    listed: set[int] = set()
+    listed: dict[int, int] = {}  # record offset -> the line naming it
     past_end: list[int] = []  # line numbers
+    unsorted: list[int] = []  # line numbers that sort before the line above them
+    previous = ""
     with index.open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
+            # pywb finds a URL's captures by binary search over the sorted lines: a line out
+            # of order hides its captures (and possibly others) from replay.
+            if line < previous:
+                unsorted.append(number)
+            previous = line
             parts = line.rstrip("\n").split(" ", 2)
             try:
                 fields = json.loads(parts[2])
@@ -484,7 +491,12 @@ def _check_cdxj(
                 else:
                     report.problems.append(f"{where}: {name} has no record at offset {offset}")
                 continue
-            listed.add(offset)
+            if offset in listed:
+                report.problems.append(
+                    f"{where} repeats line {listed[offset]} (the record at offset {offset})"
+                )
+                continue
+            listed[offset] = number
             if found.length != length:
                 report.problems.append(
                     f"{where}: the record at offset {offset} is {found.length} bytes, "
@@ -495,6 +507,12 @@ def _check_cdxj(
                 report.problems.append(
                     f"{where}: digest {_brief(digest)} is not the record's {found.digest}"
                 )
+    if unsorted:
+        shown = ", ".join(map(str, unsorted[:3])) + (", …" if len(unsorted) > 3 else "")
+        report.problems.append(
+            f"{rel}: not sorted: {len(unsorted)} line(s) ({shown}) sort before the line "
+            "above them, so replay's binary search misses captures"
+        )
     if past_end:
         shown = ", ".join(map(str, past_end[:3])) + (", …" if len(past_end) > 3 else "")
         report.problems.append(

@@ -40,6 +40,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def this_process() -> str:
+    """This process as a lock file and a crawl run name it: "pid host"."""
+    return f"{os.getpid()} {socket.gethostname()}"
+
+
+def process_gone(owner: str) -> bool:
+    """Whether `owner` ("pid host") is a process of this host that no longer runs: its
+    lock would be taken over as stale. A process of another host, or an unreadable
+    owner, is never taken for gone."""
+    pid, _, host = owner.strip().partition(" ")
+    try:
+        number = int(pid)
+    except ValueError:
+        return False
+    return host == socket.gethostname() and not _alive(number)
+
+
 def _owner(path: Path) -> tuple[int, str] | None:
     try:
         pid, _, host = path.read_text(encoding="utf-8").strip().partition(" ")

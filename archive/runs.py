@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.locks import process_gone
 from archive.models import CrawlRun, Failure
 from archive.timefmt import iso
 from crawler.extract.record import covered_fields
@@ -33,6 +34,41 @@ COUNT_KEYS = (
 )
 
 
+# The run record's note of the process that crawls it ("pid host", archive.locks).
+PROCESS_SETTING = "process"
+ABANDONED = "abandoned"
+
+
+def dead_run(run: CrawlRun) -> bool:
+    """A run still `running` whose crawl process is gone (SIGKILL, a crash, a reboot)."""
+    owner = run.settings.get(PROCESS_SETTING) if isinstance(run.settings, dict) else None
+    return run.status == "running" and isinstance(owner, str) and process_gone(owner)
+
+
+def abandon_dead_runs(session: Session, sites: list[str]) -> list[int]:
+    """Mark `abandoned`, with the reason, every run of these sites left `running` by a
+    process that is gone; the next crawl calls it before it starts (its own frontier
+    entries are resumed by it). Returns their ids."""
+    abandoned = []
+    for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+        if not set(run.sites.get("names", [])) & set(sites) or not dead_run(run):
+            continue
+        pid = str(run.settings[PROCESS_SETTING]).split(" ", 1)[0]
+        run.status = ABANDONED
+        run.stats = {
+            **run.stats,
+            "abandoned": f"its crawl process {pid} ended without closing the run "
+            "(killed or crashed); found by the next crawl, which resumes its work",
+        }
+        abandoned.append(run.id)
+    return abandoned
+
+
+def shown_status(run: CrawlRun) -> str:
+    """The status to show: a read-only command cannot mark a dead run, but says it."""
+    return "running (process gone)" if dead_run(run) else run.status
+
+
 class UnknownRunError(LookupError):
     """No crawl run has this id."""
 
@@ -44,7 +80,7 @@ def run_summary(run: CrawlRun) -> dict[str, Any]:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "sites": list(run.sites.get("names", [])),
-        "status": run.status,
+        "status": shown_status(run),
         "counts": {key: counts.get(key) for key in COUNT_KEYS},
         "settings": run.settings,
         "coverage": run.stats.get("coverage"),
@@ -64,6 +100,7 @@ def run_details(session: Session, run_id: int) -> dict[str, Any]:
         raise UnknownRunError(f"no crawl run with id {run_id} (see `wenhua runs`)")
     summary = run_summary(run)
     summary["accounting"] = run.stats.get("accounting")
+    summary["abandoned"] = run.stats.get("abandoned")
     summary["failures"] = [
         {
             "url": row.url,

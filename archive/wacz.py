@@ -21,21 +21,20 @@ import io
 import json
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from warcio.timeutils import datetime_to_timestamp
 from warcio.warcwriter import WARCWriter
 
-from archive.bag import describe, selection
 from archive.captures import CaptureIndex, IndexEntry, Member, version_capture
 from archive.config import ArchiveConfig
-from archive.models import Article, ArticleVersion, Site
+from archive.models import Article, ArticleVersion
+from archive.selection import Selection
 
 
 class WaczError(Exception):
@@ -55,10 +54,7 @@ def make_wacz(
     session: Session,
     config: ArchiveConfig,
     out: Path,
-    *,
-    site: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    selection: Selection,
 ) -> WaczResult:
     # Imported here, not at the top: py-wacz pulls in frictionless (about a second), and
     # every `wenhua` command loads this module through the CLI.
@@ -70,8 +66,8 @@ def make_wacz(
         raise WaczError(f"--out {out}: file exists (give a new file name)")
     if not out.parent.is_dir():
         raise WaczError(f"--out {out}: no such directory {out.parent}")
-    if site and session.scalar(select(Site.id).where(Site.name == site)) is None:
-        raise WaczError(f"--site {site}: no such site in the archive")
+    if selection.unknown_site(session):
+        raise WaczError(f"--site {selection.site}: no such site in the archive")
 
     index = CaptureIndex.load(config.data_dir)
     members: dict[Member, None] = {}  # insertion-ordered set
@@ -88,7 +84,7 @@ def make_wacz(
             if original is not None:
                 members.setdefault(original.member)
 
-    query = selection(site, start, end).options(
+    query = selection.query().options(
         selectinload(Article.versions).selectinload(ArticleVersion.images)
     )
     for article in session.scalars(query):
@@ -115,9 +111,9 @@ def make_wacz(
                 }
             )
     if not pages:
-        raise WaczError(f"nothing to package: no archived capture for {describe(site, start, end)}")
+        raise WaczError(f"nothing to package: no archived capture for {selection.describe()}")
 
-    title = f"wenhua: {describe(site, start, end)}"
+    title = f"wenhua: {selection.describe()}"
     with tempfile.TemporaryDirectory(prefix="wenhua-wacz-") as tmp:
         work = Path(tmp)
         stamp = datetime_to_timestamp(datetime.now(UTC).replace(tzinfo=None))
@@ -130,7 +126,7 @@ def make_wacz(
             encoding="utf-8",
         )
         args = ["create", "-o", str(out), "--pages", str(pages_file), "--copy-pages",
-                "--hash-type", "sha256", "--title", title, "--desc", _description(site, start, end),
+                "--hash-type", "sha256", "--title", title, "--desc", _description(selection),
                 str(warc)]  # fmt: skip
         code, log = _quietly(wacz_main, args)
         if code != 0:
@@ -158,10 +154,10 @@ def _write_warc(data_dir: Path, path: Path, members: list[Member], title: str) -
             handle.write(member.read(data_dir))
 
 
-def _description(site: str | None, start: date | None, end: date | None) -> str:
+def _description(selection: Selection) -> str:
     return (
         "Regional cultural news articles archived by wenhua, as their portals served them: "
-        f"every version of each selected article with its images ({describe(site, start, end)})."
+        f"every version of each selected article with its images ({selection.describe()})."
     )
 
 

@@ -11,9 +11,12 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
+
+from crawler.dataloss import cut_short
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -48,6 +51,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
+        if cut_short(response):
+            # What DOWNLOAD_FAIL_ON_DATALOSS would have raised (crawler.dataloss): retried,
+            # then the request's errback gets the exception.
+            lost = ResponseDataLossError(
+                f"{response.url}: body cut short (the connection closed before its end)"
+            )
+            retried = await self.process_exception(request, lost)
+            if isinstance(retried, Request):
+                return retried
+            raise lost
         result = super().process_response(request, response)
         if isinstance(result, Request):
             return await self._pause(result)

@@ -16,7 +16,7 @@ from archive.config import ArchiveConfig
 from archive.db import Archive
 from archive.locks import check_writable, crawl_locks
 from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, VersionImage
-from archive.runs import drift_text
+from archive.runs import abandon_dead_runs, drift_text
 from archive.timefmt import human_iso
 from crawler.frontier.scheduler import frontier_settings
 from crawler.progress import progress_group
@@ -112,6 +112,12 @@ def run_crawl(
         )
     crawlers = list(process.crawlers)
     with crawl_locks(config.data_dir, [] if frontier else list(sites)):
+        archive = Archive(config.db_url)
+        try:
+            with archive.session() as session:
+                abandon_dead_runs(session, list(sites))
+        finally:
+            archive.close()
         process.start()
     return [
         c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")

@@ -44,7 +44,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.accounting.CheckedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.accounting.CheckedRedirectMiddleware": 600,
+    # Before HttpCompressionMiddleware (590) decodes: a body cut short is kept only when
+    # its gzip stream is whole (crawler.dataloss); everything else still fails as data loss.
+    "crawler.dataloss.WholeStreamMiddleware": 595,
 }
+DOWNLOAD_FAIL_ON_DATALOSS = False
 REDIRECT_MAX_TIMES = 10
 # Scrapy applies both to the decoded body too: a gzip bomb stops at 32 MiB decompressed.
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024

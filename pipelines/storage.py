@@ -22,6 +22,8 @@ from twisted.python.failure import Failure
 
 from archive.config import resolve
 from archive.db import Archive
+from archive.locks import this_process
+from archive.runs import PROCESS_SETTING
 from crawler.accounting import Accounting, Ledger
 from crawler.items import (
     ArticleItem,
@@ -111,6 +113,8 @@ class ArchiveStoragePipeline:
         self.writer = ArchiveWriter(self.config.db_url, self.config.raw_dir)
         self.writer.start()
         settings = {key: self.crawler.settings.get(key) for key in RUN_SETTINGS}
+        # Who crawls it: a later crawl tells a run left `running` by a killed process.
+        settings[PROCESS_SETTING] = this_process()
         # Before any item: the spider's start() runs once every pipeline has opened.
         opened = await maybe_deferred_to_future(
             self.writer.submit(StartRunJob(spider.site_def, settings))

@@ -94,3 +94,28 @@ def test_zero_configuration_crawl_archives_exactly_the_family(tmp_path: Path) ->
         assert (source, editor) == (article.source, article.editor), path
     sites = [name for (name,) in db.execute("SELECT name FROM sites")]
     assert sites == ["auto-127.0.0.1"]
+
+
+def test_malformed_links_cost_only_themselves_and_are_problems(tmp_path: Path) -> None:
+    from parsel import Selector
+
+    from crawler.extract.discovery import discover_links
+
+    rules = inferred_rules(tmp_path)
+    page = "http://x.cn/fengrun/index.html"
+    bad = [
+        "http://[",
+        "http://x.cn:99999/fengrun/202401/t20240101_1.html",
+        "http://x.cn:abc/fengrun/202401/t20240101_2.html",
+        "javascript:void(0)",
+    ]
+    good = ["202401/t20240101_3.html", "//x.cn/fengrun/202401/t20240101_4.html"]
+    html = "".join(f'<a href="{href}">x</a>' for href in [*bad, *good, bad[0]])
+    problems: list[dict[str, str]] = []
+    links = discover_links(Selector(text=html), page, rules, "x.cn", problems)
+    assert [urlsplit(link.url).path for link in links] == [
+        "/fengrun/202401/t20240101_3.html",
+        "/fengrun/202401/t20240101_4.html",
+    ]
+    assert [p["raw"] for p in problems] == bad  # each once, in page order
+    assert all(p["field"] == "link" and p["reason"] for p in problems)

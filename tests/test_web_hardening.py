@@ -3,7 +3,9 @@ out-of-range ids, offsets and pages answered with 4xx instead of a database over
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,41 @@ def test_a_search_of_hundreds_of_words_is_a_client_error(client: TestClient, rou
     assert response.status_code == 422
     assert "more than 100 words" in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+DAMAGED_ROUTES = ["/search?q=非遗", "/stats", "/articles/1", "/api/articles", "/api/stats"]
+
+
+@pytest.mark.parametrize("damage", ["not a database", "pages overwritten"])
+def test_a_damaged_archive_is_503_with_one_line(damage: str, tmp_path: Path) -> None:
+    """The database goes bad under a running service: 503 and one line, never a 500."""
+    path = tmp_path / "archive.sqlite"
+    db_url = f"sqlite:///{path}"
+    archive = Archive(db_url)
+    with archive.session() as s:
+        put(s, "http://t.local/a", "路南区文化馆举办非遗展览。", title="非遗展览")
+    with TestClient(
+        create_app(resolve(tmp_path, db_url), archive), raise_server_exceptions=False
+    ) as client:
+        assert client.get("/api/articles").status_code == 200
+        # Everything into the main file first: what the WAL still holds would be read
+        # from there, past the damage.
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        whole = path.read_bytes()
+        if damage == "not a database":
+            path.write_bytes(b"this is no SQLite database\n" * 400)
+        else:  # keep the header, overwrite every page after the first
+            path.write_bytes(whole[:4096] + b"\xa5" * (len(whole) - 4096))
+        for route in DAMAGED_ROUTES:
+            response = client.get(route)
+            assert response.status_code == 503, (route, response.status_code, response.text)
+            assert response.headers["x-content-type-options"] == "nosniff"
+            if route.startswith("/api/"):
+                message = response.json()["detail"]
+            else:
+                assert response.headers["content-type"].startswith("text/html")
+                message = response.text
+            assert "\n" not in message and "Traceback" not in message
+            assert "wenhua verify" in message
+    archive.close()

@@ -34,6 +34,7 @@ from archive.db import (
 )
 from archive.locks import CrawlLockedError, DataDirError
 from archive.search import MAX_QUERY_TERMS, SearchError, parse_day, split_query
+from archive.selection import Selection
 from crawler.sitedefs import SiteDefinitionError, UnknownSiteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -241,6 +242,24 @@ def date_option(*decls: str, help: str) -> Callable[[F], F]:
         return parse_date(param.opts[0], value)
 
     return click.option(*decls, metavar="YYYY-MM-DD", callback=parse, help=help)
+
+
+def selection_options(func: F) -> F:
+    """--site, --from and --to of a package (`bag`, `wacz`), handed to the command as one
+    `Selection` `selection`; --from after --to is a one-line error."""
+
+    @click.option("--site", help="Only this site's articles.")
+    @date_option("--from", "start", help="Published on or after this day.")
+    @date_option("--to", "end", help="Published on or before this day.")
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, site: str | None, start: date | None, end: date | None, **kwargs: Any
+    ) -> Any:
+        if start and end and start > end:
+            raise UserError(f"--from {start} is after --to {end}")
+        return func(*args, selection=Selection(site, start, end), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def read_input(source: str) -> tuple[bytes, str | None, str]:

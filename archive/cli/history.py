@@ -4,9 +4,12 @@ what the archive knows over time and what went wrong."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.cli.common import (
     UserError,
@@ -32,6 +35,11 @@ from archive.runs import (
 )
 from archive.timefmt import human, human_iso
 
+# The log tables `failures` and `problems` list, newest first.
+Logged = TypeVar("Logged", Failure, Problem)
+Key = TypeVar("Key")
+Found = TypeVar("Found")
+
 
 @click.command()
 @archive_options
@@ -46,13 +54,9 @@ def history(config: ArchiveConfig, url: str, fmt: str) -> None:
 
     Example: wenhua history http://demo.wenhua.local/new-13173.html --format json
     """
-    try:
-        with read_archive(config) as archive, archive.session() as session:
-            found = article_history(session, url)
-    except UnknownArticleError as exc:
-        raise UserError(str(exc)) from exc
+    found = _look_up(config, article_history, url)
     if fmt == "json":
-        click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        _echo_json(found.as_dict())
     else:
         click.echo(found.render())
 
@@ -73,7 +77,7 @@ def runs(ctx: click.Context, config: ArchiveConfig, limit: int, fmt: str) -> Non
     with read_archive(config) as archive, archive.session() as session:
         rows = list_runs(session, limit)
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        _echo_json(rows)
         return
     if not rows:
         click.echo("no crawl runs yet (start one with `wenhua crawl SITE` or `wenhua demo`)")
@@ -97,17 +101,15 @@ def runs_show(config: ArchiveConfig, run_id: int, fmt: str) -> None:
 
     Example: wenhua runs show 3
     """
-    try:
-        with read_archive(config) as archive, archive.session() as session:
-            details = run_details(session, run_id)
-    except UnknownRunError as exc:
-        raise UserError(str(exc)) from exc
+    details = _look_up(config, run_details, run_id)
     if fmt == "json":
-        click.echo(json.dumps(details, ensure_ascii=False, indent=2))
+        _echo_json(details)
         return
     click.echo(f"run {details['id']}  {details['status']}  sites {','.join(details['sites'])}")
     click.echo(f"started  {human_iso(details['started_at'], 'second')}")
     click.echo(f"finished {human_iso(details['finished_at'], 'second') or '-'}")
+    if details["abandoned"]:
+        click.echo(f"abandoned {details['abandoned']}")
     click.echo(f"counts   {render_counts(details['counts'])}")
     click.echo(f"balance  {render_balance(details['accounting'])}")
     click.echo(f"settings {json.dumps(details['settings'], ensure_ascii=False)}")
@@ -133,16 +135,15 @@ def failures(config: ArchiveConfig, limit: int) -> None:
 
     Example: wenhua failures --limit 20
     """
-    with read_archive(config) as archive, archive.session() as session:
-        rows = session.scalars(select(Failure).order_by(Failure.id.desc()).limit(limit)).all()
-        if not rows:
-            click.echo("no failures recorded: every fetch, extraction and image succeeded")
-        for row in rows:
-            status = row.http_status or "-"
-            click.echo(
-                f"{human(row.created_at)} run {row.crawl_run_id} {row.kind:10} "
-                f"{status} {row.url}  {row.reason}"
-            )
+
+    def line(row: Failure) -> str:
+        return (
+            f"{human(row.created_at)} run {row.crawl_run_id} {row.kind:10} "
+            f"{row.http_status or '-'} {row.url}  {row.reason}"
+        )
+
+    none = "no failures recorded: every fetch, extraction and image succeeded"
+    _echo_newest(config, Failure, limit, none, line)
 
 
 @click.command()
@@ -153,9 +154,35 @@ def problems(config: ArchiveConfig, limit: int) -> None:
 
     Example: wenhua problems
     """
+
+    def line(row: Problem) -> str:
+        return f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}"
+
+    none = "no problems recorded: the normalizer read every value it met"
+    _echo_newest(config, Problem, limit, none, line)
+
+
+def _echo_newest(
+    config: ArchiveConfig, model: type[Logged], limit: int, none: str, line: Callable[[Logged], str]
+) -> None:
+    """Print the newest `limit` rows of a log table one `line` each, or `none` if it is empty."""
     with read_archive(config) as archive, archive.session() as session:
-        rows = session.scalars(select(Problem).order_by(Problem.id.desc()).limit(limit)).all()
+        rows = session.scalars(select(model).order_by(model.id.desc()).limit(limit)).all()
         if not rows:
-            click.echo("no problems recorded: the normalizer read every value it met")
+            click.echo(none)
         for row in rows:
-            click.echo(f"{row.url}\t{row.field}\t{row.reason}\t{row.raw!r}")
+            click.echo(line(row))
+
+
+def _look_up(config: ArchiveConfig, find: Callable[[Session, Key], Found], key: Key) -> Found:
+    """`find(session, key)` in the archive; an unknown article or run is a one-line error."""
+    try:
+        with read_archive(config) as archive, archive.session() as session:
+            return find(session, key)
+    except (UnknownArticleError, UnknownRunError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _echo_json(data: object) -> None:
+    """`--format json`: indented, Chinese as it is."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))

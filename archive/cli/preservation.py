@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
 from archive.bag import BagError, make_bag
-from archive.cli.common import UserError, archive_options, date_option, read_archive
+from archive.cli.common import UserError, archive_options, read_archive, selection_options
 from archive.config import ArchiveConfig
 from archive.db import Archive, DamagedArchiveError, DatabaseError
 from archive.fixity import verify as run_verify
+from archive.selection import Selection
 
 
 @click.command()
@@ -51,35 +51,21 @@ def verify(config: ArchiveConfig) -> None:
 @click.command()
 @archive_options
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New bag directory.")
-@click.option("--site", help="Only this site's articles.")
-@date_option("--from", "start", help="Published on or after this day.")
-@date_option("--to", "end", help="Published on or before this day.")
+@selection_options
 @click.option("--organization", default="wenhua archive", show_default=True)
 def bag(
     config: ArchiveConfig,
     out: str,
-    site: str | None,
-    start: date | None,
-    end: date | None,
+    selection: Selection,
     organization: str,
 ) -> None:
     """Write a BagIt package (RFC 8493): articles as JSON Lines, images, WARC files.
 
     Example: wenhua bag --out lunan-2020 --site demo-culture-cloud --from 2020-01-01 --to 2020-12-31
     """
-    if start and end and start > end:
-        raise UserError(f"--from {start} is after --to {end}")
     try:
         with read_archive(config) as archive, archive.session() as session:
-            result = make_bag(
-                session,
-                config,
-                Path(out),
-                site=site,
-                start=start,
-                end=end,
-                organization=organization,
-            )
+            result = make_bag(session, config, Path(out), selection, organization=organization)
     except BagError as exc:
         raise UserError(str(exc)) from exc
     click.echo(

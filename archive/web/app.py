@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -25,6 +26,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
+    JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
@@ -34,6 +36,7 @@ from fastapi.templating import Jinja2Templates
 from fastapi_offline import FastAPIOffline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, selectinload
 
 from archive.captures import REPLAY_PREFIX, replay_path, version_capture
@@ -104,6 +107,31 @@ REPLAY_CSP = (
 )
 
 
+def unreadable_reason(exc: DatabaseError) -> str:
+    """One line: what the database driver said, without SQL or parameters."""
+    cause = exc.orig if exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+
+
+def archive_unavailable(request: Request, exc: DatabaseError) -> Response:
+    """HTTP 503 with one line, as JSON for the API and as a page for the UI."""
+    message = (
+        f"the archive database cannot be read ({unreadable_reason(exc)}): "
+        "run `wenhua verify`, then restore the database from a backup"
+    )
+    headers = {"Retry-After": "300"}
+    path = request.url.path
+    if path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    page = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        "<title>档案暂不可用</title></head>"
+        f"<body><p>档案暂不可用 / archive unavailable: {html.escape(message)}</p></body></html>"
+    )
+    return HTMLResponse(page, status_code=503, headers=headers)
+
+
 def create_app(
     config: ArchiveConfig, archive: Archive | None = None, replay: ReplayServer | None = None
 ) -> FastAPI:
@@ -147,6 +175,13 @@ def create_app(
     async def search_refused(request: Request, exc: SearchError) -> Response:
         # A search the library refuses (too many words, a bad date) is the asker's to change.
         return PlainTextResponse(str(exc), status_code=422)
+
+    @app.exception_handler(DatabaseError)
+    async def archive_unreadable(request: Request, exc: DatabaseError) -> Response:
+        # The database went bad under a running service (a disk error, a file replaced by
+        # something that is no SQLite database): the service is unavailable, not broken,
+        # and says what the operator is to do, in one line.
+        return archive_unavailable(request, exc)
 
     @app.middleware("http")
     async def security_headers(

@@ -23,11 +23,11 @@ import functools
 import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CITY = "唐山市"
 PROVINCE = "河北省"
@@ -230,23 +230,40 @@ _CC_CATS = (("信息资讯", 5.0), ("文旅活动", 2.5), ("遗产保护", 1.5),
 _CC_COUNT = 213  # plus the seed article
 CC_PAGE_SIZE = 15
 
-# TRS district site (路北区): column directory, printed name, category, article count.
-TRS_DISTRICT = "路北区"
-TRS_COLUMNS = (
-    ("wlzx", "文旅资讯", "信息资讯", 46),
-    ("whhd", "文化活动", "文旅活动", 27),
-    ("fybh", "非遗保护", "遗产保护", 15),
-)
-TRS_PAGE_SIZE = 20
 
-# Hanweb district site (丰润区): column id, printed name, category, article count.
-HANWEB_DISTRICT = "丰润区"
-HANWEB_COLUMNS = (
-    ("1661", "文旅动态", "信息资讯", 38),
-    ("1662", "文化活动", "文旅活动", 22),
-    ("1665", "文物和非遗", "遗产保护", 14),
-)
-HANWEB_PAGE_SIZE = 12
+class Column(NamedTuple):
+    key: str  # the column's directory (TRS) or id (Hanweb) in its URLs
+    name: str  # as the site prints it
+    category: str
+    article_count: int  # how many the corpus generates in it
+
+
+@dataclass(frozen=True)
+class ColumnSite:
+    """A district site organised in columns (TRS, Hanweb): its district, columns, page size."""
+
+    site: str
+    family: str
+    district: str
+    columns: tuple[Column, ...]
+    page_size: int
+
+
+# The district sites' columns, in their navigation order.
+_COLUMNS: dict[str, tuple[Column, ...]] = {
+    SITE_TRS: (
+        Column("wlzx", "文旅资讯", "信息资讯", 46),
+        Column("whhd", "文化活动", "文旅活动", 27),
+        Column("fybh", "非遗保护", "遗产保护", 15),
+    ),
+    SITE_HANWEB: (
+        Column("1661", "文旅动态", "信息资讯", 38),
+        Column("1662", "文化活动", "文旅活动", 22),
+        Column("1665", "文物和非遗", "遗产保护", 14),
+    ),
+}
+TRS = ColumnSite(SITE_TRS, FAMILY_TRS, "路北区", _COLUMNS[SITE_TRS], page_size=20)
+HANWEB = ColumnSite(SITE_HANWEB, FAMILY_HANWEB, "丰润区", _COLUMNS[SITE_HANWEB], page_size=12)
 
 # --- phrase banks ------------------------------------------------------------------------
 # Slots: d district, ds short district, town, venue, org, lvl (区级/县级), date (M月D日),
@@ -742,19 +759,14 @@ class _Generator:
 
     def _trs(self) -> None:
         rng = self.rng
-        columns = [col for col in TRS_COLUMNS for _ in range(col[3])]
-        rng.shuffle(columns)
-        art_id = 512000
-        for moment, (col, col_name, category, _) in zip(
-            self._moments(len(columns)), columns, strict=True
-        ):
-            art_id += rng.randint(3, 40)
+        draws = self._column_draws(TRS, 512000, 3, 40)
+        for art_id, moment, (col, col_name, category, _) in draws:
             day_only = rng.random() < 0.1
             published = moment.replace(hour=0, minute=0, second=0) if day_only else moment
             # The URL carries the draft's creation date: usually the publication day, not always.
             url_day = moment.date() - timedelta(days=rng.choice((0,) * 8 + (1, 3)))
             folder = f"{TRS_PREFIX}/{col}/{url_day:%Y%m}"
-            text = self._compose(category, TRS_DISTRICT, moment)
+            text = self._compose(category, TRS.district, moment)
             blocks = self._body_blocks(text)
             images = self._place_images(
                 blocks, FAMILY_TRS, folder, f"W0{url_day:%Y%m%d}", text.title, key=f"trs:{art_id}"
@@ -775,7 +787,7 @@ class _Generator:
                     source=source,
                     editor=_person(rng),
                     author=author,
-                    district=TRS_DISTRICT,
+                    district=TRS.district,
                     category=category,
                     city=CITY,
                     paragraphs=_paragraphs(blocks),
@@ -790,15 +802,10 @@ class _Generator:
 
     def _hanweb(self) -> None:
         rng = self.rng
-        columns = [col for col in HANWEB_COLUMNS for _ in range(col[3])]
-        rng.shuffle(columns)
-        art_id = 1538000
-        for moment, (col, col_name, category, _) in zip(
-            self._moments(len(columns)), columns, strict=True
-        ):
-            art_id += rng.randint(5, 90)
+        draws = self._column_draws(HANWEB, 1538000, 5, 90)
+        for art_id, moment, (col, col_name, category, _) in draws:
             published = moment.replace(second=0)
-            text = self._compose(category, HANWEB_DISTRICT, moment)
+            text = self._compose(category, HANWEB.district, moment)
             blocks = self._body_blocks(text)
             images = self._place_images(
                 blocks, FAMILY_HANWEB, f"{HANWEB_PREFIX}/picture/0", f"{moment:%y%m%d%H%M}",
@@ -822,7 +829,7 @@ class _Generator:
                     source=source,
                     editor=_person(rng),
                     author=None,
-                    district=HANWEB_DISTRICT,
+                    district=HANWEB.district,
                     category=category,
                     city=CITY,
                     paragraphs=_paragraphs(blocks),
@@ -832,6 +839,17 @@ class _Generator:
             )
 
     # -- shared pieces --
+
+    def _column_draws(
+        self, site: ColumnSite, art_id: int, gap_min: int, gap_max: int
+    ) -> Iterator[tuple[int, datetime, Column]]:
+        """(id, moment, column) of each article of a column site, in id order: ids grow by a
+        random gap, as a CMS's do when other columns publish in between."""
+        columns = [col for col in site.columns for _ in range(col.article_count)]
+        self.rng.shuffle(columns)
+        for moment, column in zip(self._moments(len(columns)), columns, strict=True):
+            art_id += self.rng.randint(gap_min, gap_max)
+            yield art_id, moment, column
 
     def _add(self, article: DemoArticle, layout: ArticleLayout) -> None:
         self.articles.append(article)
@@ -1066,13 +1084,19 @@ def _lists(
                     page_size=CC_PAGE_SIZE,
                 )
             )
-    for site, family, district, columns, size in (
-        (SITE_TRS, FAMILY_TRS, TRS_DISTRICT, TRS_COLUMNS, TRS_PAGE_SIZE),
-        (SITE_HANWEB, FAMILY_HANWEB, HANWEB_DISTRICT, HANWEB_COLUMNS, HANWEB_PAGE_SIZE),
-    ):
-        for key, name, category, _ in columns:
-            members = [a for a in articles if a.site == site and layouts[a.path].column == key]
+    for site in (TRS, HANWEB):
+        for key, name, category, _ in site.columns:
+            members = [a for a in articles if a.site == site.site and layouts[a.path].column == key]
             out.append(
-                DemoList(site, family, key, name, category, district, newest_first(members), size)
+                DemoList(
+                    site.site,
+                    site.family,
+                    key,
+                    name,
+                    category,
+                    site.district,
+                    newest_first(members),
+                    site.page_size,
+                )
             )
     return tuple(out)

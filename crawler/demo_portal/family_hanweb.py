@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from crawler.demo_portal.corpus import (
     CANONICAL_BASE,
-    HANWEB_COLUMNS,
+    HANWEB,
     HANWEB_PREFIX,
     ArticleLayout,
     DemoArticle,
     DemoList,
 )
-from crawler.demo_portal.render import body_html, html, neighbours
+from crawler.demo_portal.render import body_html, html, neighbours, pager_links
 
 CONTENT_TYPE = "text/html; charset=UTF-8"
 HOME = f"{HANWEB_PREFIX}/index.html"
@@ -47,7 +47,7 @@ _BLOCKS = {
 def _page(title: str, head_meta: str, crumb: str, main: str) -> str:
     nav = "".join(
         f'<td class="nav-item"><a href="{HANWEB_PREFIX}/col/col{key}/index.html">{name}</a></td>'
-        for key, name, _, _ in HANWEB_COLUMNS
+        for key, name, _, _ in HANWEB.columns
     )
     return f"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
 <html>
@@ -111,10 +111,7 @@ def render_list(lst: DemoList, page: int) -> str:
         # Page 1 is the bare index.html; later pages are relative query-only hrefs.
         return f'<a href="{"index.html" if n == 1 else f"?pageNum={n}"}">{label}</a>'
 
-    pager = [f"共{len(lst.articles)}条&nbsp;第{page}/{last}页", link(1, "首页")]
-    pager.append(link(page - 1, "上一页") if page > 1 else "上一页")
-    pager.append(link(page + 1, "下一页") if page < last else "下一页")
-    pager.append(link(last, "尾页"))
+    pager = [f"共{len(lst.articles)}条&nbsp;第{page}/{last}页", *pager_links(page, last, link)]
     main = f"""<table {_TABLE} class="list-box">
 <tr><td class="col-name">{lst.name}</td></tr>
 <tr><td>

@@ -9,13 +9,13 @@ Links between pages are relative, as WCM writes them.
 from __future__ import annotations
 
 from crawler.demo_portal.corpus import (
-    TRS_COLUMNS,
+    TRS,
     TRS_PREFIX,
     ArticleLayout,
     DemoArticle,
     DemoList,
 )
-from crawler.demo_portal.render import body_html, html, neighbours, relative
+from crawler.demo_portal.render import body_html, html, neighbours, pager_links, relative
 
 CONTENT_TYPE = "text/html; charset=GBK"
 # The server sends GBK and the page declares gb2312; the bytes are GB18030 (a superset) so
@@ -64,7 +64,7 @@ function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
 def _page(title: str, here: str, crumb: str, main: str) -> str:
     nav = "".join(
         f'<a href="{relative(here, f"{TRS_PREFIX}/{key}/index.html")}">{name}</a>'
-        for key, name, _, _ in TRS_COLUMNS
+        for key, name, _, _ in TRS.columns
     )
     home = relative(here, HOME)
     return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -119,10 +119,7 @@ def render_list(lst: DemoList, page: int) -> str:
     def link(n: int, label: str) -> str:
         return f'<a href="{lst.page_path(n).rsplit("/", 1)[1]}">{label}</a>'
 
-    static = [f"共{last}页", link(1, "首页")]
-    static.append(link(page - 1, "上一页") if page > 1 else "上一页")
-    static.append(link(page + 1, "下一页") if page < last else "下一页")
-    static.append(link(last, "尾页"))
+    static = [f"共{last}页", *pager_links(page, last, link)]
     main = f"""<div class="list-box">
 <h2 class="list-title">{lst.name}</h2>
 <ul class="list">

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -82,3 +82,14 @@ def neighbours(lst: DemoList, article: DemoArticle, count: int) -> tuple[DemoArt
     index = lst.articles.index(article)
     start = max(0, min(index - count // 2, len(lst.articles) - count - 1))
     return tuple(a for a in lst.articles[start : start + count + 1] if a != article)[:count]
+
+
+def pager_links(page: int, last: int, link: Callable[[int, str], str]) -> list[str]:
+    """The static pager's 首页 上一页 下一页 尾页 (TRS, Hanweb): `link(n, word)` where that
+    page exists, the bare word on the first or last page."""
+    return [
+        link(1, "首页"),
+        link(page - 1, "上一页") if page > 1 else "上一页",
+        link(page + 1, "下一页") if page < last else "下一页",
+        link(last, "尾页"),
+    ]

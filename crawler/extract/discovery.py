@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
 from crawler.extract.metadata import parse_meta
 from crawler.extract.rules import ExtractionError, extract_raw, squash
+from crawler.extract.urls import BadUrl, checked_url
 from crawler.sitedefs import ListRules, article_patterns, render_definition
 
 # List pages of the families and of hand-made portals: followed, never stored.
@@ -95,19 +96,33 @@ def classify(url: str, text: str, rules: ListRules) -> LinkKind:
     return "unknown"
 
 
-def discover_links(doc: Selector, page_url: str, rules: ListRules, host: str) -> list[Link]:
+def discover_links(
+    doc: Selector,
+    page_url: str,
+    rules: ListRules,
+    host: str,
+    problems: list[dict[str, str]] | None = None,
+) -> list[Link]:
     """The in-scope links of a page, each once, in page order, with what they lead to;
-    `host` is the host the site is served from."""
+    `host` is the host the site is served from. A malformed href (`http://[`, a port
+    over 65535 or not a number, `javascript:`) costs only itself: it is appended to
+    `problems` (field, raw, reason), once per distinct href, and the page goes on."""
     found: dict[str, Link] = {}
+    refused: set[str] = set()
     for anchor in doc.xpath("//a[@href]"):
         href = (anchor.attrib.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
         try:
-            url = urljoin(page_url, href).split("#", 1)[0]
-            ok = in_scope(url, rules, host)
-        except ValueError:  # a malformed href (http://[, a port over 65535): this link only
+            # checked_url reads the port too: urljoin and in_scope alone let a port out
+            # of range through, and it raised later, in canonical_url, taking the page.
+            url = checked_url(href, page_url).split("#", 1)[0]
+        except BadUrl as exc:
+            if problems is not None and href not in refused:
+                problems.append({"field": "link", "raw": href, "reason": str(exc)})
+            refused.add(href)
             continue
+        ok = in_scope(url, rules, host)
         if not ok or url in found:
             continue
         kind = classify(url, squash(" ".join(anchor.xpath(".//text()").getall())), rules)

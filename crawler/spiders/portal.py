@@ -238,7 +238,9 @@ class PortalSpider(Spider):
             self.release(response)
             return
         if self.site_def.list.discovers:
-            yield from self.record(self.follow_links(response, start), done=list_url)
+            refused: list[dict[str, str]] = []
+            found = self.follow_links(response, start, refused)
+            yield from self.record(found, done=list_url, problems=refused)
             self.release(response)
             return
         rules = self.site_def.list
@@ -293,7 +295,12 @@ class PortalSpider(Spider):
             meta={NO_WARC_LINK: True},
         )
 
-    def follow_links(self, response: TextResponse, start: StartPage) -> list[Request]:
+    def follow_links(
+        self,
+        response: TextResponse,
+        start: StartPage,
+        problems: list[dict[str, str]] | None = None,
+    ) -> list[Request]:
         """The requests for a page's in-scope links: unknown articles, list pages and pages
         of no known shape; further pages of a list only while the page lists an unknown
         article (the incremental rule of next_page)."""
@@ -301,7 +308,9 @@ class PortalSpider(Spider):
             response.body, _header(response, "Content-Type"), self.site_def.encoding
         )
         host = (urlsplit(self.origins.serving).hostname or "").lower()
-        links = discover_links(Selector(text=text), response.url, self.site_def.list, host)
+        links = discover_links(
+            Selector(text=text), response.url, self.site_def.list, host, problems
+        )
         requests: list[Request] = []
         paging: list[Request] = []
         linked = 0
@@ -377,7 +386,13 @@ class PortalSpider(Spider):
             and isinstance(response, TextResponse)
         ):
             # Articles link to further articles (previous/next, related): keep discovering.
-            yield from self.record(self.follow_links(response, start))
+            problems: list[dict[str, str]] = []
+            yield from self.record(self.follow_links(response, start, problems))
+            if problems:
+                page = self.canonical(
+                    first_url(response.request) if response.request else response.url
+                )
+                yield PageProblems(self.site_def.name, page, problems)
         if response.status == 304:
             request = response.request
             yield NotModifiedItem(
