@@ -12,13 +12,9 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
@@ -136,18 +132,30 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return engine
 
 
+# Alembic is imported where a migration or a revision check needs it: a process that only
+# opens an archive already at head (the archive writer, `migrate=False`) saves its 12 MB.
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -177,6 +185,8 @@ def _transactional_ddl(engine: Engine) -> Engine:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (no-op when already there), atomically:
     the archive is left at the old revision or the new one, never between."""
+    from alembic import command
+
     try:
         if current_revision(engine) == head_revision():
             return

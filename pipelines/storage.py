@@ -94,6 +94,18 @@ class ArchiveStoragePipeline:
     def from_crawler(cls, crawler: Any) -> ArchiveStoragePipeline:
         return cls(crawler)
 
+    @classmethod
+    def of(cls, crawler: Any) -> ArchiveStoragePipeline | None:
+        """The crawler's storage pipeline, for the normalize pipeline (which has its
+        writer normalize articles); None when it is not among the item pipelines."""
+        engine = getattr(crawler, "engine", None)
+        scraper = getattr(engine, "scraper", None)
+        itemproc = getattr(scraper, "itemproc", None)
+        for pipeline in getattr(itemproc, "middlewares", ()):
+            if isinstance(pipeline, cls):
+                return pipeline
+        return None
+
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         # Migrates a new archive before the writer process opens it (migrate=False there).

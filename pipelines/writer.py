@@ -4,7 +4,10 @@ part of a crawl that writes to the archive.
 The crawl process is bound by Python's interpreter lock: downloading, parsing and
 normalizing share one core. Storing an article (the ORM, the search keys, the raw
 capture's gzip) costs about as much again, so it runs in a process of its own and the
-crawl and the database work use both cores.
+crawl and the database work use both cores. Normalizing an article (body cleaning with
+BeautifulSoup, meta-line and date parsing) is pure work on the page's extracted fields, so
+it runs here too (`NormalizeJob`), answered at once rather than after a transaction: the
+crawl process keeps its core for downloading, parsing and the media pipeline.
 
 Jobs are plain picklable records (an item's record, capture, image results, problems,
 and the WARC location of its response when already written; the requests a page adds to
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import pickle
 import queue
 import signal
 import threading
@@ -30,12 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
 
 from archive.db import Archive
 from archive.incremental import FrontierItem
@@ -55,9 +57,17 @@ from archive.store import (
     store_page_problems,
     store_warc_file,
 )
+from crawler.extract.normalize import normalize
 from crawler.extract.record import fields_found
+from crawler.extract.rules import RawArticle
+from crawler.extract.urls import OriginMap
 from crawler.sitedefs import SiteDefinition
 from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
+
+if TYPE_CHECKING:
+    # Only the crawl process's side (ArchiveWriter) uses Twisted, and imports it where it
+    # does: the writer process imports this module too, and Twisted would be 15 MB of it.
+    from twisted.internet.defer import Deferred
 
 # At most this many items share one transaction.
 WRITE_BATCH = 64
@@ -84,6 +94,8 @@ class Outcome:
     # The request this job gave its outcome to: (canonical URL, outcome), for the ledger
     # (crawler.accounting): `archived:new`, `list`, `failed:fetch`, `skipped:robots.txt`, …
     settled: tuple[str, str] | None = None
+    # NormalizeJob: the article's record and its problems (as dicts).
+    normalized: tuple[dict[str, Any], list[dict[str, str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,70 @@ class WarcFilesJob:
     run_id: int | None
     files: list[WrittenFile]
     links: list[tuple[int, WarcLocation]]
+
+
+@dataclass(frozen=True)
+class NormalizerJob:
+    """What normalizing a site's articles needs besides the page: its definition and its
+    origin map (image URLs are rewritten to the canonical origin). Sent once, before the
+    site's first NormalizeJob, so an article's job carries only the page's own fields."""
+
+    site: SiteDefinition
+    origins: OriginMap
+
+
+@dataclass(frozen=True)
+class NormalizeJob:
+    """An article's extracted fields, to become its record (crawl.extract.normalize, the
+    function `wenhua extract` uses); stores nothing, answered as soon as it is read."""
+
+    site: str
+    raw: RawArticle
+    fetched_at: str  # ISO 8601, the capture's
+    category: str | None
+    district: str | None
+    canonical_url: str
+
+
+# Jobs the writer answers at once, outside any transaction: pure work, no database.
+Immediate = NormalizerJob | NormalizeJob
+
+
+class Normalizing:
+    """The writer's side of normalization: the sites' definitions, and each article's job."""
+
+    def __init__(self) -> None:
+        self.sites: dict[str, NormalizerJob] = {}
+
+    def answer(self, job_id: int, job: Immediate) -> Result:
+        if isinstance(job, NormalizerJob):
+            self.sites[job.site.name] = job
+            return (job_id, True, Outcome(bookkeeping=True))
+        try:
+            context = self.sites[job.site]
+            result = normalize(
+                job.raw,
+                site=context.site,
+                fetched_at=datetime.fromisoformat(job.fetched_at),
+                category=job.category,
+                district=job.district,
+                canonical_url=job.canonical_url,
+                rewrite_url=context.origins.to_canonical,
+            )
+        except Exception as exc:  # the crawl process raises it, as if it had normalized
+            return (job_id, False, _portable(exc))
+        normalized = (result.record, result.problem_dicts())
+        return (job_id, True, Outcome(bookkeeping=True, normalized=normalized))
+
+
+def _portable(exc: Exception) -> Exception | str:
+    """The exception itself when it survives pickling (so the crawl process sees the same
+    error), else the traceback's text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return "".join(traceback.format_exception(exc))
+    return exc
 
 
 Job = (
@@ -351,8 +427,9 @@ def _failure(session: Session, raw: RawStore, job: FailureJob) -> Outcome:
     return Outcome(stats=stats, settled=(job.url, f"failed:{job.kind}"))
 
 
-# One job's result: (job id, stored, Outcome or the error's text).
-Result = tuple[int, bool, Outcome | str]
+# One job's result: (job id, stored, Outcome or the error: its text, or a NormalizeJob's
+# exception itself).
+Result = tuple[int, bool, Outcome | str | Exception]
 
 
 def commit_batch(archive: Archive, raw: RawStore, batch: list[tuple[int, Job]]) -> list[Result]:
@@ -379,6 +456,16 @@ def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     archive = Archive(db_url, migrate=False)
     raw = RawStore(Path(raw_dir))
+    normalizing = Normalizing()
+
+    def stored_job(message: Any) -> Any:
+        """The message if it is a job to store; an immediate job is answered here and
+        None returned (the pipeline is waiting for its record, not for a commit)."""
+        if isinstance(message, tuple) and isinstance(message[1], NormalizerJob | NormalizeJob):
+            results.send([normalizing.answer(*message)])
+            return None
+        return message
+
     try:
         while True:
             try:
@@ -387,6 +474,12 @@ def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results:
                 return
             if first is None:
                 break
+            try:
+                first = stored_job(first)
+            except (BrokenPipeError, OSError):
+                return  # nobody reads the results any more
+            if first is None:
+                continue
             batch = [first]
             stopping = False
             while len(batch) < batch_size and jobs.poll(0):
@@ -397,7 +490,12 @@ def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results:
                 if more is None:
                     stopping = True
                     break
-                batch.append(more)
+                try:
+                    more = stored_job(more)
+                except (BrokenPipeError, OSError):
+                    return
+                if more is not None:
+                    batch.append(more)
             try:
                 results.send(commit_batch(archive, raw, batch))
             except (BrokenPipeError, OSError):
@@ -437,7 +535,7 @@ class ArchiveWriter:
             daemon=True,
         )
         # Sending can block while the writer is busy: a thread does it, never the reactor.
-        self._outbox: queue.SimpleQueue[tuple[int, Job] | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[int, Job | Immediate] | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, name="archive-jobs", daemon=True)
         self._reader = threading.Thread(target=self._read, name="archive-results", daemon=True)
 
@@ -457,7 +555,10 @@ class ArchiveWriter:
         self._sender.start()
         self._reader.start()
 
-    def submit(self, job: Job) -> Deferred[Outcome]:
+    def submit(self, job: Job | Immediate) -> Deferred[Outcome]:
+        from twisted.internet.defer import Deferred
+        from twisted.python.failure import Failure
+
         done: Deferred[Outcome] = Deferred()
         if self._stopped is not None:  # nobody would ever answer
             done.errback(Failure(StorageError(self._stopped)))  # type: ignore[no-untyped-call]
@@ -487,6 +588,8 @@ class ArchiveWriter:
                 return
 
     def _read(self) -> None:
+        from twisted.python.failure import Failure
+
         while True:
             try:
                 results = self._results_in.recv()
@@ -497,7 +600,12 @@ class ArchiveWriter:
             if results is None:
                 self._fail_all("the archive writer process stopped")
                 return
-            if not all(isinstance(value, Outcome) and value.bookkeeping for _, _, value in results):
+            # Bookkeeping and normalization (an Outcome marked so, or a NormalizeJob's
+            # exception) are not an item's transaction.
+            if not all(
+                isinstance(value, Exception) or (isinstance(value, Outcome) and value.bookkeeping)
+                for _, _, value in results
+            ):
                 self.transactions += 1
             for job_id, stored, value in results:
                 with self._lock:
@@ -505,10 +613,12 @@ class ArchiveWriter:
                 if stored:
                     self.deliver(done.callback, value)
                 else:
-                    error = StorageError(value)
+                    error = value if isinstance(value, Exception) else StorageError(value)
                     self.deliver(done.errback, Failure(error))  # type: ignore[no-untyped-call]
 
     def _fail_all(self, reason: str) -> None:
+        from twisted.python.failure import Failure
+
         self._stopped = reason
         with self._lock:
             left = list(self._waiting.values())
