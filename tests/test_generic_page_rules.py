@@ -145,3 +145,15 @@ def test_a_short_article_beside_a_right_bar_is_the_body_not_the_wrapper() -> Non
     assert rec["body_text"] == PROSE[:120]
     assert rec["title"] == "联合国报告：全球经济增长率降至2.3%"
     assert rec["published_at"] == "2019-09-26T10:09:11+08:00"
+
+
+def test_links_out_of_the_article_and_tool_links_leave_the_body() -> None:
+    html = (
+        '<div><p><a href="/wyx/"><strong>点击进入“文艺星青年”</strong><strong>&gt;&gt;</strong>'
+        f'</a></p><p>{PROSE[:60]}<a href="/"><img src="/f.ico">返回腾讯网首页&gt;&gt;</a></p>'
+        f'<p>{PROSE[60:90]}<a href="#">【纠错】</a></p><div>+1</div>'
+        f'<p>市民在<a href="/z">中</a>心广场观看演出。</p></div>'
+    )
+    lines = clean_body(html, "https://example.cn/").text.split("\n")
+    # A one-character link inside a sentence is the sentence's word, not a tool.
+    assert lines == [PROSE[:60], PROSE[60:90], "市民在中心广场观看演出。"]

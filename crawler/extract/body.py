@@ -80,6 +80,8 @@ CHROME_BLOCKS = tuple(
         r"^(上一篇|下一篇|上一条|下一条|上一篇文章|下一篇文章)\s*[：:]",
         r"^(当前位置|您的位置|您现在的位置|當前位置)\s*[：:]",
         r"ICP备|ICP證|网站标识码|網站標識碼|公网安备|技术支持\s*[：:]|^主办\s*[：:]|^承办\s*[：:]",
+        # A like button's count (div.zan-i, 011-xinhuanet).
+        r"^\+1$",
         # An app promotion closing a portal's copy: (本文来自澎湃新闻，更多原创资讯请下载
         # “澎湃新闻”APP) (059, 060-thepaper).
         r"请下载.{0,12}(?:APP|App|app|客户端)",
@@ -109,6 +111,12 @@ FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # （原题为《X》） closing a 澎湃 copy (058, 059-thepaper): a line of its own, not article text.
 REPOST_TITLE = re.compile(r"^[（(]?(?:本文)?原(?:标题|题为?)\s*[：:《]")
 REPOST_TITLE_MAX_LEN = 120
+# A link out of the article: 点击进入“文艺星青年”>> over a 人民网 text (006-people-culture),
+# 返回腾讯网首页>> closing its last paragraph (014-qq-finance).
+LINK_OUT = re.compile(r"^(?:返回.{0,10}首页|点击进入.{0,20})\s*[>》]*$")
+# A link of a page tool (【纠错】 inside 新华网's closing line, 011-xinhuanet) goes even where
+# its block holds more; one character (大, 中) may be a word linked in the text.
+LINK_TOOL_MIN_LEN = 2
 # A line made only of U+FFFD: characters (emoji) the page lost before it was saved, printed
 # as replacement marks between a WeChat post's pictures (016-thepaper-gov).
 LOST_CHARS = re.compile(r"^[\ufffd\s]+$")
@@ -300,6 +308,13 @@ def clean_body(
         opening = squash(str(first)) if first is not None else ""
         if opening and (SECTION_MARKERS.match(opening) or NOTICE_BLOCK.match(opening)):
             tag.decompose()
+
+    for link in soup.find_all("a"):
+        if link.decomposed:
+            continue
+        text = squash(link.get_text())
+        if LINK_OUT.match(text) or (len(text) >= LINK_TOOL_MIN_LEN and _is_chrome(text)):
+            link.decompose()
 
     # Chrome and leaked file names go from the smallest blocks up, so a container that
     # also holds article text is never dropped whole.
