@@ -157,3 +157,23 @@ def test_links_out_of_the_article_and_tool_links_leave_the_body() -> None:
     lines = clean_body(html, "https://example.cn/").text.split("\n")
     # A one-character link inside a sentence is the sentence's word, not a tool.
     assert lines == [PROSE[:60], PROSE[60:90], "市民在中心广场观看演出。"]
+
+
+def test_an_interaction_counter_after_the_source_is_no_part_of_it() -> None:
+    line = '2012年07月10日 22:13　来源：新华网　<a href="/c">参与互动(<span>0</span>)</a>'
+    html = page(f'<div class="left-t">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "新华网"
+    assert parse_meta("来源：新华网 参与互动(12)").source == "新华网"
+    # Only the counter's shape is cut: the word inside a name stays.
+    assert parse_meta("来源：参与互动网").source == "参与互动网"
+
+
+def test_a_self_media_account_beside_the_date_is_the_author() -> None:
+    account = '<p class="n-i-source">心理咨询师熊玲 <span class="wemedia"></span></p>'
+    info = f'<div class="n-infor">{account}<p class="n-i-time">2018/03/05 09:53</p></div>'
+    rec = record(page(f'{info}<div class="text"><p>{PROSE}</p></div>'))
+    assert (rec["source"], rec["author"]) == (None, "心理咨询师熊玲")
+    # Without the mark the name above the date is read as the outlet it looks like.
+    plain = '<div><p class="n-i-source">心理咨询师熊玲</p><p>2018/03/05 09:53</p></div>'
+    rec = record(page(f'{plain}<div class="text"><p>{PROSE}</p></div>'))
+    assert (rec["source"], rec["author"]) == ("心理咨询师熊玲", None)

@@ -179,6 +179,10 @@ NAMED_AFTER_TITLE_MAX = 40
 # element of class "name", next to avatars and follow buttons.
 AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
 NAME_HINT = re.compile(r"(?:^|\s)name(?:$|\s)", re.IGNORECASE)
+# A self-media mark inside an element (<p class="n-i-source">心理咨询师熊玲 <span
+# class="wemedia"></span></p>, 121-ifeng-share-wemedia) makes it the publishing account's
+# name: the author, as for the other platforms' accounts (010, 030), whatever its class says.
+SELF_MEDIA_MARK = re.compile(r"(?:^|\s)wemedia(?:$|\s)", re.IGNORECASE)
 # The same for the source: <span class="a_source">棱镜</span>.
 SOURCE_HINT = re.compile(
     # media_name: sina's source slot, an id (038-sina-tech).
@@ -715,12 +719,16 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or _named_by_class(root, title_node, body_node, SOURCE_HINT)
         )
     reporter = None
+    named_author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if not has_source and article.source is None and block:
         article.source, reporter = _source_beside_date(block, title or "")
+        if article.source is not None and article.source == named_author:
+            # The name beside the date is the account an element names as the author.
+            article.source = None
     if not (meta is not None and meta.author):
         article.author = next(iter(_jsonld_values(doc, "author")), None)
     if article.author is None and not (meta is not None and meta.author):
-        article.author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
+        article.author = named_author
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
@@ -856,6 +864,8 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
         if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
             inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
             el, named = (inner[0], True) if inner else (el, False)
+        if not named and hint is AUTHOR_HINT:
+            named = any(SELF_MEDIA_MARK.search(_attrs(child)) for child in el.iterchildren("*"))
         if named:
             text = _node_text(el)
             if (

@@ -93,6 +93,10 @@ _SEPARATED_NOISE = words("""
 # Words that make a short bracketed segment at the end of a value a widget: 【我要打印】.
 _WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 顶部 推荐 评论 复制 链接")
 
+# A comment or interaction counter at the end of a value, its count in brackets: 来源：新华网
+# 参与互动(0), the link after the source on 120-chinanews's date line.
+_COUNTER_WORDS = words("参与互动")
+
 # Where an editor's value ends, whatever follows on its line: a tip line (澎湃新闻报料：
 # 4009-20-4009, 058/059-thepaper), a copyright notice (未经授权不得转载), a phone number, or
 # the bracket closing a credit printed in brackets ([责任编辑：韩保林 PK155]推荐0, 044).
@@ -284,6 +288,9 @@ _TRAILING_NOISE = re.compile(
     rf"|(?:(?<=[\s【\[（(|｜])|^)(?:{_alternation(_SEPARATED_NOISE)}))"
     rf"\s*{_COLON}?\s*(?:\d+\s*次?|大\s*中\s*小|默认|默認|[大中小])?\s*[】\]）)]?\s*$"
 )
+_TRAILING_COUNTER = re.compile(
+    rf"(?:(?<=\s)|^)(?:{_alternation(_COUNTER_WORDS)})\s*[（(]\s*\d*\s*[)）]\s*$"
+)
 _TRAILING_FONT = re.compile(r"(?:(?<=\s)|^)大\s*中\s*小\s*[】\]）)]?\s*$")
 # A short bracketed widget at the end of a value: 【我要打印】, [纠错], 【收藏本页】.
 _TRAILING_WIDGET = re.compile(
@@ -387,6 +394,7 @@ def _clean(value: str) -> str | None:
         value = _strip_brackets(value)
         value = _TRAILING_NOISE.sub("", value)
         value = _TRAILING_FONT.sub("", value)
+        value = _TRAILING_COUNTER.sub("", value)
         value = _TRAILING_WIDGET.sub("", value)
     value = value.strip()
     if not value or value.lower() in _PLACEHOLDERS:
