@@ -160,6 +160,15 @@ SCRIPT_DATES = tuple(
 )
 SCRIPT_EPOCHS = (re.compile(r"""\bvar\s+ct\s*=\s*["'](?P<epoch>1\d{9})["']"""),)
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
+# Where a page names its own site. A source or author that a page only declares (meta tags,
+# JSON-LD) and that is the site's own name says who runs the page, not where the story came
+# from or who wrote it (蘋果日報, ETtoday新聞雲, 三立新聞網 filled into author, publisher and
+# source alike: 069, 070, 074, 075, 078, 079); nor is one that is both the declared author
+# and the declared publisher.
+SITE_NAME_META = ("og:site_name", "application-name")
+SITE_NAME_SPLIT = re.compile(r"\s*[|｜]\s*")
+# A declared author holding a digit is a dateline or a code, not a name (澎湖縣28日電, 080).
+DECLARED_AUTHOR_NOT = re.compile(r"\d")
 # A printed date without a year (发布时间：10-08 12:00) takes its year from a full date in
 # the page's meta tags, when that date falls on the same day (and minute, if printed).
 YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
@@ -167,9 +176,9 @@ YEAR_META = (*DATE_META, "dateUpdate", "dateModified", "article:modified_time")
 # the meta block: <p class="author-name">.
 AUTHOR_HINT = re.compile(
     # js_author_name / profile_nickname: WeChat's author, else its account (033, 034);
-    # media-user: a toutiao account (053).
+    # media-user: a toutiao account (053); rp_name: 中時's reporter (071).
     r"(?:^|\s)(?:author-?name|author_name|authorname|auth-?name|writer-?name|js_author_name|"
-    r"profile_nickname|media-user)(?:$|\s)",
+    r"profile_nickname|media-user|rp_name)(?:$|\s)",
     re.IGNORECASE,
 )
 AUTHOR_MAX_LEN = 20
@@ -227,6 +236,8 @@ BYLINE_MAX_NAMES = 6
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A heading inside the body container counts only before its first long line of text.
 HEADING_LEAD_MAX = 60
+# How many short lines opening the body container may hold its meta line.
+BODY_LEAD_LINES = 6
 # Longest badge a heading may print before the title (原创, 转载, 置顶, 独家).
 TITLE_BADGE_MAX = 4
 
@@ -698,6 +709,14 @@ def extract_generic(doc: Selector) -> GenericArticle:
         block = _lead_in(root, title_node)
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
+    if (meta is None or meta.published is None) and body_node is not None:
+        # The body container may open with the meta line (中時's div.article_info inside
+        # article.arttext, 071; 自由時報's span.viewtime under the lead picture, 076).
+        lead = _body_lead(body_node) if not _contains(body_node, title_node) else ""
+        joined = "\n".join(p for p in (block, lead) if p)
+        with_lead = parse_meta(joined) if lead else None
+        if with_lead is not None and with_lead.published is not None:
+            block, meta = joined, with_lead
     # A date printed after the post counts only when none is printed before it.
     if meta is not None and meta.published is not None:
         dated = []
@@ -711,24 +730,36 @@ def extract_generic(doc: Selector) -> GenericArticle:
         )
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
+    publishers = _jsonld_values(doc, "publisher")
+    declared_authors = _jsonld_values(doc, "author")
+    site = _site_names(doc, publishers, declared_authors)
     has_source = meta is not None and meta.source
     if not has_source:
+        # A printed element whose class names the source wins over a declared one:
+        # 072 prints 中時 in div.source while its JSON-LD publisher is 社會 - 中時.
         article.source = (
-            _meta_tag(doc, SOURCE_META)
-            or next(iter(_jsonld_values(doc, "publisher")), None)
-            or _named_by_class(root, title_node, body_node, SOURCE_HINT)
+            _named_by_class(root, title_node, body_node, SOURCE_HINT)
+            or _not_the_site(_meta_tag(doc, SOURCE_META), site)
+            or _not_the_site(next(iter(publishers), None), site)
         )
     reporter = None
     named_author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if not has_source and article.source is None and block:
-        article.source, reporter = _source_beside_date(block, title or "")
+        article.source, reporter = _source_beside_date(block, title or "", site)
         if article.source is not None and article.source == named_author:
             # The name beside the date is the account an element names as the author.
             article.source = None
+    # A printed name (an element whose class names the author) wins over a declared one:
+    # 072-chinatimes-2019 prints 謝明俊 while its JSON-LD names another person.
     if not (meta is not None and meta.author):
-        article.author = next(iter(_jsonld_values(doc, "author")), None)
-    if article.author is None and not (meta is not None and meta.author):
-        article.author = named_author
+        article.author = named_author or next(
+            (
+                a
+                for a in declared_authors
+                if _not_the_site(a, site) and not DECLARED_AUTHOR_NOT.search(a)
+            ),
+            None,
+        )
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
         if printed is None or printed.author is None:
@@ -738,7 +769,27 @@ def extract_generic(doc: Selector) -> GenericArticle:
     return article
 
 
-def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]:
+def _site_names(doc: Selector, publishers: list[str], authors: list[str]) -> set[str]:
+    """The names a page gives its own site (SITE_NAME_META), and a name it declares as both
+    the author and the publisher."""
+    names = set()
+    for name in SITE_NAME_META:
+        for attr in ("name", "property"):
+            values = doc.xpath(f"//meta[@{attr}='{name}']/@content").getall()
+            names.update(squash(v) for v in values)
+    names.update(set(publishers) & set(authors))
+    return {n for n in names if n}
+
+
+def _not_the_site(value: str | None, site: set[str]) -> str | None:
+    """A declared value, unless it is the site's own name (``聯合新聞網 | 聯合新聞網`` too)."""
+    if value is None:
+        return None
+    parts = [p for p in SITE_NAME_SPLIT.split(value) if p]
+    return None if parts and all(p in site for p in parts) else value
+
+
+def _source_beside_date(block: str, title: str, site: set[str]) -> tuple[str | None, str | None]:
     """(source, reporter) printed without labels around the block's first dated line."""
     lines = block.split("\n")
     for i, line in enumerate(lines):
@@ -754,25 +805,27 @@ def _source_beside_date(block: str, title: str) -> tuple[str | None, str | None]
             # a line among a post footer's others (富达传媒 among category and counts,
             # 067-njxfhn-repost) is the poster's account.
             after = [lines[i + 1].strip()]
-        if after and _is_outlet(after[0], title):
+        if after and _is_outlet(after[0], title, site):
             return after[0], None
         if i == 1:
             above = lines[0].strip()
             credit = PERSON_SLASH_OUTLET.fullmatch(above)
-            if credit is not None and _is_outlet(credit["outlet"], title):
+            if credit is not None and _is_outlet(credit["outlet"], title, site):
                 return credit["outlet"], credit["person"]
-            if _is_outlet(above, title):
+            if _is_outlet(above, title, site):
                 return above, None
         return None, None
     return None, None
 
 
-def _is_outlet(token: str, title: str) -> bool:
+def _is_outlet(token: str, title: str, site: set[str]) -> bool:
     shape = OUTLET.fullmatch(token)
     if shape is None or token in title or simplified(shape["core"]) in LABELS:
         return False
     core = shape["core"]
-    return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS
+    # A short name that opens the site's own name is its outlet's (中時 of 中時電子報, 071).
+    opens_site = any(name.startswith(core) and name != core for name in site)
+    return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS or opens_site
 
 
 def _script_date(doc: Selector) -> str | None:
@@ -793,6 +846,33 @@ def _script_date(doc: Selector) -> str | None:
 
 def _contains(outer: Any, inner: Any) -> bool:
     return outer is not None and inner is not None and outer in inner.iterancestors()
+
+
+def _body_lead(body: Any) -> str:
+    """The short lines opening the body container from the first that starts with a date,
+    before its first long line of prose (at most BODY_LEAD_LINES lines are read)."""
+    parts: list[str] = []
+    for event, value in _walk(body):
+        if event in ("start", "end") and _tag(value) in BREAKS and value is not body:
+            parts.append("\n" if _tag(value) != "span" else " ")
+        elif event == "text":
+            parts.append(value.replace("\n", " "))
+        lines = [squash(line) for line in "".join(parts).split("\n")]
+        lines = [line for line in lines if line]
+        if len(lines) > BODY_LEAD_LINES or any(len(line) > HEADING_LEAD_MAX for line in lines):
+            break
+    else:
+        return ""
+    lead: list[str] = []
+    for line in lines:
+        if len(line) > HEADING_LEAD_MAX:
+            break
+        # The meta line starts with its date; a date inside a sentence (（2007年6月29日…会议
+        # 通过） opening a resolution, 002-gov-cn-gongbao) is the text's.
+        starts_dated = any(d.start == 0 and d.parsed is not None for d in iter_datetimes(line))
+        if lead or starts_dated:
+            lead.append(line)
+    return "\n".join(lead[:BODY_LEAD_LINES])
 
 
 def _lead_in(root: Any, title: Any, limit: int = 400) -> str:
@@ -849,11 +929,18 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
     # then the few elements after the title are read.
     around_title = _contains(body, title)
     after = 0
+    in_body = False
     for el in root.iter():
         if el is body and not around_title:
-            return None
+            # The body container may open with the meta line (071): its elements count up
+            # to the first one holding prose.
+            in_body = True
         if _tag(el) is None:
             continue
+        if in_body:
+            own = squash(el.text or "")
+            if len(own) > HEADING_LEAD_MAX or "。" in own:
+                return None
         if not passed_title:
             passed_title = el is title or _contains(title, el)
             continue
