@@ -165,6 +165,11 @@ _US = (
     rf"(?:{_SP}*(?P<ampm2>(?i:am|pm))(?![A-Za-z]))?"
 )
 _US_BARE = r"(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})"
+# The time printed before the date on its line: 15:31 2018/09/16 (072-chinatimes-2019).
+_TIME_FIRST = (
+    r"(?<![\d:.-])(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
+    rf"{_SP}+(?P<y>\d{{4}})(?P<sep>[-/.])(?P<mo>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?![\d/:])"
+)
 # A time may be stated in GMT in words: 2012年12月10日, 格林尼治标准时间10:41 (050-bbc-zhongwen).
 _GMT_WORDS = r"(?P<gmt>格林[尼威]治标准时间|格林[尼威]治標準時間)"
 _CJK_DATE = (
@@ -439,6 +444,7 @@ _NOTATIONS: tuple[_Notation, ...] = (
     _Notation("numeric", re.compile(_NUMERIC), _build_numeric),
     _Notation("cjk", re.compile(_CJK_DATE), _build_numeric),
     _Notation("us", re.compile(_US), _build_numeric),
+    _Notation("time-first", re.compile(_TIME_FIRST), _build_numeric),
     _Notation("java", re.compile(_JAVA), _build_named_month),
     _Notation("javascript", re.compile(_JS), _build_named_month),
     _Notation("rfc2822", re.compile(_RFC2822), _build_named_month),

@@ -37,6 +37,7 @@ from parsel import Selector
 from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
 from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
+    BYLINE_CLOSING_PATTERNS,
     BYLINE_LINE_PATTERNS,
     BYLINE_NOT_NAMES,
     BYLINE_PATTERNS,
@@ -222,12 +223,16 @@ DOCUMENT_TAGS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
 BYLINES = tuple(re.compile(p) for p in BYLINE_PATTERNS)
 BYLINE_LINES = tuple(re.compile(p) for p in BYLINE_LINE_PATTERNS)
 BYLINE_TAILS = tuple(re.compile(p) for p in BYLINE_TAIL_PATTERNS)
+BYLINE_CLOSINGS = tuple(re.compile(p) for p in BYLINE_CLOSING_PATTERNS)
 # A credit paragraph is looked for among this many short paragraphs opening the body.
 BYLINE_LEAD_PARAGRAPHS = 4
 # How many of the body's first text blocks (containers and paragraphs, in document order)
 # may open with a reporter byline.
 BYLINE_LEAD_BLOCKS = 5
 BYLINE_LINE_MAX = 30
+# A photo caption's opening mark (▲…（圖／記者林悅翻攝） over 074-ettoday's byline): such a
+# paragraph is passed over when looking for the credit line.
+CAPTION_MARK = re.compile(r"^[▲▼△]")
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
 BYLINE_MAX_NAMES = 6
@@ -825,7 +830,9 @@ def _is_outlet(token: str, title: str, site: set[str]) -> bool:
     core = shape["core"]
     # A short name that opens the site's own name is its outlet's (中時 of 中時電子報, 071).
     opens_site = any(name.startswith(core) and name != core for name in site)
-    return len(core) >= OUTLET_MIN_LEN or core[-1] in OUTLET_ENDINGS or opens_site
+    # 聯合報 ends like 联合报 (081).
+    ends_like_outlet = simplified(core[-1]) in OUTLET_ENDINGS
+    return len(core) >= OUTLET_MIN_LEN or ends_like_outlet or opens_site
 
 
 def _script_date(doc: Selector) -> str | None:
@@ -950,7 +957,9 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
         named = bool(hint.search(_attrs(el)))
         if not named and hint is AUTHOR_HINT and AUTHOR_BOX_HINT.search(el.get("class") or ""):
             inner = [d for d in el.iterdescendants() if NAME_HINT.search(d.get("class") or "")]
-            el, named = (inner[0], True) if inner else (el, False)
+            # A box with no name element that holds only a link names the author by it:
+            # <div class="author"><a>謝明俊</a></div> (072-chinatimes-2019).
+            el, named = (inner[0], True) if inner else (el, _only_a_link(el))
         if not named and hint is AUTHOR_HINT:
             named = any(SELF_MEDIA_MARK.search(_attrs(child)) for child in el.iterchildren("*"))
         if named:
@@ -964,11 +973,30 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
     return None
 
 
+def _only_a_link(el: Any) -> bool:
+    """The element holds one link and nothing else, and the link is no furniture heading
+    (<div class="author"><a>相关文章</a></div> over 028-021news's related list)."""
+    children = list(el)
+    return (
+        len(children) == 1
+        and _tag(children[0]) == "a"
+        and not (el.text or "").strip()
+        and not (children[0].tail or "").strip()
+        and not SECTION_MARKERS.match(_node_text(children[0]))
+    )
+
+
 def _byline(body: Any) -> str | None:
     """Reporters credited in the article's opening words (（记者 X）, 本报记者 X). The first
     few paragraphs are read: a promotion box may stand before the lead (036-sina-finance)."""
     texts = (squash(_own_text(p)) for p in body.iter("p", "div", "td"))
     leads = [t for t in texts if t][:BYLINE_LEAD_BLOCKS] or [squash(_own_text(body))]
+    # A container holding the headline and its tools above the text (073-cna): its first
+    # paragraph of prose is read too.
+    paragraphs = (squash(_own_text(p)) for p in body.iter("p"))
+    prose = next((t for t in paragraphs if len(t) > BYLINE_LINE_MAX), None)
+    if prose is not None and prose not in leads:
+        leads.append(prose)
     # A container's text runs its paragraphs together (廖艳7岁…, 041-ifeng-news): of the
     # bylines read, the one naming the most people is the whole one.
     best: list[str] = []
@@ -1001,7 +1029,23 @@ def _tail_byline(body: Any) -> str | None:
         names = found["names"].replace("、", " ").split()
         if all(n[-1] not in BYLINE_TAIL_NOT_ENDINGS and n not in BYLINE_NOT_NAMES for n in names):
             return "、".join(names)
+    for line in reversed(_text_lines(body)):
+        for pattern in BYLINE_CLOSINGS:
+            found = pattern.search(line)
+            if found is not None and found["names"] not in BYLINE_NOT_NAMES:
+                return found["names"]
     return None
+
+
+def _text_lines(node: Any) -> list[str]:
+    """The element's visible text as lines: breaks at <br> and block elements."""
+    parts: list[str] = []
+    for event, value in _walk(node):
+        if event in ("start", "end") and _tag(value) in BREAKS and value is not node:
+            parts.append("\n" if _tag(value) != "span" else " ")
+        elif event == "text":
+            parts.append(value.replace("\n", " "))
+    return [line for line in (squash(p) for p in "".join(parts).split("\n")) if line]
 
 
 def _credit_paragraph(body: Any) -> str | None:
@@ -1009,7 +1053,7 @@ def _credit_paragraph(body: Any) -> str | None:
     seen = 0
     for p in body.iter("p"):
         text = squash(_own_text(p))
-        if not text:
+        if not text or CAPTION_MARK.match(text):
             continue
         if len(text) > BYLINE_LINE_MAX or seen >= BYLINE_LEAD_PARAGRAPHS:
             return None

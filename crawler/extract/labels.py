@@ -145,6 +145,10 @@ META_LINE_BARE_LABELS = words("发表于")
 # pattern's group "names" holds the credit; the role words in it (BYLINE_ROLES) are dropped.
 BYLINE_ROLES = rf"[{HAN}]{{0,8}}?(?:记者|通讯员)|文/图|图/文|文/摄|摄影"
 BYLINE_PATTERNS: tuple[str, ...] = (
+    # A wire dateline naming its reporter, the place and day glued after the name:
+    # （中央社記者邱俊欽桃園19日電） (073-cna). The place takes what the name (two or three
+    # characters, the longest first) leaves.
+    rf"^[（(][{HAN}]{{0,8}}?[记記]者(?P<names>[{HAN}·]{{2,3}})[{HAN}]{{2,6}}\d{{1,2}}日[电電][）)]",
     rf"^[^（(\n]{{0,20}}?[（(](?P<names>(?:{BYLINE_ROLES})[^（()）\n]{{2,40}}?)[）)]",
     rf"^(?P<names>(?:(?:{BYLINE_ROLES})(?:[ \t\u3000\u00a0]*[{HAN}·]{{2,4}})+[ \t\u3000\u00a0]*)+)"
     rf"(?:$|\n|(?<=[ \t\u3000\u00a0]))",
@@ -160,6 +164,10 @@ BYLINE_LINE_PATTERNS: tuple[str, ...] = (
     # (037-sina-finance-usstock). The account name after the space is no person.
     rf"^原创[ \t\u3000\u00a0]*[:：][ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}}?)(?:编译|整理|编辑)?"
     rf"[ \t\u3000\u00a0]+\S{{2,20}}$",
+    # A Taiwanese reporter's line over the text, the place after a slash: 記者林悅／南市報導
+    # (074, 075-ettoday); a desk (社會中心／綜合報導, 078-setn) names no one.
+    rf"^[记記]者[ \t\u3000\u00a0]*(?P<names>[{HAN}·]{{2,4}})[/／][{HAN}]{{1,10}}"
+    rf"(?:报道|報導|報道)$",
     # 【文/观察者网专栏作者 王文】 opening the text (047-guancha-column).
     rf"^[【\[]文[/／](?:[{HAN}]{{0,12}}?(?:专栏作者|特约作者|作者|记者))?[ \t\u3000\u00a0]*"
     rf"(?P<names>[{HAN}·]{{2,4}}(?:[ \t\u3000\u00a0、][{HAN}·]{{2,4}}){{0,3}})[】\]]$",
@@ -168,6 +176,14 @@ BYLINE_LINE_PATTERNS: tuple[str, ...] = (
 BYLINE_TAIL_PATTERNS: tuple[str, ...] = (
     rf"[。！？”][ \t\u3000\u00a0]*[（(]"
     rf"(?P<names>[{HAN}·]{{2,3}}(?:[ \u3000、][{HAN}·]{{2,3}}){{0,2}})[）)]$",
+)
+# A closing byline with the place after a slash, read on the body container's lines from
+# the last, wherever it stands on its line (a standing notice box may follow it in the same
+# paragraph, related lists below it in the container):
+# …釐清死因。（王煌忠／台中報導） (069, 070-appledaily-tw).
+BYLINE_CLOSING_PATTERNS: tuple[str, ...] = (
+    rf"[。！？”][ \t\u3000\u00a0]*[（(](?P<names>[{HAN}·]{{2,3}})[/／][{HAN}]{{1,10}}"
+    rf"(?:报道|報導|報道)[）)](?=\s|$)",
 )
 # A bracketed tail ending with one of these names an organisation or a note, not a reporter:
 # （新华社）, （市政府办）, （完）.

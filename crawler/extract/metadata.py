@@ -172,6 +172,14 @@ _UNLABELLED_RULES: tuple[tuple[FieldName, re.Pattern[str]], ...] = (
             r"[ \t\u00a0\u3000]*$"
         ),
     ),
+    # A Taiwanese byline on the meta line: 聯合報 記者陳嘉寧／桃園機場報導 (081-udn-2019).
+    (
+        "author",
+        re.compile(
+            r"(?:^|(?<=[\s\u00a0\u3000]))[记記]者[ \t\u00a0\u3000]*"
+            r"(?P<value>[\u3400-\u9fff·]{2,4})[/／][\u3400-\u9fff]{1,10}(?:报道|報導|報道)"
+        ),
+    ),
     # □张三 李四 报道 (newspaper byline)
     (
         "author",
