@@ -85,6 +85,13 @@ CHROME_BLOCKS = tuple(
         # An app promotion closing a portal's copy: (本文来自澎湃新闻，更多原创资讯请下载
         # “澎湃新闻”APP) (059, 060-thepaper).
         r"请下载.{0,12}(?:APP|App|app|客户端)",
+        # A paper's promotions closing its stories: its forum (有話要說 投稿「即時論壇」, 069),
+        # its fan page (>>加入蘋果日報粉絲團94即時94狂！, 070), its app (還想看更多新聞嗎？
+        # 歡迎下載自由時報APP…, with the download links, 077).
+        r"^有話要說\s*投稿|加入.{0,10}粉絲團|歡迎下載.{0,12}(?:APP|App|app)|^(?:iOS|Android)載點"
+        r"|^活動辦法\s*[：:]\s*https?://",
+        # A story's hashtag links (#上吊 #自殺 under 072-chinatimes-2019).
+        r"^(?:#\s*[\u3400-\u9fff]{1,10}\s*)+$",
     )
 )
 CHROME_MAX_LEN = 60
@@ -105,6 +112,18 @@ NOTICE_BLOCK = re.compile(
     r"^[【\[]?(?:免责声明|版权声明|郑重声明|特别声明|风险提示)(?:[】\]]|\s*[:：])"
 )
 
+# The standing notice Taiwanese papers append to stories of suicide: an opening line
+# (《蘋果》關心你, 069/070; ★中時電子報關心您：再給自己一次機會, 071/072; ●《ETNEWS新聞雲》提醒您，
+# 請給自己機會：, 074/075) and its hotline lines (張老師專線：1980). It goes, line by line, when
+# a hotline follows the opening line.
+STANDING_NOTICE_OPEN = re.compile(
+    r"^[★●◎]?\s*(?:《[^》\n]{1,12}》|[^\s，。：:《》]{2,10})\s*(?:關心您|關心你|关心您|关心你|提醒您)"
+)
+STANDING_NOTICE_LINE = re.compile(
+    r"專線|专线|生命線|生命线|張老師|张老师|自殺|自杀|珍惜生命|再給自己|再给自己|請給自己|请给自己"
+)
+STANDING_NOTICE_HOTLINE = re.compile(r"專線|专线|生命線|生命线")
+STANDING_NOTICE_MAX_LEN = 40
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # A republication's note of the headline it first ran under — （原标题：X） heading a NetEase
 # copy (018–025-163), 原标题：X on Sina (035, 039, 040), 本文原标题：《X》 (016-thepaper-gov),
@@ -124,8 +143,14 @@ LOST_CHARS = re.compile(r"^[\ufffd\s]+$")
 CAPTION = re.compile(
     rf"^[（(]?.{{0,40}}(?:{spellings(CAPTION_CREDIT_LABELS)})[）)]?$"
     rf"|^[（(]?(?:{spellings(CAPTION_LEAD_LABELS)})[／/：:].{{1,30}}[）)]?$|^图为"
+    # A bracketed picture credit closing the caption: …一帶。（圖翻攝自google map） (077).
+    rf"|[（(](?:{spellings(CAPTION_LEAD_LABELS)})[／/：:]?[^（）()\n]{{1,30}}[）)]$"
 )
 CAPTION_MAX_LEN = 80
+# A caption opening with a picture mark may run longer: ▲台南市永康分局…（圖／記者林悅翻攝）
+# under 074/075-ettoday's lead photo.
+CAPTION_MARK = re.compile(r"^[▲▼△]")
+CAPTION_MARKED_MAX_LEN = 200
 
 BLOCK_TAGS = (
     "p",
@@ -284,10 +309,18 @@ def clean_body(
             caption = squash(figcaption.get_text()) or None
             figcaption.decompose()
         else:
-            candidate = _next_block(_block_of(img))
+            # The caption may follow the image inside its block (div.pic750 > img + p, 076;
+            # div.photo > a > img, then p, 077).
+            inline: Tag = img
+            while isinstance(inline.parent, Tag) and inline.parent.name not in BLOCK_TAGS:
+                inline = inline.parent
+            after = inline.find_next_sibling()
+            inside = after if isinstance(after, Tag) and after.name == "p" else None
+            candidate = inside or _next_block(_block_of(img))
             if candidate is not None and not _has_img(candidate):
                 text = squash(candidate.get_text())
-                if text and len(text) <= CAPTION_MAX_LEN and CAPTION.search(text):
+                marked = CAPTION_MARK.match(text) and len(text) <= CAPTION_MARKED_MAX_LEN
+                if text and (marked or (len(text) <= CAPTION_MAX_LEN and CAPTION.search(text))):
                     caption = text
                     candidate.decompose()
         images.append(BodyImage(url=url, alt=alt, caption=caption))
@@ -332,6 +365,7 @@ def clean_body(
             node.extract()
     if title:
         _drop_title_lines(soup, title)
+    _drop_standing_notices(soup)
 
     root = soup.body or soup
     clean_html = nh3.clean(
@@ -351,6 +385,32 @@ def clean_body(
     lines = (squash(line) for line in root.get_text().split("\n"))
     text = "\n".join(line for line in lines if line and not FILE_NAME.match(line))
     return CleanBody(html=clean_html, text=text, images=tuple(images), bad_images=tuple(bad_images))
+
+
+def _drop_standing_notices(soup: BeautifulSoup) -> None:
+    """A standing notice (STANDING_NOTICE_OPEN, then its lines) leaves the body."""
+    strings = [
+        node
+        for node in soup.descendants
+        if isinstance(node, NavigableString) and not isinstance(node, Comment) and squash(node)
+    ]
+    i = 0
+    while i < len(strings):
+        opening = squash(str(strings[i]))
+        if len(opening) > STANDING_NOTICE_MAX_LEN or not STANDING_NOTICE_OPEN.match(opening):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(strings):
+            line = squash(str(strings[j]))
+            if len(line) > STANDING_NOTICE_MAX_LEN or not STANDING_NOTICE_LINE.search(line):
+                break
+            j += 1
+        notice = strings[i:j]
+        if any(STANDING_NOTICE_HOTLINE.search(squash(str(n))) for n in notice):
+            for node in notice:
+                node.extract()
+        i = max(j, i + 1)
 
 
 def _is_repost_title(text: str) -> bool:

@@ -703,8 +703,6 @@ def extract_generic(doc: Selector) -> GenericArticle:
     body_node = find_body(root, exclude)
     article = GenericArticle(title=title, title_node=title_node, body_node=body_node)
 
-    if body_node is not None:
-        article.body_html = _body_html(body_node)
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
@@ -714,6 +712,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
         block = _lead_in(root, title_node)
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
+    body_lead = ""
     if (meta is None or meta.published is None) and body_node is not None:
         # The body container may open with the meta line (中時's div.article_info inside
         # article.arttext, 071; 自由時報's span.viewtime under the lead picture, 076).
@@ -721,7 +720,9 @@ def extract_generic(doc: Selector) -> GenericArticle:
         joined = "\n".join(p for p in (block, lead) if p)
         with_lead = parse_meta(joined) if lead else None
         if with_lead is not None and with_lead.published is not None:
-            block, meta = joined, with_lead
+            block, meta, body_lead = joined, with_lead, lead
+    if body_node is not None:
+        article.body_html = _body_html(body_node, body_lead)
     # A date printed after the post counts only when none is printed before it.
     if meta is not None and meta.published is not None:
         dated = []
@@ -777,7 +778,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
 def _site_names(doc: Selector, publishers: list[str], authors: list[str]) -> set[str]:
     """The names a page gives its own site (SITE_NAME_META), and a name it declares as both
     the author and the publisher."""
-    names = set()
+    names: set[str] = set()
     for name in SITE_NAME_META:
         for attr in ("name", "property"):
             values = doc.xpath(f"//meta[@{attr}='{name}']/@content").getall()
@@ -1067,10 +1068,13 @@ def _credit_paragraph(body: Any) -> str | None:
     return None
 
 
-def _body_html(node: Any) -> str:
-    """The container's HTML without the boilerplate blocks inside it."""
+def _body_html(node: Any, lead: str = "") -> str:
+    """The container's HTML without the boilerplate blocks inside it, nor, when the meta
+    line was read from its opening lines (``lead``), the elements printing them."""
     clone = copy.deepcopy(node)
     clone.tail = None
+    if lead:
+        _drop_lead(clone, " ".join(lead.split("\n")))
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
@@ -1084,6 +1088,18 @@ def _body_html(node: Any) -> str:
         if listed and 2 * _prose(child) < _prose(clone):
             child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _drop_lead(clone: Any, lead: str) -> None:
+    """Drop the elements before the first prose whose whole text is part of ``lead``."""
+    for child in list(clone.iterdescendants()):
+        if _tag(child) is None or child.getparent() is None:
+            continue
+        if len(squash(child.text or "")) > HEADING_LEAD_MAX:
+            return
+        text = _node_text(child)
+        if text and text in lead and not any(_tag(d) == "img" for d in child.iter()):
+            child.drop_tree()
 
 
 def _prose(node: Any) -> int:
