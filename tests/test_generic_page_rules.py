@@ -177,3 +177,99 @@ def test_a_self_media_account_beside_the_date_is_the_author() -> None:
     plain = '<div><p class="n-i-source">心理咨询师熊玲</p><p>2018/03/05 09:53</p></div>'
     rec = record(page(f'{plain}<div class="text"><p>{PROSE}</p></div>'))
     assert (rec["source"], rec["author"]) == ("心理咨询师熊玲", None)
+
+
+def test_a_declared_source_or_author_that_is_the_site_itself_is_none() -> None:
+    head = (
+        '<meta property="og:site_name" content="蘋果日報">'
+        '<script type="application/ld+json">{"@type":"NewsArticle",'
+        '"author":{"name":"蘋果日報"},"publisher":{"name":"蘋果日報"}}</script>'
+    )
+    html = page(f'<div class="info">2016/05/21 11:44</div><div class="text"><p>{PROSE}</p></div>')
+    rec = record(html.replace("<head>", f"<head>{head}"))
+    assert (rec["source"], rec["author"]) == (None, None)
+    # A publisher that is not the site, beside a person as author, stays the source.
+    other = head.replace('"author":{"name":"蘋果日報"}', '"author":{"name":"高雅"}').replace(
+        '"publisher":{"name":"蘋果日報"}', '"publisher":{"name":"唐山新闻网"}'
+    )
+    rec = record(html.replace("<head>", f"<head>{other}"))
+    assert (rec["source"], rec["author"]) == ("唐山新闻网", "高雅")
+
+
+def test_a_dateline_is_no_declared_author() -> None:
+    head = '<script type="application/ld+json">{"author":{"name":"澎湖縣28日電"}}</script>'
+    html = page(f'<div class="info">2018-02-28 14:31</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html.replace("<head>", f"<head>{head}"))["author"] is None
+
+
+def test_a_printed_author_wins_over_the_declared_one() -> None:
+    head = '<script type="application/ld+json">{"author":{"name":"陳昱光"}}</script>'
+    author = '<div class="author"><a href="/r/899">謝明俊</a></div>'
+    info = f'<div class="meta">15:31 2018/09/16{author}</div>'
+    rec = record(
+        page(f'{info}<div class="text"><p>{PROSE}</p></div>').replace("<head>", f"<head>{head}")
+    )
+    assert rec["author"] == "謝明俊"
+    assert rec["published_at"] == "2018-09-16T15:31:00+08:00"
+
+
+def test_the_meta_line_opening_the_body_container() -> None:
+    info = (
+        '<div class="article_info"><time>2018年09月16日 15:31</time> <a href="/c/11">中時</a>'
+        '<div class="rp_name"><a rel="author">謝明俊</a></div></div>'
+    )
+    html = page(
+        f'<article class="arttext">{info}<p>{PROSE}</p></article>',
+    ).replace("<head>", '<head><meta property="og:site_name" content="中時電子報">')
+    rec = record(html)
+    assert (rec["published_at"], rec["source"], rec["author"]) == (
+        "2018-09-16T15:31:00+08:00",
+        "中時",
+        "謝明俊",
+    )
+    assert "15:31" not in str(rec["body_text"]) and str(rec["body_text"]).startswith("第1句话")
+
+
+def test_taiwanese_bylines() -> None:
+    lead = f"<p>記者林悅／南市報導</p><p>{PROSE}</p>"
+    assert record(page(f'<div class="text">{lead}</div>'))["author"] == "林悅"
+    desk = f"<p>社會中心／綜合報導</p><p>{PROSE}</p>"
+    assert record(page(f'<div class="text">{desk}</div>'))["author"] is None
+    closing = f"<p>{PROSE}警方將進一步釐清死因。（王煌忠／台中報導）<br>《蘋果》關心你</p>"
+    assert record(page(f'<div class="text">{closing}</div>'))["author"] == "王煌忠"
+    wire = f"<p>（中央社記者邱俊欽桃園19日電）{PROSE}</p>"
+    assert record(page(f'<div class="text">{wire}</div>'))["author"] == "邱俊欽"
+    byline = "聯合報 記者<a>陳嘉寧</a>／桃園機場報導"
+    line = f'<div class="info"><span>2019-03-18 23:59</span>{byline}</div>'
+    rec = record(page(f'{line}<div class="text"><p>{PROSE}</p></div>'))
+    assert (rec["source"], rec["author"]) == ("聯合報", "陳嘉寧")
+
+
+def test_a_standing_notice_and_promotions_leave_the_body() -> None:
+    notice = (
+        "<p><strong>《蘋果》關心你</strong><br>自殺解決不了問題，卻留給家人無比悲痛。請珍惜生命。<br>"
+        "再給自己一次機會<br>自殺防治諮詢安心專線：0800-788995（24小時）<br>張老師專線：1980</p>"
+        "<p>>>加入蘋果日報粉絲團94即時94狂！</p>"
+        '<div class="tags"><span>#<a href="/s/1">上吊</a></span>'
+        '<span>#<a href="/s/2">北市</a></span></div>'
+    )
+    body = clean_body(f"<div><p>{PROSE[:60]}</p>{notice}</div>", "https://example.cn/").text
+    assert body == PROSE[:60]
+    # The words alone, without a hotline after them, are the article's.
+    kept = "<p>警方提醒您注意安全</p><p>不要輕信陌生電話。</p>"
+    assert "警方提醒您" in clean_body(f"<div>{kept}</div>", "https://example.cn/").text
+
+
+def test_a_picture_caption_inside_the_image_block_or_marked() -> None:
+    photo = (
+        '<div class="photo"><a href="#"><img src="/1.jpg"></a>'
+        "<p>下月將法拍的房子位在萬大路一帶。（圖翻攝自google map）</p></div>"
+    )
+    cleaned = clean_body(f"<div>{photo}<p>{PROSE[:60]}</p></div>", "https://example.cn/")
+    assert cleaned.text == PROSE[:60]
+    assert cleaned.images[0].caption == "下月將法拍的房子位在萬大路一帶。（圖翻攝自google map）"
+    marked = "▲" + "台南市永康分局報請台南地檢署檢察官相驗，" * 4 + "（圖／記者林悅翻攝）"
+    html = (
+        f'<div><p><img src="/1.jpg"></p><p><strong>{marked}</strong></p><p>{PROSE[:60]}</p></div>'
+    )
+    assert clean_body(html, "https://example.cn/").text == PROSE[:60]
