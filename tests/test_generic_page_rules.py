@@ -273,3 +273,30 @@ def test_a_picture_caption_inside_the_image_block_or_marked() -> None:
         f'<div><p><img src="/1.jpg"></p><p><strong>{marked}</strong></p><p>{PROSE[:60]}</p></div>'
     )
     assert clean_body(html, "https://example.cn/").text == PROSE[:60]
+
+
+def test_a_block_repeating_the_image_alt_is_its_caption_and_a_paywall_notice_goes() -> None:
+    alt = (
+        "桃園市平鎮區一家輪胎行19日清晨發生大火，7人從火場中疏散，一名62歲女子逃生不及，"
+        "命喪火窟。（消防局提供） 中央社記者邱俊欽桃園傳真"
+    )
+    image = f'<div class="wrap"><img src="/1.jpg" alt="{alt}"></div>'
+    photo = f'<div class="pic">{image}<div class="picinfo">{alt}</div></div>'
+    paywall = (
+        "<div>您所瀏覽的新聞已過查詢時效。建議您加入中央社<a>付費會員</a>找尋您要的新聞。</div>"
+    )
+    cleaned = clean_body(f"<div>{photo}<p>{PROSE[:60]}</p>{paywall}</div>", "https://example.cn/")
+    assert cleaned.text == PROSE[:60]
+    assert cleaned.images[0].caption == alt
+
+
+def test_the_meta_line_under_a_title_inside_the_body_leaves_the_body() -> None:
+    # The container holds the headline, its update line and the text (073-cna).
+    html = (
+        "<html><head><title>平鎮輪胎行惡火 | 社會 | 中央社</title></head><body>"
+        '<div class="central"><h1>平鎮輪胎行惡火</h1><div class="updatetime">最新更新：'
+        f"<span>2016/03/19 10:48</span></div><p>{PROSE}</p></div></body></html>"
+    )
+    rec = record(html)
+    assert rec["published_at"] == "2016-03-19T10:48:00+08:00"
+    assert str(rec["body_text"]).startswith("第1句话")

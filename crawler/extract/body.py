@@ -92,6 +92,9 @@ CHROME_BLOCKS = tuple(
         r"|^活動辦法\s*[：:]\s*https?://",
         # A story's hashtag links (#上吊 #自殺 under 072-chinatimes-2019).
         r"^(?:#\s*[\u3400-\u9fff]{1,10}\s*)+$",
+        # A paywall's notice under an archived story: 您所瀏覽的新聞已過查詢時效。建議您加入
+        # 中央社付費會員… (073-cna).
+        r"已過查詢時效|加入.{0,10}付費會員",
     )
 )
 CHROME_MAX_LEN = 60
@@ -320,7 +323,10 @@ def clean_body(
             if candidate is not None and not _has_img(candidate):
                 text = squash(candidate.get_text())
                 marked = CAPTION_MARK.match(text) and len(text) <= CAPTION_MARKED_MAX_LEN
-                if text and (marked or (len(text) <= CAPTION_MAX_LEN and CAPTION.search(text))):
+                # A block repeating the image's alt text is its caption (div.picinfo, 073-cna).
+                repeats_alt = alt is not None and text == alt
+                credited = len(text) <= CAPTION_MAX_LEN and CAPTION.search(text)
+                if text and (marked or repeats_alt or credited):
                     caption = text
                     candidate.decompose()
         images.append(BodyImage(url=url, alt=alt, caption=caption))

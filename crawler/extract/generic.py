@@ -703,6 +703,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
     body_node = find_body(root, exclude)
     article = GenericArticle(title=title, title_node=title_node, body_node=body_node)
 
+    body_lead = ""
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
@@ -710,9 +711,9 @@ def extract_generic(doc: Selector) -> GenericArticle:
         # The chosen container holds the title and its date line: the meta block is what
         # follows the title up to the body's first long line.
         block = _lead_in(root, title_node)
+        body_lead = block
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
-    body_lead = ""
     if (meta is None or meta.published is None) and body_node is not None:
         # The body container may open with the meta line (中時's div.article_info inside
         # article.arttext, 071; 自由時報's span.viewtime under the lead picture, 076).
@@ -1074,7 +1075,7 @@ def _body_html(node: Any, lead: str = "") -> str:
     clone = copy.deepcopy(node)
     clone.tail = None
     if lead:
-        _drop_lead(clone, " ".join(lead.split("\n")))
+        _drop_lead(clone, "".join(lead.split()))
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
@@ -1091,13 +1092,14 @@ def _body_html(node: Any, lead: str = "") -> str:
 
 
 def _drop_lead(clone: Any, lead: str) -> None:
-    """Drop the elements before the first prose whose whole text is part of ``lead``."""
+    """Drop the elements before the first prose whose whole text is part of ``lead`` (both
+    without whitespace)."""
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
         if len(squash(child.text or "")) > HEADING_LEAD_MAX:
             return
-        text = _node_text(child)
+        text = "".join(_node_text(child).split())
         if text and text in lead and not any(_tag(d) == "img" for d in child.iter()):
             child.drop_tree()
 
