@@ -714,6 +714,8 @@ def extract_generic(doc: Selector) -> GenericArticle:
         body_lead = block
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
+    if meta is None or meta.published is None:
+        body_lead = ""  # lines under the title that give no date may be the article's
     if (meta is None or meta.published is None) and body_node is not None:
         # The body container may open with the meta line (中時's div.article_info inside
         # article.arttext, 071; 自由時報's span.viewtime under the lead picture, 076).
@@ -861,6 +863,7 @@ def _body_lead(body: Any) -> str:
     """The short lines opening the body container from the first that starts with a date,
     before its first long line of prose (at most BODY_LEAD_LINES lines are read)."""
     parts: list[str] = []
+    lines: list[str] = []
     for event, value in _walk(body):
         if event in ("start", "end") and _tag(value) in BREAKS and value is not body:
             parts.append("\n" if _tag(value) != "span" else " ")
@@ -870,8 +873,6 @@ def _body_lead(body: Any) -> str:
         lines = [line for line in lines if line]
         if len(lines) > BODY_LEAD_LINES or any(len(line) > HEADING_LEAD_MAX for line in lines):
             break
-    else:
-        return ""
     lead: list[str] = []
     for line in lines:
         if len(line) > HEADING_LEAD_MAX:
