@@ -8,7 +8,8 @@ labelled with title, publish time, source, author, editor, the body's first and 
 sentences and, page by page, the body text): per field, how many of the pages that state it
 come out right, and the body's bigram F1 against the labelled body (mean, and pages at 0.9 or
 more), for ours and for trafilatura, GNE and readability-lxml when installed. Prints Markdown tables; with
---write, replaces the "Extraction" section of docs/benchmarks.md.
+--write, replaces the "Extraction" section of docs/benchmarks.md; with --pages PREFIX...,
+prints only the real-page table of the folders starting with a prefix (a held-out check).
 """
 
 from __future__ import annotations
@@ -459,7 +460,23 @@ def table(results: list[dict[str, Any]], missing: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", metavar="FILE", help="Replace the Extraction section of FILE.")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PREFIX",
+        help="Score only the real pages whose folder starts with a PREFIX (e.g. 069 120), and "
+        "print only their table: a held-out check on newly labelled pages.",
+    )
     args = parser.parse_args()
+    if args.pages:
+        global REALWORLD
+        REALWORLD = [p for p in REALWORLD if p.name.startswith(tuple(args.pages))]
+        if not REALWORLD:
+            parser.error(f"no real page folder starts with {' or '.join(args.pages)}")
+        if args.write:
+            parser.error("--pages prints a partial table; it cannot --write")
+        print(real_report())
+        return
     results = [score("wenhua generic", _ours, native=True)]
     missing = []
     for name, factory in (("trafilatura", _trafilatura), ("GNE", _gne)):
