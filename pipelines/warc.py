@@ -294,14 +294,8 @@ class WarcWriterThread(threading.Thread):
                 warc_headers_dict=warc_headers,
             )
         else:
-            response = _record(
-                writer,
-                job.key,
-                "response",
-                job.body,
-                {**warc_headers, "WARC-Payload-Digest": digest},
-                http_headers=http_headers,
-            )
+            response_warc = {**warc_headers, "WARC-Payload-Digest": digest}
+            response = _record(writer, job.key, "response", job.body, response_warc, http_headers)
         offset, length = self._write(response)
         record_id = response.rec_headers.get_header("WARC-Record-ID")
         assert self._current is not None
@@ -319,13 +313,9 @@ class WarcWriterThread(threading.Thread):
             job.request_headers,
             is_http_request=True,
         )
+        request_warc = {**warc_headers, "WARC-Concurrent-To": record_id}
         request = _record(
-            writer,
-            job.key,
-            "request",
-            job.request_body,
-            {**warc_headers, "WARC-Concurrent-To": record_id},
-            http_headers=request_headers,
+            writer, job.key, "request", job.request_body, request_warc, request_headers
         )
         self._write(request)
         self._after_write()
@@ -357,8 +347,8 @@ def _record(
     kind: str,
     body: bytes,
     warc_headers: dict[str, str],
-    *,
     http_headers: StatusAndHeaders | None = None,
+    *,
     content_type: str = "",
 ) -> Any:
     """A WARC record of `kind` holding `body` (warcio reads it from a stream of known length)."""
