@@ -3,10 +3,7 @@ the command line, one CrawlerProcess for all requested sites, and the run summar
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +19,7 @@ from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, Ver
 from archive.runs import abandon_dead_runs, drift_text
 from archive.timefmt import human_iso
 from crawler.frontier.scheduler import frontier_settings
+from crawler.memory import crawl_memory
 from crawler.progress import progress_group
 from crawler.spiders.portal import PortalSpider
 
@@ -33,28 +31,6 @@ IMPOLITE = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
     "WENHUA_RETRY_BACKOFF": 0.1,
 }
-
-# The crawl allocates young objects for every request, response, Deferred and item; with
-# Python's default thresholds (700, 10, 10) a 1,000-article crawl ran about 1,200 collections,
-# nine of them over the whole heap of Scrapy's, lxml's and SQLAlchemy's module objects: 18% of
-# the crawl process's CPU. Freezing what exists when the crawl starts keeps those out of every
-# collection, and a larger first generation makes collections rarer (about 30 for the same
-# crawl). Objects freed by reference counting, nearly all, are not affected.
-CRAWL_GC_THRESHOLD = (20_000, 20, 20)
-
-
-@contextmanager
-def crawl_gc() -> Iterator[None]:
-    """Collector settings for the length of a crawl; the caller's are restored after."""
-    before = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*CRAWL_GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*before)
 
 
 def crawl_settings(
@@ -143,7 +119,7 @@ def run_crawl(
                 abandon_dead_runs(session, list(sites))
         finally:
             archive.close()
-        with crawl_gc():
+        with crawl_memory():
             process.start()
     return [
         c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")

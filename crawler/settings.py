@@ -78,6 +78,7 @@ EXTENSIONS = {
     "crawler.accounting.Accounting": 100,
     "crawler.progress.Progress": 500,
     "pipelines.warc.WarcExtension": 600,
+    "crawler.memory.MemoryTrim": 700,
 }
 # WARC capture: files under DATA/warc/, rolled over at this size.
 WENHUA_WARC_ENABLED = True
