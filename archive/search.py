@@ -97,6 +97,9 @@ MAX_TERM_PAIRS = 8
 # Filter values longer than this (UTF-8 bytes) are keyed by a 128-bit hash.
 MAX_PLAIN_FILTER = 120
 INDEX_BATCH = 500
+# Candidates of a term of 3 or more characters are read (id, title, body) this many at a
+# time, newest first, and checked in Python until enough are confirmed.
+CHECK_CHUNK = 100
 
 # Tables this module owns, created by migration 0002 with raw DDL and kept out of the
 # ORM models; FTS5 adds shadow tables named search_fts_*.
@@ -407,12 +410,18 @@ def _as_array(spaced: Any) -> Any:
     return func.string_to_array(spaced, " ", type_=ARRAY(Text))
 
 
-def reindex_all(session: Session) -> int:
+def reindex_all(session: Session, *, build_memory: str = "256MB") -> int:
     """Rebuild the whole index from the current versions; returns the articles indexed.
 
     On PostgreSQL the GIN index is dropped during the load and built again at the end
-    (much faster than maintaining it row by row); searches wait for the rebuild.
+    (much faster than maintaining it row by row), with `build_memory` as the session's
+    maintenance_work_mem (a PostgreSQL size such as "4GB": the more, the fewer passes
+    over the entries); searches wait for the rebuild.
     """
+    if not _MEMORY.fullmatch(build_memory):
+        raise SearchError(
+            f"build_memory {build_memory!r} is not a PostgreSQL size: write e.g. 256MB or 4GB"
+        )
     dialect = _dialect(session)
     session.flush()
     if dialect == "sqlite":
@@ -463,9 +472,12 @@ def reindex_all(session: Session) -> int:
     if dialect == "sqlite":
         session.execute(_FTS_OPTIMIZE)  # one segment: fewest reads per query
     else:
-        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # GIN builds 2x faster
+        session.execute(text(f"SET LOCAL maintenance_work_mem = '{build_memory}'"))
         session.execute(text(GIN_INDEX_DDL))
     return indexed
+
+
+_MEMORY = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")
 
 
 def refresh_index(session: Session) -> int:
@@ -745,7 +757,7 @@ def search(
     matcher = _Matcher(session, dialect, terms, request.filters, low, high)
     newest = matcher.newest(EXACT_MATCHES + 1)
     if len(newest) <= EXACT_MATCHES:
-        ranked = _counted(session, dialect, terms, newest)
+        ranked = _counted(session, dialect, terms, newest, matcher.known)
         if order == "relevance":
             ranked.sort(key=lambda row: (-row.title_terms, -row.hits, -row.key))
         return SearchPage(
@@ -753,7 +765,7 @@ def search(
         )
     if offset + limit > len(newest):
         newest = matcher.newest(offset + limit)
-    ranked = _counted(session, dialect, terms, newest[offset : offset + limit])
+    ranked = _counted(session, dialect, terms, newest[offset : offset + limit], matcher.known)
     return SearchPage(
         total=max(EXACT_MATCHES, offset + len(ranked)),
         items=_hits(session, ranked, terms),
@@ -821,7 +833,9 @@ class _Matcher:
         self.session = session
         self.dialect = dialect
         self.keys = list(dict.fromkeys([k for t in terms for k in term_keys(t)] + filters))
+        self.terms = terms
         self.long_terms = [term for term in terms if len(term) > 2]  # the text decides
+        self.known: dict[int, _Counted] = {}  # ranking counts of the texts already read
         self.low = low
         self.high = high
 
@@ -835,15 +849,16 @@ class _Matcher:
             params["high"] = self.high
         return "".join(conditions)
 
-    def _in_text(self, params: dict[str, Any]) -> str:
-        find = "instr" if self.dialect == "sqlite" else "strpos"
-        conditions = []
-        for number, term in enumerate(self.long_terms):
-            params[f"t{number}"] = term
-            conditions.append(
-                f" AND ({find}(v.title, :t{number}) > 0 OR {find}(v.body_text, :t{number}) > 0)"
-            )
-        return "".join(conditions)
+    def _keep_matching(self, rows: Iterable[Any], wanted: int, into: list[int]) -> None:
+        """Append to `into` the sort keys of the rows (sort key, title, body; newest first)
+        whose text holds every long term, until it holds `wanted`; each text is read once,
+        and what ranking needs of it is counted at once (`known`)."""
+        for key, title, body in rows:
+            if all(term in title or term in body for term in self.long_terms):
+                self.known[key] = _count(key, self.terms, title, body)
+                into.append(key)
+                if len(into) >= wanted:
+                    return
 
     def newest(self, wanted: int) -> list[int]:
         params: dict[str, Any] = {"wanted": wanted}
@@ -864,21 +879,32 @@ class _Matcher:
 
     def _newest_sqlite(self, wanted: int, params: dict[str, Any]) -> list[int]:
         # FTS5 walks the postings of every key together in rowid (= sort key) order,
-        # backwards, and stops at the LIMIT.
+        # backwards, and stops at the LIMIT (or when the candidates stop being read).
         params["match"] = fts_query(self.keys)
         where = f"search_fts MATCH :match{self._range('f.rowid', params)}"
-        if self.long_terms:
-            source = (
-                "search_fts AS f CROSS JOIN search_docs AS d ON d.sort_key = f.rowid"
-                " CROSS JOIN article_versions AS v ON v.id = d.version_id"
+        if not self.long_terms:
+            statement = (
+                f"SELECT f.rowid FROM search_fts AS f WHERE {where}"
+                " ORDER BY f.rowid DESC LIMIT :wanted"
             )
-            where += self._in_text(params)
-        else:
-            source = "search_fts AS f"
+            return list(self.session.scalars(text(statement), params))
+        del params["wanted"]
         statement = (
-            f"SELECT f.rowid FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT :wanted"
+            "SELECT f.rowid, v.title, v.body_text FROM search_fts AS f"
+            " CROSS JOIN search_docs AS d ON d.sort_key = f.rowid"
+            " CROSS JOIN article_versions AS v ON v.id = d.version_id"
+            f" WHERE {where} ORDER BY f.rowid DESC"
         )
-        return list(self.session.scalars(text(statement), params))
+        found: list[int] = []
+        result = self.session.execute(text(statement), params)
+        try:
+            for rows in result.partitions(CHECK_CHUNK):
+                self._keep_matching(rows, wanted, found)
+                if len(found) >= wanted:
+                    break
+        finally:
+            result.close()
+        return found
 
     def _newest_postgresql(self, wanted: int) -> list[int]:
         # GIN keeps no order: read month by month, newest first, in windows of 1, 2, 4 …
@@ -909,19 +935,22 @@ class _Matcher:
         return found[:wanted]
 
     def _confirmed(self, candidates: list[int], wanted: int) -> list[int]:
-        """The candidates (newest first) whose text holds every long term, checked in
-        chunks until `wanted` are confirmed."""
+        """The candidates (newest first) whose text holds every long term, read in chunks
+        until `wanted` are confirmed."""
         confirmed: list[int] = []
         start = 0
         while start < len(candidates) and len(confirmed) < wanted:
-            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
-            params: dict[str, Any] = {"chunk": chunk}
-            statement = (
-                "SELECT d.sort_key FROM search_docs AS d"
-                " JOIN article_versions AS v ON v.id = d.version_id"
-                f" WHERE d.sort_key = ANY(CAST(:chunk AS BIGINT[])){self._in_text(params)}"
-            )
-            confirmed += sorted(self.session.scalars(text(statement), params), reverse=True)
+            chunk = candidates[start : start + max(CHECK_CHUNK, wanted - len(confirmed))]
+            rows = self.session.execute(
+                text(
+                    "SELECT d.sort_key, v.title, v.body_text FROM search_docs AS d"
+                    " JOIN article_versions AS v ON v.id = d.version_id"
+                    " WHERE d.sort_key = ANY(CAST(:chunk AS BIGINT[]))"
+                ),
+                {"chunk": chunk},
+            ).all()
+            rows.sort(key=lambda row: row[0], reverse=True)
+            self._keep_matching(rows, wanted, confirmed)
             start += len(chunk)
         return confirmed
 
@@ -938,37 +967,47 @@ def _months(top: int, bottom: int) -> list[str]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
-def _counted(session: Session, dialect: str, terms: list[str], keys: list[int]) -> list[_Counted]:
+def _count(key: int, terms: list[str], title: str, body: str) -> _Counted:
+    """Terms found in the title, and occurrences (non-overlapping, as str.count and SQL
+    replace() count them) in title and body."""
+    return _Counted(
+        key,
+        article_of(key),
+        sum(1 for term in terms if term in title),
+        sum(title.count(term) + body.count(term) for term in terms),
+    )
+
+
+def _counted(
+    session: Session,
+    dialect: str,
+    terms: list[str],
+    keys: list[int],
+    known: dict[int, _Counted] | None = None,
+) -> list[_Counted]:
     """Per sort key, in the given order: terms found in the title and occurrences in title
-    and body (non-overlapping), counted on the indexed version's text."""
+    and body, counted on the indexed version's text (`known`: already counted)."""
     if not terms or not keys:
         return [_Counted(key, article_of(key), 0, 0) for key in keys]
-    sql = _Statement(dialect)
-    counts = []
-    for number, term in enumerate(terms):
-        counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
-        counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
-    if dialect == "sqlite":
-        chosen = f"d.sort_key IN (SELECT value FROM json_each({sql.bind(json.dumps(keys))}))"
-    else:
-        chosen = f"d.sort_key = ANY(CAST({sql.bind(keys)} AS BIGINT[]))"
-    rows = session.execute(
-        text(
-            f"SELECT d.sort_key AS key, {', '.join(counts)} FROM search_docs AS d"
-            f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
-        ),
-        sql.params,
-    ).all()
-    numbers = range(len(terms))
-    by_key = {
-        row.key: _Counted(
-            row.key,
-            article_of(row.key),
-            sum(1 for n in numbers if row[1 + 2 * n] > 0),
-            sum(row[1 + 2 * n] + row[2 + 2 * n] for n in numbers),
-        )
-        for row in rows
-    }
+    known = known or {}
+    missing = [key for key in keys if key not in known]
+    by_key = {key: known[key] for key in keys if key in known}
+    if missing:
+        if dialect == "sqlite":
+            chosen = "d.sort_key IN (SELECT value FROM json_each(:keys))"
+            chosen_keys: Any = json.dumps(missing)
+        else:
+            chosen = "d.sort_key = ANY(CAST(:keys AS BIGINT[]))"
+            chosen_keys = missing
+        rows = session.execute(
+            text(
+                "SELECT d.sort_key, v.title, v.body_text FROM search_docs AS d"
+                f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
+            ),
+            {"keys": chosen_keys},
+        ).all()
+        for key, title, body in rows:
+            by_key[key] = _count(key, terms, title, body)
     return [by_key[key] for key in keys if key in by_key]
 
 

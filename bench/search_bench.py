@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -610,6 +610,25 @@ def fresh_database(backend: str, workdir: Path, pg_db: str) -> str:
     return make_url(PG_URL).set(database=pg_db).render_as_string(hide_password=False)
 
 
+# The bench's own scratch SQLite file only: no rollback journal, no fsync, a 1 GB page
+# cache. A crash mid-run leaves a broken file, which the next run deletes anyway; an
+# archive opened by wenhua keeps its WAL and synchronous=NORMAL (archive/db.py).
+SCRATCH_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1048576")
+
+
+def scratch_sqlite(archive: Archive) -> None:
+    """Set SCRATCH_PRAGMAS on every connection of the bench's archive (after its own)."""
+
+    @event.listens_for(archive.engine, "connect")
+    def _fast(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in SCRATCH_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    archive.engine.dispose()  # connections opened before the listener are dropped
+
+
 def load(archive: Archive, articles: int, seed: int, distinct: int | None = None) -> None:
     """Insert the synthetic articles in one transaction: executemany on SQLite (foreign
     keys off while loading, so each article can point at its version at once), COPY on
@@ -805,6 +824,21 @@ def main() -> None:
         help="keep the articles a previous run left (rebuild the index only)",
     )
     parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="stop after inserting the articles (index them later with --reuse)",
+    )
+    parser.add_argument(
+        "--no-queries",
+        action="store_true",
+        help="stop after building the index (time the queries later with --reuse --no-reindex)",
+    )
+    parser.add_argument(
+        "--build-memory",
+        default="4GB",
+        help="PostgreSQL maintenance_work_mem for the GIN build (reindex_all's build_memory)",
+    )
+    parser.add_argument(
         "--no-reindex",
         action="store_true",
         help="with --reuse: keep the index too, only time queries",
@@ -820,25 +854,36 @@ def main() -> None:
         started = time.perf_counter()
         archive = Archive(url)  # an archive from before the current index is rebuilt here
         print(f"opened (and migrated) in {time.perf_counter() - started:.0f} s")
+        if args.db == "sqlite":
+            scratch_sqlite(archive)
     else:
         archive = Archive(fresh_database(args.db, args.workdir, args.pg_db))
+        if args.db == "sqlite":
+            scratch_sqlite(archive)
         started = time.perf_counter()
         load(archive, args.articles, args.seed, args.distinct)
         print(
             f"generated and inserted {args.articles} articles in "
             f"{time.perf_counter() - started:.0f} s"
         )
+        if args.load_only:
+            archive.close()
+            return
     if not (args.reuse and args.no_reindex):
         print(f"index keys: {key_cost(archive):.2f} ms per article (document_keys, 2,000 texts)")
         started = time.perf_counter()
         with archive.session() as session:
             if args.memo_keys:
                 with memoized_keys() as computed:
-                    indexed = reindex_all(session)
+                    indexed = reindex_all(session, build_memory=args.build_memory)
                 print(f"  keys computed for {len(computed)} distinct texts, reused for the rest")
             else:
-                indexed = reindex_all(session)
-        print(f"indexed {indexed} articles (reindex_all) in {time.perf_counter() - started:.0f} s")
+                indexed = reindex_all(session, build_memory=args.build_memory)
+        built = time.perf_counter() - started  # the commit included
+        print(
+            f"indexed {indexed} articles (reindex_all) in {built:.0f} s,"
+            f" {built * 1000 / max(1, indexed):.2f} ms per article"
+        )
         with archive.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     with archive.session() as session:
@@ -848,6 +893,9 @@ def main() -> None:
         f"{args.db}: {count} articles, bodies {float(bodies or 0):.0f} characters on average;"
         f" {database_size(archive)}"
     )
+    if args.no_queries:
+        archive.close()
+        return
 
     rng = random.Random(args.seed + 1)
     words = two_character_words()
