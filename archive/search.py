@@ -28,7 +28,8 @@ under keys (`document_keys`), all made of [0-9a-z] so no tokenizer can alter the
 A term of 3 or more characters is looked up by the keys of its character pairs, which
 every article containing it has; candidates are then confirmed on the text with
 instr()/strpos(), newest first, until enough are confirmed. Ranking counts come from the
-text of the (at most EXACT_MATCHES) matches with replace(), so results stay exact.
+text of the (at most EXACT_MATCHES) matches, read once and counted with str.count (the
+non-overlapping count SQL replace() gives `matches`), so results stay exact.
 
 Newest first in the index: `sort_key` packs the publication second and the reversed id
 into one integer. SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
@@ -97,9 +98,6 @@ MAX_TERM_PAIRS = 8
 # Filter values longer than this (UTF-8 bytes) are keyed by a 128-bit hash.
 MAX_PLAIN_FILTER = 120
 INDEX_BATCH = 500
-# Candidates of a term of 3 or more characters are read (id, title, body) this many at a
-# time, newest first, and checked in Python until enough are confirmed.
-CHECK_CHUNK = 100
 
 # Tables this module owns, created by migration 0002 with raw DDL and kept out of the
 # ORM models; FTS5 adds shadow tables named search_fts_*.
@@ -757,7 +755,7 @@ def search(
     matcher = _Matcher(session, dialect, terms, request.filters, low, high)
     newest = matcher.newest(EXACT_MATCHES + 1)
     if len(newest) <= EXACT_MATCHES:
-        ranked = _counted(session, dialect, terms, newest, matcher.known)
+        ranked = _counted(session, dialect, terms, newest)
         if order == "relevance":
             ranked.sort(key=lambda row: (-row.title_terms, -row.hits, -row.key))
         return SearchPage(
@@ -765,7 +763,7 @@ def search(
         )
     if offset + limit > len(newest):
         newest = matcher.newest(offset + limit)
-    ranked = _counted(session, dialect, terms, newest[offset : offset + limit], matcher.known)
+    ranked = _counted(session, dialect, terms, newest[offset : offset + limit])
     return SearchPage(
         total=max(EXACT_MATCHES, offset + len(ranked)),
         items=_hits(session, ranked, terms),
@@ -833,9 +831,7 @@ class _Matcher:
         self.session = session
         self.dialect = dialect
         self.keys = list(dict.fromkeys([k for t in terms for k in term_keys(t)] + filters))
-        self.terms = terms
         self.long_terms = [term for term in terms if len(term) > 2]  # the text decides
-        self.known: dict[int, _Counted] = {}  # ranking counts of the texts already read
         self.low = low
         self.high = high
 
@@ -849,16 +845,15 @@ class _Matcher:
             params["high"] = self.high
         return "".join(conditions)
 
-    def _keep_matching(self, rows: Iterable[Any], wanted: int, into: list[int]) -> None:
-        """Append to `into` the sort keys of the rows (sort key, title, body; newest first)
-        whose text holds every long term, until it holds `wanted`; each text is read once,
-        and what ranking needs of it is counted at once (`known`)."""
-        for key, title, body in rows:
-            if all(term in title or term in body for term in self.long_terms):
-                self.known[key] = _count(key, self.terms, title, body)
-                into.append(key)
-                if len(into) >= wanted:
-                    return
+    def _in_text(self, params: dict[str, Any]) -> str:
+        find = "instr" if self.dialect == "sqlite" else "strpos"
+        conditions = []
+        for number, term in enumerate(self.long_terms):
+            params[f"t{number}"] = term
+            conditions.append(
+                f" AND ({find}(v.title, :t{number}) > 0 OR {find}(v.body_text, :t{number}) > 0)"
+            )
+        return "".join(conditions)
 
     def newest(self, wanted: int) -> list[int]:
         params: dict[str, Any] = {"wanted": wanted}
@@ -879,32 +874,21 @@ class _Matcher:
 
     def _newest_sqlite(self, wanted: int, params: dict[str, Any]) -> list[int]:
         # FTS5 walks the postings of every key together in rowid (= sort key) order,
-        # backwards, and stops at the LIMIT (or when the candidates stop being read).
+        # backwards, and stops at the LIMIT.
         params["match"] = fts_query(self.keys)
         where = f"search_fts MATCH :match{self._range('f.rowid', params)}"
-        if not self.long_terms:
-            statement = (
-                f"SELECT f.rowid FROM search_fts AS f WHERE {where}"
-                " ORDER BY f.rowid DESC LIMIT :wanted"
+        if self.long_terms:
+            source = (
+                "search_fts AS f CROSS JOIN search_docs AS d ON d.sort_key = f.rowid"
+                " CROSS JOIN article_versions AS v ON v.id = d.version_id"
             )
-            return list(self.session.scalars(text(statement), params))
-        del params["wanted"]
+            where += self._in_text(params)
+        else:
+            source = "search_fts AS f"
         statement = (
-            "SELECT f.rowid, v.title, v.body_text FROM search_fts AS f"
-            " CROSS JOIN search_docs AS d ON d.sort_key = f.rowid"
-            " CROSS JOIN article_versions AS v ON v.id = d.version_id"
-            f" WHERE {where} ORDER BY f.rowid DESC"
+            f"SELECT f.rowid FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT :wanted"
         )
-        found: list[int] = []
-        result = self.session.execute(text(statement), params)
-        try:
-            for rows in result.partitions(CHECK_CHUNK):
-                self._keep_matching(rows, wanted, found)
-                if len(found) >= wanted:
-                    break
-        finally:
-            result.close()
-        return found
+        return list(self.session.scalars(text(statement), params))
 
     def _newest_postgresql(self, wanted: int) -> list[int]:
         # GIN keeps no order: read month by month, newest first, in windows of 1, 2, 4 …
@@ -935,22 +919,19 @@ class _Matcher:
         return found[:wanted]
 
     def _confirmed(self, candidates: list[int], wanted: int) -> list[int]:
-        """The candidates (newest first) whose text holds every long term, read in chunks
-        until `wanted` are confirmed."""
+        """The candidates (newest first) whose text holds every long term, checked in
+        chunks until `wanted` are confirmed."""
         confirmed: list[int] = []
         start = 0
         while start < len(candidates) and len(confirmed) < wanted:
-            chunk = candidates[start : start + max(CHECK_CHUNK, wanted - len(confirmed))]
-            rows = self.session.execute(
-                text(
-                    "SELECT d.sort_key, v.title, v.body_text FROM search_docs AS d"
-                    " JOIN article_versions AS v ON v.id = d.version_id"
-                    " WHERE d.sort_key = ANY(CAST(:chunk AS BIGINT[]))"
-                ),
-                {"chunk": chunk},
-            ).all()
-            rows.sort(key=lambda row: row[0], reverse=True)
-            self._keep_matching(rows, wanted, confirmed)
+            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
+            params: dict[str, Any] = {"chunk": chunk}
+            statement = (
+                "SELECT d.sort_key FROM search_docs AS d"
+                " JOIN article_versions AS v ON v.id = d.version_id"
+                f" WHERE d.sort_key = ANY(CAST(:chunk AS BIGINT[])){self._in_text(params)}"
+            )
+            confirmed += sorted(self.session.scalars(text(statement), params), reverse=True)
             start += len(chunk)
         return confirmed
 

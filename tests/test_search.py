@@ -536,9 +536,8 @@ def test_long_terms_pass_over_candidates_without_the_term(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 3+-character term is looked up by its pairs; articles with the pairs apart but not
-    the term lie between the matches, read a few at a time: every match is found once,
-    ranked on its counts below the bound, newest first past it."""
-    monkeypatch.setattr(search_module, "CHECK_CHUNK", 2)
+    the term lie between the matches: every match is found once, ranked on its counts
+    below the bound, newest first past it."""
     archive = Archive(db_url)
     with archive.session() as session:
         ids = {}
