@@ -910,6 +910,9 @@ class _Matcher:
                 "SELECT sort_key FROM search_docs WHERE keys @> CAST(:keys AS TEXT[])"
                 f" AND keys && CAST(:window AS TEXT[]){self._range('sort_key', params)}"
             )
+            if not self.long_terms:  # the server keeps the newest of the window only
+                statement += " ORDER BY sort_key DESC LIMIT :still"
+                params["still"] = wanted - len(found)
             candidates = sorted(self.session.scalars(text(statement), params), reverse=True)
             if self.long_terms:
                 candidates = self._confirmed(candidates, wanted - len(found))
@@ -924,7 +927,8 @@ class _Matcher:
         confirmed: list[int] = []
         start = 0
         while start < len(candidates) and len(confirmed) < wanted:
-            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
+            # as many as still wanted: all of them when every candidate holds the terms
+            chunk = candidates[start : start + max(100, wanted - len(confirmed))]
             params: dict[str, Any] = {"chunk": chunk}
             statement = (
                 "SELECT d.sort_key FROM search_docs AS d"
