@@ -341,8 +341,10 @@ def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any
     return {row.id: row for row in rows}
 
 
-def _keys_of(row: Any, dialect: str, key: int) -> list[str]:
-    keys = document_keys(
+def version_keys(row: Any) -> list[str]:
+    """`document_keys` of a row holding a version's indexed columns (title, body_text,
+    district, source, editor, category) and its article's site_id."""
+    return document_keys(
         row.title,
         row.body_text,
         site_id=row.site_id,
@@ -351,9 +353,24 @@ def _keys_of(row: Any, dialect: str, key: int) -> list[str]:
         editor=row.editor,
         category=row.category,
     )
+
+
+def _document(
+    row: Any, article_id: int, version_id: int, dialect: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The search_docs values of an article's version, and its keys (on PostgreSQL with the
+    publication month's)."""
+    key = sort_key(row.published_at, article_id)
+    keys = version_keys(row)
     if dialect == "postgresql":
         keys.append(month_key(key))
-    return keys
+    values = {
+        "article_id": article_id,
+        "version_id": version_id,
+        "published_at": row.published_at,
+        "sort_key": key,
+    }
+    return values, keys
 
 
 def index_article(session: Session, article_id: int) -> None:
@@ -377,23 +394,15 @@ def index_article(session: Session, article_id: int) -> None:
     wanted = [v for v in (current, indexed.version_id if indexed else None) if v is not None]
     versions = _version_rows(session, wanted)
     if dialect == "sqlite" and indexed is not None:
-        old = _keys_of(versions[indexed.version_id], dialect, indexed.sort_key)
+        old = version_keys(versions[indexed.version_id])
         session.execute(_FTS_DELETE, {"id": indexed.sort_key, "keys": " ".join(old)})
     if current is None:
         session.execute(delete(search_docs).where(search_docs.c.article_id == article_id))
         return
-    row = versions[current]
-    key = sort_key(row.published_at, article_id)
-    keys = _keys_of(row, dialect, key)
-    values: dict[str, Any] = {
-        "article_id": article_id,
-        "version_id": current,
-        "published_at": row.published_at,
-        "sort_key": key,
-    }
+    values, keys = _document(versions[current], article_id, current, dialect)
     upsert: Any
     if dialect == "sqlite":
-        session.execute(_FTS_INSERT, {"id": key, "keys": " ".join(keys)})
+        session.execute(_FTS_INSERT, {"id": values["sort_key"], "keys": " ".join(keys)})
         upsert = sqlite_insert(search_docs).values(values)
     else:
         values["keys"] = _as_array(" ".join(keys))
@@ -444,17 +453,9 @@ def reindex_all(session: Session, *, build_memory: str = "256MB") -> int:
         fts: list[dict[str, Any]] = []
         for article_id, version_id in batch:
             assert version_id is not None  # selected so
-            row = versions[version_id]
-            key = sort_key(row.published_at, article_id)
-            keys = _keys_of(row, dialect, key)
-            doc: dict[str, Any] = {
-                "article_id": article_id,
-                "version_id": version_id,
-                "published_at": row.published_at,
-                "sort_key": key,
-            }
+            doc, keys = _document(versions[version_id], article_id, version_id, dialect)
             if dialect == "sqlite":
-                fts.append({"id": key, "keys": " ".join(keys)})
+                fts.append({"id": doc["sort_key"], "keys": " ".join(keys)})
             else:
                 doc["keys_text"] = " ".join(keys)
             docs.append(doc)
