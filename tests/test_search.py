@@ -670,6 +670,9 @@ def test_bad_requests_raise_search_error(db_url: str) -> None:
                 search(session, "文化", **kwargs)
         assert search(session, "文\x00化").total == 0
         assert search(session, "\udcff").total == 0
+        for memory in ("lots", "4 GB", "1TB'; DROP TABLE articles; --"):
+            with pytest.raises(SearchError, match="is not a PostgreSQL size"):
+                reindex_all(session, build_memory=memory)
     archive.close()
 
 
