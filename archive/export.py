@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive import jsonlines
 from archive.facets import result_ids
-from archive.models import Article, ArticleVersion, VersionImage
+from archive.models import Article, ArticleVersion, VersionImage, stored_value
 from archive.search import Matches
 from archive.timefmt import iso
-from crawler.extract.record import BY_NAME, FIELDS, IMAGE_KEYS, Field, exported_fields
+from crawler.extract.record import BY_NAME, FIELDS, IMAGE_KEYS, exported_fields
 
 # What the archive knows of an article beyond its record: its id before the record's
 # fields, and when it was first and last seen (and withdrawn) after them.
@@ -62,7 +62,7 @@ XLSX_CELL_MAX = 32767
 SHEET_TITLE = "文章"
 
 
-def _images(version: ArticleVersion) -> list[dict[str, Any]]:
+def _images(links: Iterable[VersionImage]) -> list[dict[str, Any]]:
     return [
         {
             **{key: getattr(link, key) for key in IMAGE_KEYS},
@@ -70,26 +70,16 @@ def _images(version: ArticleVersion) -> list[dict[str, Any]]:
             "path": link.image.path if link.image else None,
             "mime": link.image.mime if link.image else None,
         }
-        for link in version.images
+        for link in links
     ]
-
-
-def _value(field: Field, article: Article, version: ArticleVersion) -> Any:
-    if field.stored == "version":
-        return getattr(version, field.name)
-    if field.stored == "capture":
-        return iso(getattr(version, field.name))
-    if field.stored == "article":
-        return getattr(article, field.name)
-    if field.stored == "site":
-        return article.site.name
-    return _images(version)
 
 
 def article_record(article: Article, version: ArticleVersion) -> dict[str, Any]:
     record: dict[str, Any] = {"id": article.id}
     record.update(
-        (field.name, _value(field, article, version)) for field in FIELDS if field.exported
+        (field.name, stored_value(field, article, version, instant=iso, images=_images))
+        for field in FIELDS
+        if field.exported
     )
     record.update((name, iso(getattr(article, name))) for name in ARTICLE_FACTS)
     return record

@@ -45,7 +45,15 @@ from warcio.recordloader import ArcWarcRecord
 
 from archive.config import ArchiveConfig
 from archive.db import Archive, sqlite_path
-from archive.models import Article, ArticleVersion, CrawlRun, Failure, Image, WarcFile
+from archive.models import (
+    Article,
+    ArticleVersion,
+    CrawlRun,
+    Failure,
+    Image,
+    WarcFile,
+    stored_value,
+)
 from archive.rawstore import RawStore
 from archive.store import content_hash
 from crawler.extract.record import IMAGE_KEYS, Field, checked_fields, hashed_fields
@@ -142,15 +150,9 @@ def _from_record(item: Field, record: Mapping[str, Any]) -> Any:
 
 
 def _from_rows(item: Field, article: Article, version: ArticleVersion) -> Any:
-    if item.stored == "images":
-        return _images(version.images, getattr)
-    if item.stored == "capture":
-        return _instant(getattr(version, item.name))
-    if item.stored == "article":
-        return getattr(article, item.name)
-    if item.stored == "site":
-        return article.site.name
-    return getattr(version, item.name)
+    return stored_value(
+        item, article, version, instant=_instant, images=lambda links: _images(links, getattr)
+    )
 
 
 def _digest(values: Mapping[str, Any]) -> str:

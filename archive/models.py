@@ -8,6 +8,7 @@ versions to images. Nothing is ever deleted: a withdrawn page only sets `gone_at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from crawler.extract.record import Field
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -154,6 +157,28 @@ class ArticleVersion(Base):
 
     article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
     images: Mapped[list[VersionImage]] = relationship(order_by="VersionImage.position")
+
+
+def stored_value(
+    field: Field,
+    article: Article,
+    version: ArticleVersion,
+    *,
+    instant: Callable[[datetime], Any],
+    images: Callable[[list[VersionImage]], Any],
+) -> Any:
+    """A record field as the archive keeps it for an article and one of its versions: the
+    column of its name or the site's name; a capture time through `instant`, the version's
+    ordered image links through `images` (each reader spells those its own way)."""
+    if field.stored == "article":
+        return getattr(article, field.name)
+    if field.stored == "site":
+        return article.site.name
+    if field.stored == "images":
+        return images(version.images)
+    if field.stored == "capture":
+        return instant(getattr(version, field.name))
+    return getattr(version, field.name)
 
 
 class Image(Base):

@@ -28,7 +28,8 @@ under keys (`document_keys`), all made of [0-9a-z] so no tokenizer can alter the
 A term of 3 or more characters is looked up by the keys of its character pairs, which
 every article containing it has; candidates are then confirmed on the text with
 instr()/strpos(), newest first, until enough are confirmed. Ranking counts come from the
-text of the (at most EXACT_MATCHES) matches with replace(), so results stay exact.
+text of the (at most EXACT_MATCHES) matches, read once and counted with str.count (the
+non-overlapping count SQL replace() gives `matches`), so results stay exact.
 
 Newest first in the index: `sort_key` packs the publication second and the reversed id
 into one integer. SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
@@ -340,8 +341,10 @@ def _version_rows(session: Session, version_ids: Iterable[int]) -> dict[int, Any
     return {row.id: row for row in rows}
 
 
-def _keys_of(row: Any, dialect: str, key: int) -> list[str]:
-    keys = document_keys(
+def version_keys(row: Any) -> list[str]:
+    """`document_keys` of a row holding a version's indexed columns (title, body_text,
+    district, source, editor, category) and its article's site_id."""
+    return document_keys(
         row.title,
         row.body_text,
         site_id=row.site_id,
@@ -350,9 +353,24 @@ def _keys_of(row: Any, dialect: str, key: int) -> list[str]:
         editor=row.editor,
         category=row.category,
     )
+
+
+def _document(
+    row: Any, article_id: int, version_id: int, dialect: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The search_docs values of an article's version, and its keys (on PostgreSQL with the
+    publication month's)."""
+    key = sort_key(row.published_at, article_id)
+    keys = version_keys(row)
     if dialect == "postgresql":
         keys.append(month_key(key))
-    return keys
+    values = {
+        "article_id": article_id,
+        "version_id": version_id,
+        "published_at": row.published_at,
+        "sort_key": key,
+    }
+    return values, keys
 
 
 def index_article(session: Session, article_id: int) -> None:
@@ -376,23 +394,15 @@ def index_article(session: Session, article_id: int) -> None:
     wanted = [v for v in (current, indexed.version_id if indexed else None) if v is not None]
     versions = _version_rows(session, wanted)
     if dialect == "sqlite" and indexed is not None:
-        old = _keys_of(versions[indexed.version_id], dialect, indexed.sort_key)
+        old = version_keys(versions[indexed.version_id])
         session.execute(_FTS_DELETE, {"id": indexed.sort_key, "keys": " ".join(old)})
     if current is None:
         session.execute(delete(search_docs).where(search_docs.c.article_id == article_id))
         return
-    row = versions[current]
-    key = sort_key(row.published_at, article_id)
-    keys = _keys_of(row, dialect, key)
-    values: dict[str, Any] = {
-        "article_id": article_id,
-        "version_id": current,
-        "published_at": row.published_at,
-        "sort_key": key,
-    }
+    values, keys = _document(versions[current], article_id, current, dialect)
     upsert: Any
     if dialect == "sqlite":
-        session.execute(_FTS_INSERT, {"id": key, "keys": " ".join(keys)})
+        session.execute(_FTS_INSERT, {"id": values["sort_key"], "keys": " ".join(keys)})
         upsert = sqlite_insert(search_docs).values(values)
     else:
         values["keys"] = _as_array(" ".join(keys))
@@ -407,12 +417,18 @@ def _as_array(spaced: Any) -> Any:
     return func.string_to_array(spaced, " ", type_=ARRAY(Text))
 
 
-def reindex_all(session: Session) -> int:
+def reindex_all(session: Session, *, build_memory: str = "256MB") -> int:
     """Rebuild the whole index from the current versions; returns the articles indexed.
 
     On PostgreSQL the GIN index is dropped during the load and built again at the end
-    (much faster than maintaining it row by row); searches wait for the rebuild.
+    (much faster than maintaining it row by row), with `build_memory` as the session's
+    maintenance_work_mem (a PostgreSQL size such as "4GB": the more, the fewer passes
+    over the entries); searches wait for the rebuild.
     """
+    if not _MEMORY.fullmatch(build_memory):
+        raise SearchError(
+            f"build_memory {build_memory!r} is not a PostgreSQL size: write e.g. 256MB or 4GB"
+        )
     dialect = _dialect(session)
     session.flush()
     if dialect == "sqlite":
@@ -437,17 +453,9 @@ def reindex_all(session: Session) -> int:
         fts: list[dict[str, Any]] = []
         for article_id, version_id in batch:
             assert version_id is not None  # selected so
-            row = versions[version_id]
-            key = sort_key(row.published_at, article_id)
-            keys = _keys_of(row, dialect, key)
-            doc: dict[str, Any] = {
-                "article_id": article_id,
-                "version_id": version_id,
-                "published_at": row.published_at,
-                "sort_key": key,
-            }
+            doc, keys = _document(versions[version_id], article_id, version_id, dialect)
             if dialect == "sqlite":
-                fts.append({"id": key, "keys": " ".join(keys)})
+                fts.append({"id": doc["sort_key"], "keys": " ".join(keys)})
             else:
                 doc["keys_text"] = " ".join(keys)
             docs.append(doc)
@@ -463,9 +471,12 @@ def reindex_all(session: Session) -> int:
     if dialect == "sqlite":
         session.execute(_FTS_OPTIMIZE)  # one segment: fewest reads per query
     else:
-        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # GIN builds 2x faster
+        session.execute(text(f"SET LOCAL maintenance_work_mem = '{build_memory}'"))
         session.execute(text(GIN_INDEX_DDL))
     return indexed
+
+
+_MEMORY = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")
 
 
 def refresh_index(session: Session) -> int:
@@ -900,6 +911,9 @@ class _Matcher:
                 "SELECT sort_key FROM search_docs WHERE keys @> CAST(:keys AS TEXT[])"
                 f" AND keys && CAST(:window AS TEXT[]){self._range('sort_key', params)}"
             )
+            if not self.long_terms:  # the server keeps the newest of the window only
+                statement += " ORDER BY sort_key DESC LIMIT :still"
+                params["still"] = wanted - len(found)
             candidates = sorted(self.session.scalars(text(statement), params), reverse=True)
             if self.long_terms:
                 candidates = self._confirmed(candidates, wanted - len(found))
@@ -914,7 +928,8 @@ class _Matcher:
         confirmed: list[int] = []
         start = 0
         while start < len(candidates) and len(confirmed) < wanted:
-            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
+            # as many as still wanted: all of them when every candidate holds the terms
+            chunk = candidates[start : start + max(100, wanted - len(confirmed))]
             params: dict[str, Any] = {"chunk": chunk}
             statement = (
                 "SELECT d.sort_key FROM search_docs AS d"
@@ -938,37 +953,47 @@ def _months(top: int, bottom: int) -> list[str]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
-def _counted(session: Session, dialect: str, terms: list[str], keys: list[int]) -> list[_Counted]:
+def _count(key: int, terms: list[str], title: str, body: str) -> _Counted:
+    """Terms found in the title, and occurrences (non-overlapping, as str.count and SQL
+    replace() count them) in title and body."""
+    return _Counted(
+        key,
+        article_of(key),
+        sum(1 for term in terms if term in title),
+        sum(title.count(term) + body.count(term) for term in terms),
+    )
+
+
+def _counted(
+    session: Session,
+    dialect: str,
+    terms: list[str],
+    keys: list[int],
+    known: dict[int, _Counted] | None = None,
+) -> list[_Counted]:
     """Per sort key, in the given order: terms found in the title and occurrences in title
-    and body (non-overlapping), counted on the indexed version's text."""
+    and body, counted on the indexed version's text (`known`: already counted)."""
     if not terms or not keys:
         return [_Counted(key, article_of(key), 0, 0) for key in keys]
-    sql = _Statement(dialect)
-    counts = []
-    for number, term in enumerate(terms):
-        counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
-        counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
-    if dialect == "sqlite":
-        chosen = f"d.sort_key IN (SELECT value FROM json_each({sql.bind(json.dumps(keys))}))"
-    else:
-        chosen = f"d.sort_key = ANY(CAST({sql.bind(keys)} AS BIGINT[]))"
-    rows = session.execute(
-        text(
-            f"SELECT d.sort_key AS key, {', '.join(counts)} FROM search_docs AS d"
-            f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
-        ),
-        sql.params,
-    ).all()
-    numbers = range(len(terms))
-    by_key = {
-        row.key: _Counted(
-            row.key,
-            article_of(row.key),
-            sum(1 for n in numbers if row[1 + 2 * n] > 0),
-            sum(row[1 + 2 * n] + row[2 + 2 * n] for n in numbers),
-        )
-        for row in rows
-    }
+    known = known or {}
+    missing = [key for key in keys if key not in known]
+    by_key = {key: known[key] for key in keys if key in known}
+    if missing:
+        if dialect == "sqlite":
+            chosen = "d.sort_key IN (SELECT value FROM json_each(:keys))"
+            chosen_keys: Any = json.dumps(missing)
+        else:
+            chosen = "d.sort_key = ANY(CAST(:keys AS BIGINT[]))"
+            chosen_keys = missing
+        rows = session.execute(
+            text(
+                "SELECT d.sort_key, v.title, v.body_text FROM search_docs AS d"
+                f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
+            ),
+            {"keys": chosen_keys},
+        ).all()
+        for key, title, body in rows:
+            by_key[key] = _count(key, terms, title, body)
     return [by_key[key] for key in keys if key in by_key]
 
 

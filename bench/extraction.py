@@ -4,9 +4,10 @@ Scores the generic extractor (no site definition) on the labelled set in
 tests/fixtures/generic — per-field accuracy, body-text F1 on character bigrams, ms/page —
 and trafilatura and GNE on the same pages when they are installed (`pip install -e
 '.[bench]'`). Then the real-page set in tests/fixtures/realworld (pages no one here wrote,
-labelled with title, publish time, source, author, editor and the body's first and last
-sentences): per field, how many of the pages that state it come out right, for ours and
-for trafilatura, GNE and readability-lxml when installed. Prints Markdown tables; with
+labelled with title, publish time, source, author, editor, the body's first and last
+sentences and, page by page, the body text): per field, how many of the pages that state it
+come out right, and the body's bigram F1 against the labelled body (mean, and pages at 0.9 or
+more), for ours and for trafilatura, GNE and readability-lxml when installed. Prints Markdown tables; with
 --write, replaces the "Extraction" section of docs/benchmarks.md.
 """
 
@@ -52,6 +53,8 @@ REAL_FIELDS = (
     "body_last",
 )
 PEOPLE_SPLIT = re.compile(r"[\s、，,/;；|]+")
+# A real page's body counts as well extracted at this bigram F1 against its labelled body.
+BODY_F1_GOOD = 0.9
 
 
 def load_case(case: Path) -> dict[str, Any]:
@@ -282,10 +285,19 @@ OTHERS_PROVIDE = {
 }
 
 
+def real_body_f1(record: dict[str, Any], expected: dict[str, Any]) -> float | None:
+    """Bigram F1 of the record's body against the page's labelled `body`; None for a page
+    whose body is not labelled (only its first and last sentences)."""
+    if not expected.get("body"):
+        return None
+    return bigram_f1(record.get("body_text") or "", expected["body"])
+
+
 def score_real(name: str, run: Callable[[Path, str], dict[str, Any]]) -> dict[str, Any]:
     right: Counter[str] = Counter()
     stated: Counter[str] = Counter()
     misses: dict[str, list[str]] = {}
+    f1s: dict[str, float] = {}
     extra = 0
     for case in REALWORLD:
         expected = load_case(case)
@@ -294,6 +306,9 @@ def score_real(name: str, run: Callable[[Path, str], dict[str, Any]]) -> dict[st
         except Exception:  # another extractor crashing on a page scores nothing there
             record = {}
         extra += len(spurious(record, expected))
+        f1 = real_body_f1(record, expected)
+        if f1 is not None:
+            f1s[case.name] = f1
         for key, ok in real_checks(record, expected).items():
             if ok is None:
                 continue
@@ -301,7 +316,23 @@ def score_real(name: str, run: Callable[[Path, str], dict[str, Any]]) -> dict[st
             right[key] += ok
             if not ok:
                 misses.setdefault(key, []).append(case.name)
-    return {"name": name, "right": right, "stated": stated, "misses": misses, "extra": extra}
+    return {
+        "name": name,
+        "right": right,
+        "stated": stated,
+        "misses": misses,
+        "extra": extra,
+        "f1s": f1s,
+    }
+
+
+def body_cells(result: dict[str, Any]) -> list[str]:
+    """Mean body F1 and the pages at BODY_F1_GOOD or more, over the pages with a body label."""
+    f1s = list(result["f1s"].values())
+    if not f1s:
+        return ["–", "–"]
+    good = sum(f >= BODY_F1_GOOD for f in f1s)
+    return [f"{sum(f1s) / len(f1s):.3f}", f"{good}/{len(f1s)}"]
 
 
 REAL_HEADINGS = {
@@ -320,16 +351,17 @@ def real_table(results: list[dict[str, Any]], missing: list[str]) -> str:
     lines = [
         "| extractor | "
         + " | ".join(REAL_HEADINGS[k] for k in REAL_FIELDS)
-        + " | values where none is printed |",
-        "|---" * (len(REAL_FIELDS) + 2) + "|",
+        + f" | body F1 (bigrams, mean) | body F1 ≥ {BODY_F1_GOOD} | values where none is printed |",
+        "|---" * (len(REAL_FIELDS) + 4) + "|",
     ]
     for r in results:
         provides = OTHERS_PROVIDE.get(r["name"], set(REAL_FIELDS))
         cells = [f"{r['right'][k]}/{r['stated'][k]}" if k in provides else "–" for k in REAL_FIELDS]
+        cells += body_cells(r)
         extra = str(r["extra"]) if r["name"] not in OTHERS_PROVIDE else "–"
         lines.append(f"| {r['name']} | " + " | ".join(cells) + f" | {extra} |")
     for name in missing:
-        lines.append(f"| {name} | not installed: skipped |" + " |" * len(REAL_FIELDS))
+        lines.append(f"| {name} | not installed: skipped |" + " |" * (len(REAL_FIELDS) + 2))
     return "\n".join(lines)
 
 
@@ -350,12 +382,19 @@ def real_report() -> str:
     miss_lines = "\n".join(
         f"- {REAL_HEADINGS[k]}: {', '.join(ours[k])}" for k in REAL_FIELDS if k in ours
     )
+    low = sorted((f, page) for page, f in results[0]["f1s"].items() if f < BODY_F1_GOOD)
+    low_line = ", ".join(f"{page} ({f:.2f})" for f, page in low) or "none"
     sites = len({load_case(case)["site"] for case in REALWORLD})
+    labelled = len(results[0]["f1s"])
     return (
         f"{len(REALWORLD)} real pages from {sites} sites (tests/fixtures/realworld), one run "
         f"each; a cell is "
-        f"right/stated, over the pages that print the field.\n\n{real_table(results, missing)}\n\n"
+        f"right/stated, over the pages that print the field. Body F1 is character-bigram F1 "
+        f"against the page's labelled `body`, over the {labelled} pages that have one "
+        f"({len(REALWORLD) - labelled} pages without a `body` label skipped in those two "
+        f"columns).\n\n{real_table(results, missing)}\n\n"
         f"wenhua generic misses: \n{miss_lines or '- none'}\n"
+        f"- body F1 below {BODY_F1_GOOD}: {low_line}\n"
     )
 
 

@@ -42,7 +42,7 @@ from twisted.python.failure import Failure
 from crawler.extract.urls import BadUrl, checked_url
 from crawler.frontier.seen import DiskStore
 from crawler.items import ArticleItem, FailureItem, PageProblems, SkippedItem
-from crawler.signals import page_problems, store_outcome
+from crawler.signals import component_of, page_problems, store_outcome
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -241,11 +241,7 @@ class Accounting:
     @classmethod
     def of(cls, crawler: Any) -> Accounting | None:
         """The crawler's accounting extension (None when not enabled)."""
-        extensions = getattr(crawler, "extensions", None)
-        for ext in getattr(extensions, "middlewares", ()):
-            if isinstance(ext, cls):
-                return ext
-        return None
+        return component_of(getattr(crawler, "extensions", None), cls)
 
     def key(self, request: Request) -> str | None:
         """The ledger's key of a spider request; None for media and robots.txt requests."""

@@ -1,6 +1,21 @@
-"""Signals of the crawl's own components, for the pipelines to connect to."""
+"""Signals of the crawl's own components, for the pipelines to connect to, and how one
+component finds another on the running crawler."""
 
 from __future__ import annotations
+
+from typing import Any, TypeVar
+
+Component = TypeVar("Component")
+
+
+def component_of(manager: Any, kind: type[Component]) -> Component | None:
+    """The `kind` instance among a Scrapy middleware manager's components (the crawler's
+    extensions, its item pipelines), or None when it is not enabled."""
+    for component in getattr(manager, "middlewares", ()):
+        if isinstance(component, kind):
+            return component
+    return None
+
 
 # Sent by the Redis frontier for a request it gives up (its workers kept dying) with
 # keyword arguments url (canonical), reason and retries; the storage pipeline records it

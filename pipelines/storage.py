@@ -34,7 +34,7 @@ from crawler.items import (
     SkippedItem,
 )
 from crawler.progress import run_counts
-from crawler.signals import page_problems, request_given_up, store_outcome
+from crawler.signals import component_of, page_problems, request_given_up, store_outcome
 from pipelines.warc import WarcExtension, WarcLocation
 from pipelines.writer import (
     ArchiveWriter,
@@ -98,13 +98,8 @@ class ArchiveStoragePipeline:
     def of(cls, crawler: Any) -> ArchiveStoragePipeline | None:
         """The crawler's storage pipeline, for the normalize pipeline (which has its
         writer normalize articles); None when it is not among the item pipelines."""
-        engine = getattr(crawler, "engine", None)
-        scraper = getattr(engine, "scraper", None)
-        itemproc = getattr(scraper, "itemproc", None)
-        for pipeline in getattr(itemproc, "middlewares", ()):
-            if isinstance(pipeline, cls):
-                return pipeline
-        return None
+        scraper = getattr(getattr(crawler, "engine", None), "scraper", None)
+        return component_of(getattr(scraper, "itemproc", None), cls)
 
     async def open_spider(self) -> None:
         spider = self.crawler.spider

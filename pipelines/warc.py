@@ -49,6 +49,7 @@ from archive.config import resolve
 from archive.fixity import INDEXED_RECORDS, file_sha256
 from crawler.frontier.seen import DiskStore
 from crawler.items import NO_WARC_LINK
+from crawler.signals import component_of
 from pipelines.warcfiles import WarcLocation, WrittenFile, set_location
 
 __all__ = ["WarcExtension", "WarcLocation", "WrittenFile", "payload_digest", "set_location"]
@@ -310,14 +311,8 @@ class WarcWriterThread(threading.Thread):
                 warc_headers_dict=warc_headers,
             )
         else:
-            response = writer.create_warc_record(
-                job.key,
-                "response",
-                payload=BytesIO(job.body),
-                length=len(job.body),
-                http_headers=http_headers,
-                warc_headers_dict={**warc_headers, "WARC-Payload-Digest": digest},
-            )
+            response_warc = {**warc_headers, "WARC-Payload-Digest": digest}
+            response = _record(writer, job.key, "response", job.body, response_warc, http_headers)
         offset, length = self._write(response)
         record_id = response.rec_headers.get_header("WARC-Record-ID")
         assert self._current is not None
@@ -335,13 +330,9 @@ class WarcWriterThread(threading.Thread):
             job.request_headers,
             is_http_request=True,
         )
-        request = writer.create_warc_record(
-            job.key,
-            "request",
-            payload=BytesIO(job.request_body),
-            length=len(job.request_body),
-            http_headers=request_headers,
-            warc_headers_dict={**warc_headers, "WARC-Concurrent-To": record_id},
+        request_warc = {**warc_headers, "WARC-Concurrent-To": record_id}
+        request = _record(
+            writer, job.key, "request", job.request_body, request_warc, request_headers
         )
         self._write(request)
         self._after_write()
@@ -355,16 +346,38 @@ class WarcWriterThread(threading.Thread):
         if record_id is not None:
             headers["WARC-Concurrent-To"] = record_id
             headers["WARC-Refers-To"] = record_id
-        record = writer.create_warc_record(
+        record = _record(
+            writer,
             job.canonical_url,
             "metadata",
-            payload=BytesIO(body),
-            length=len(body),
-            warc_content_type="application/json; charset=utf-8",
-            warc_headers_dict=headers,
+            body,
+            headers,
+            content_type="application/json; charset=utf-8",
         )
         self._write(record)
         self._after_write()
+
+
+def _record(
+    writer: WARCWriter,
+    uri: str,
+    kind: str,
+    body: bytes,
+    warc_headers: dict[str, str],
+    http_headers: StatusAndHeaders | None = None,
+    *,
+    content_type: str = "",
+) -> Any:
+    """A WARC record of `kind` holding `body` (warcio reads it from a stream of known length)."""
+    return writer.create_warc_record(
+        uri,
+        kind,
+        payload=BytesIO(body),
+        length=len(body),
+        warc_content_type=content_type,
+        warc_headers_dict=warc_headers,
+        http_headers=http_headers,
+    )
 
 
 def _host() -> str:
@@ -435,11 +448,7 @@ class WarcExtension:
     @classmethod
     def of(cls, crawler: Any) -> WarcExtension | None:
         """The crawler's WARC extension, for the storage pipeline (None when disabled)."""
-        extensions = getattr(crawler, "extensions", None)
-        for ext in getattr(extensions, "middlewares", ()):
-            if isinstance(ext, cls):
-                return ext
-        return None
+        return component_of(getattr(crawler, "extensions", None), cls)
 
     def _start(self) -> WarcWriterThread:
         if self.writer is None:

@@ -96,3 +96,64 @@ def test_a_sidebar_opening_with_a_furniture_heading_counts_as_nothing() -> None:
     article = f'<div class="l2"><p>{PROSE[:420]}</p></div>'
     body = str(record(page(f'<div class="box">{article}{sidebar}</div>'))["body_text"])
     assert "第1句话" in body and "网友" not in body
+
+
+def test_a_republication_note_of_the_first_headline_leaves_the_body() -> None:
+    html = (
+        "<div><p>（原标题：多地项目连环爆雷）</p><p>本文原标题：《定了！母港即将开通》</p>"
+        f"<p>{PROSE[:60]}</p><p>原标题不变的情况下，本报继续跟进。</p>"
+        "<p>（原题为《是“收割韭菜”还是“回归理性”》）</p></div>"
+    )
+    lines = clean_body(html, "https://example.cn/").text.split("\n")
+    # A sentence that only starts with the word stays: no colon or 《 follows it.
+    assert lines == [PROSE[:60], "原标题不变的情况下，本报继续跟进。"]
+
+
+def test_lost_characters_and_an_app_promotion_leave_the_body() -> None:
+    html = (
+        f"<div><p>{PROSE[:30]}</p><p>\ufffd\ufffd\ufffd</p><p>{PROSE[30:60]}</p>"
+        "<p>(本文来自澎湃新闻，更多原创资讯请下载“澎湃新闻”APP)</p></div>"
+    )
+    assert clean_body(html, "https://example.cn/").text.split("\n") == [PROSE[:30], PROSE[30:60]]
+
+
+def test_the_title_repeated_over_the_first_lines_leaves_the_body() -> None:
+    title = "全国人民代表大会常务委员会关于批准发行特别国债的决议"
+    heading = "<p>全国人民代表大会常务委员会<br>关于批准发行特别国债的决议</p>"
+    html = f"<div>{heading}<p>{PROSE[:60]}</p></div>"
+    assert clean_body(html, "https://example.cn/", title=title).text == PROSE[:60]
+    # A first sentence that merely opens with the title's words is the article's.
+    opening = f"<div><p>{title}已经通过，全文如下。</p><p>{PROSE[:60]}</p></div>"
+    assert clean_body(opening, "https://example.cn/", title=title).text.startswith(title)
+
+
+def test_a_short_article_beside_a_right_bar_is_the_body_not_the_wrapper() -> None:
+    article = (
+        '<div id="main"><div class="title-text">联合国报告：全球经济增长率降至2.3%</div>'
+        '<div class="title-meta">发布时间：2019-09-26 10:09:11</div>'
+        f'<div class="page_art_content">{PROSE[:120]}</div></div>'
+    )
+    bar = (
+        '<div id="article-rightbar"><div>明日大盘行情实时播报栏目为广大股民提供及时行情资讯'
+        "（请注意：行情实时播报内容均来自于网络采集，请广大股民甄别消息是否可靠！）。</div></div>"
+    )
+    html = (
+        "<html><head><title>联合国报告：全球经济增长率降至2.3%_明日大盘</title></head><body>"
+        f'<div id="article-wrapper">{article}{bar}</div></body></html>'
+    )
+    rec = record(html)
+    assert rec["body_text"] == PROSE[:120]
+    assert rec["title"] == "联合国报告：全球经济增长率降至2.3%"
+    assert rec["published_at"] == "2019-09-26T10:09:11+08:00"
+
+
+def test_links_out_of_the_article_and_tool_links_leave_the_body() -> None:
+    html = (
+        '<div><p><a href="/wyx/"><strong>点击进入“文艺星青年”</strong><strong>&gt;&gt;</strong>'
+        f'</a></p><p>{PROSE[:60]}<a href="/"><img src="/f.ico">返回腾讯网首页&gt;&gt;</a></p>'
+        f'<p>{PROSE[60:90]}<a href="#">【纠错】</a></p><div>+1</div>'
+        f'<p>市民在<a href="/z">中</a>心广场观看演出。</p></div>'
+    )
+    lines = clean_body(html, "https://example.cn/").text.split("\n")
+    # A one-character link inside a sentence is the sentence's word, not a tool.
+    assert lines == [PROSE[:60], PROSE[60:90], "市民在中心广场观看演出。"]

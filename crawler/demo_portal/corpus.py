@@ -760,13 +760,13 @@ class _Generator:
     def _trs(self) -> None:
         rng = self.rng
         draws = self._column_draws(TRS, 512000, 3, 40)
-        for art_id, moment, (col, col_name, category, _) in draws:
+        for art_id, moment, column in draws:
             day_only = rng.random() < 0.1
             published = moment.replace(hour=0, minute=0, second=0) if day_only else moment
             # The URL carries the draft's creation date: usually the publication day, not always.
             url_day = moment.date() - timedelta(days=rng.choice((0,) * 8 + (1, 3)))
-            folder = f"{TRS_PREFIX}/{col}/{url_day:%Y%m}"
-            text = self._compose(category, TRS.district, moment)
+            folder = f"{TRS_PREFIX}/{column.key}/{url_day:%Y%m}"
+            text = self._compose(column.category, TRS.district, moment)
             blocks = self._body_blocks(text)
             images = self._place_images(
                 blocks, FAMILY_TRS, folder, f"W0{url_day:%Y%m%d}", text.title, key=f"trs:{art_id}"
@@ -775,37 +775,21 @@ class _Generator:
             source = rng.choice(
                 ("路北区文化广电和旅游局", "路北区融媒体中心", "唐山晚报", "路北区文化馆", "本站")
             )
-            self._add(
-                DemoArticle(
-                    id=art_id,
-                    site=SITE_TRS,
-                    family=FAMILY_TRS,
-                    path=f"{folder}/t{url_day:%Y%m%d}_{art_id}.html",
-                    title=text.title,
-                    published_at=published.isoformat(),
-                    published_precision="day" if day_only else "second",
-                    source=source,
-                    editor=_person(rng),
-                    author=author,
-                    district=TRS.district,
-                    category=category,
-                    city=CITY,
-                    paragraphs=_paragraphs(blocks),
-                    images=images,
-                ),
-                ArticleLayout(
-                    tuple(blocks), "day" if day_only else "seconds", col, col_name, url_day
-                ),
-            )
+            styles = ("day", "day") if day_only else ("second", "seconds")
+            self._add_column_article(
+                TRS, column, art_id, f"{folder}/t{url_day:%Y%m%d}_{art_id}.html",
+                text, blocks, images, published, styles,
+                source=source, author=author, url_day=url_day,
+            )  # fmt: skip
 
     # -- Hanweb --
 
     def _hanweb(self) -> None:
         rng = self.rng
         draws = self._column_draws(HANWEB, 1538000, 5, 90)
-        for art_id, moment, (col, col_name, category, _) in draws:
+        for art_id, moment, column in draws:
             published = moment.replace(second=0)
-            text = self._compose(category, HANWEB.district, moment)
+            text = self._compose(column.category, HANWEB.district, moment)
             blocks = self._body_blocks(text)
             images = self._place_images(
                 blocks, FAMILY_HANWEB, f"{HANWEB_PREFIX}/picture/0", f"{moment:%y%m%d%H%M}",
@@ -814,29 +798,14 @@ class _Generator:
             source = rng.choice(
                 ("丰润区文化广电和旅游局", "丰润区融媒体中心", "丰润区文化馆", "唐山劳动日报")
             )
-            self._add(
-                DemoArticle(
-                    id=art_id,
-                    site=SITE_HANWEB,
-                    family=FAMILY_HANWEB,
-                    path=(
-                        f"{HANWEB_PREFIX}/art/{moment.year}/{moment.month}/{moment.day}"
-                        f"/art_{col}_{art_id}.html"
-                    ),
-                    title=text.title,
-                    published_at=published.isoformat(),
-                    published_precision="minute",
-                    source=source,
-                    editor=_person(rng),
-                    author=None,
-                    district=HANWEB.district,
-                    category=category,
-                    city=CITY,
-                    paragraphs=_paragraphs(blocks),
-                    images=images,
-                ),
-                ArticleLayout(tuple(blocks), "minute", col, col_name, moment.date()),
+            path = (
+                f"{HANWEB_PREFIX}/art/{moment.year}/{moment.month}/{moment.day}"
+                f"/art_{column.key}_{art_id}.html"
             )
+            self._add_column_article(
+                HANWEB, column, art_id, path, text, blocks, images, published, ("minute", "minute"),
+                source=source, author=None, url_day=moment.date(),
+            )  # fmt: skip
 
     # -- shared pieces --
 
@@ -850,6 +819,46 @@ class _Generator:
         for moment, column in zip(self._moments(len(columns)), columns, strict=True):
             art_id += self.rng.randint(gap_min, gap_max)
             yield art_id, moment, column
+
+    def _add_column_article(
+        self,
+        site: ColumnSite,
+        column: Column,
+        art_id: int,
+        path: str,
+        text: _Text,
+        blocks: list[Block],
+        images: tuple[DemoImage, ...],
+        published: datetime,
+        styles: tuple[str, str],
+        *,
+        source: str,
+        author: str | None,
+        url_day: date,
+    ) -> None:
+        """An article of a column site (TRS, Hanweb) in its column; `styles` is its
+        published_precision and its layout's date_style. Its editor is drawn last."""
+        precision, date_style = styles
+        self._add(
+            DemoArticle(
+                id=art_id,
+                site=site.site,
+                family=site.family,
+                path=path,
+                title=text.title,
+                published_at=published.isoformat(),
+                published_precision=precision,
+                source=source,
+                editor=_person(self.rng),
+                author=author,
+                district=site.district,
+                category=column.category,
+                city=CITY,
+                paragraphs=_paragraphs(blocks),
+                images=images,
+            ),
+            ArticleLayout(tuple(blocks), date_style, column.key, column.name, url_day),
+        )
 
     def _add(self, article: DemoArticle, layout: ArticleLayout) -> None:
         self.articles.append(article)

@@ -80,6 +80,11 @@ CHROME_BLOCKS = tuple(
         r"^(上一篇|下一篇|上一条|下一条|上一篇文章|下一篇文章)\s*[：:]",
         r"^(当前位置|您的位置|您现在的位置|當前位置)\s*[：:]",
         r"ICP备|ICP證|网站标识码|網站標識碼|公网安备|技术支持\s*[：:]|^主办\s*[：:]|^承办\s*[：:]",
+        # A like button's count (div.zan-i, 011-xinhuanet).
+        r"^\+1$",
+        # An app promotion closing a portal's copy: (本文来自澎湃新闻，更多原创资讯请下载
+        # “澎湃新闻”APP) (059, 060-thepaper).
+        r"请下载.{0,12}(?:APP|App|app|客户端)",
     )
 )
 CHROME_MAX_LEN = 60
@@ -101,6 +106,20 @@ NOTICE_BLOCK = re.compile(
 )
 
 FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
+# A republication's note of the headline it first ran under — （原标题：X） heading a NetEase
+# copy (018–025-163), 原标题：X on Sina (035, 039, 040), 本文原标题：《X》 (016-thepaper-gov),
+# （原题为《X》） closing a 澎湃 copy (058, 059-thepaper): a line of its own, not article text.
+REPOST_TITLE = re.compile(r"^[（(]?(?:本文)?原(?:标题|题为?)\s*[：:《]")
+REPOST_TITLE_MAX_LEN = 120
+# A link out of the article: 点击进入“文艺星青年”>> over a 人民网 text (006-people-culture),
+# 返回腾讯网首页>> closing its last paragraph (014-qq-finance).
+LINK_OUT = re.compile(r"^(?:返回.{0,10}首页|点击进入.{0,20})\s*[>》]*$")
+# A link of a page tool (【纠错】 inside 新华网's closing line, 011-xinhuanet) goes even where
+# its block holds more; one character (大, 中) may be a word linked in the text.
+LINK_TOOL_MIN_LEN = 2
+# A line made only of U+FFFD: characters (emoji) the page lost before it was saved, printed
+# as replacement marks between a WeChat post's pictures (016-thepaper-gov).
+LOST_CHARS = re.compile(r"^[\ufffd\s]+$")
 # Credits that caption the image above them: （记者 张三 摄）, 新华社记者 X 摄, 摄影 X, X 供图.
 CAPTION = re.compile(
     rf"^[（(]?.{{0,40}}(?:{spellings(CAPTION_CREDIT_LABELS)})[）)]?$"
@@ -226,9 +245,11 @@ def clean_body(
     *,
     remove: tuple[str, ...] = (),
     rewrite_url: Callable[[str], str] = lambda url: url,
+    title: str | None = None,
 ) -> CleanBody:
     """Clean a body container. `rewrite_url` maps absolute image URLs (e.g. to the
-    site's canonical origin)."""
+    site's canonical origin); the article's `title`, when given, is dropped where the
+    container repeats it as its first lines."""
     soup = BeautifulSoup(html, "lxml")
     for comment in [node for node in soup.descendants if isinstance(node, Comment)]:
         comment.extract()
@@ -288,6 +309,13 @@ def clean_body(
         if opening and (SECTION_MARKERS.match(opening) or NOTICE_BLOCK.match(opening)):
             tag.decompose()
 
+    for link in soup.find_all("a"):
+        if link.decomposed:
+            continue
+        text = squash(link.get_text())
+        if LINK_OUT.match(text) or (len(text) >= LINK_TOOL_MIN_LEN and _is_chrome(text)):
+            link.decompose()
+
     # Chrome and leaked file names go from the smallest blocks up, so a container that
     # also holds article text is never dropped whole.
     for tag in reversed(soup.find_all(BLOCK_TAGS)):
@@ -296,11 +324,14 @@ def clean_body(
         text = squash(tag.get_text())
         if not text:
             continue
-        if _is_chrome(text) or FILE_NAME.match(text):
+        if _is_chrome(text) or FILE_NAME.match(text) or _is_repost_title(text):
             tag.decompose()
     for node in [node for node in soup.descendants if isinstance(node, NavigableString)]:
-        if FILE_NAME.match(squash(str(node))):
+        text = squash(str(node))
+        if FILE_NAME.match(text) or LOST_CHARS.match(text) or _is_repost_title(text):
             node.extract()
+    if title:
+        _drop_title_lines(soup, title)
 
     root = soup.body or soup
     clean_html = nh3.clean(
@@ -320,6 +351,33 @@ def clean_body(
     lines = (squash(line) for line in root.get_text().split("\n"))
     text = "\n".join(line for line in lines if line and not FILE_NAME.match(line))
     return CleanBody(html=clean_html, text=text, images=tuple(images), bad_images=tuple(bad_images))
+
+
+def _is_repost_title(text: str) -> bool:
+    return len(text) <= REPOST_TITLE_MAX_LEN and bool(REPOST_TITLE.match(text))
+
+
+def _drop_title_lines(soup: BeautifulSoup, title: str) -> None:
+    """The container's opening text when it is the title again, whole, in one or more
+    pieces (the heading of a 国务院公报 resolution over three lines, 002-gov-cn-gongbao;
+    NetEase's h2 over the text, 019-163-news-sports); nothing when it only starts so."""
+    want = "".join(title.split())
+    seen = ""
+    pieces: list[NavigableString] = []
+    for node in soup.descendants:
+        if not isinstance(node, NavigableString) or isinstance(node, Comment):
+            continue
+        text = "".join(str(node).split())
+        if not text:
+            continue
+        seen += text
+        pieces.append(node)
+        if seen == want:
+            for piece in pieces:
+                piece.extract()
+            return
+        if not want.startswith(seen):
+            return
 
 
 def _first_candidate(srcset: str) -> str | None:

@@ -82,7 +82,9 @@ NEGATIVE_HINT = re.compile(
     r"xgxw|xgwz|recommend|tuijian|hot|rank|comment|comments|pinglun|reply|breadcrumb|crumb|"
     r"position|location|weizhi|dqwz|sidebar|side|aside|qrcode|ewm|erweima|tools|tool|print|"
     r"font-?size|fontsize|zh|prev|next|prevnext|pager|pagination|page-?nav|header|top|logo|"
-    r"banner|friendlink|links|login|search|venue|ad|ads|gotop)(?:$|[-_\s\d])",
+    r"banner|friendlink|links|login|search|venue|ad|ads|gotop|"
+    # The column beside a short article (div#article-rightbar, 009-mingridapan).
+    r"rightbar)(?:$|[-_\s\d])",
     re.IGNORECASE,
 )
 POSITIVE_HINT = re.compile(
@@ -563,7 +565,8 @@ def _heading_near_body(root: Any) -> Any:
             continue
         is_heading = _is_heading(el)
         text = _node_text(el) if is_heading else ""
-        if is_heading and 4 <= len(text) <= 120 and not _in_chrome(el):
+        # A title-named meta line (div.title-meta: 发布时间：D, 009-mingridapan) is no heading.
+        if is_heading and 4 <= len(text) <= 120 and not _in_chrome(el) and not is_meta_line(text):
             if inside:
                 return el
             before = el

@@ -50,7 +50,11 @@ def normalize(
     rewrite_url: Callable[[str], str] = lambda url: url,
 ) -> Normalized:
     body = clean_body(
-        raw.body_html, raw.url, remove=site.fields.remove if site else (), rewrite_url=rewrite_url
+        raw.body_html,
+        raw.url,
+        remove=site.fields.remove if site else (),
+        rewrite_url=rewrite_url,
+        title=raw.title,
     )
     meta = parse_meta(raw.meta_text, fetched_at=fetched_at) if raw.meta_text else Meta()
     problems = list(meta.problems)

@@ -9,7 +9,7 @@ extracted becomes a FailureItem, so the problem and the bytes are kept, not drop
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -193,9 +193,15 @@ class PortalSpider(Spider):
         return [*notes, ScheduledItem(self.site_def.name, entries, done), *fresh]
 
     def list_request(self, url: str, start: StartPage) -> Request:
+        return self._unlinked_request(url, start, self.parse_list)
+
+    def _unlinked_request(
+        self, url: str, start: StartPage, callback: Callable[..., Any]
+    ) -> Request:
+        """A request whose response record no article version will point at (NO_WARC_LINK)."""
         return Request(
             url,
-            callback=self.parse_list,
+            callback=callback,
             errback=self.failed,
             cb_kwargs={"start": start},
             meta={NO_WARC_LINK: True},
@@ -287,13 +293,7 @@ class PortalSpider(Spider):
 
     def page_request(self, url: str, start: StartPage) -> Request:
         """A page of no known URL shape: parse_page tells an article from a list."""
-        return Request(
-            url,
-            callback=self.parse_page,
-            errback=self.failed,
-            cb_kwargs={"start": start},
-            meta={NO_WARC_LINK: True},
-        )
+        return self._unlinked_request(url, start, self.parse_page)
 
     def follow_links(
         self,

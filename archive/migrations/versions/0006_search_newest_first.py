@@ -18,50 +18,29 @@ Create Date: 2026-12-02 13:45:00
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from archive.search import document_keys, reindex_all
+from archive.migrations.search_tables import create_tables, fill_by_article_id
+from archive.search import reindex_all
 
 revision = "0006_search_newest_first"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-COLUMNS = " article_id INTEGER NOT NULL, version_id INTEGER NOT NULL, published_at VARCHAR(25),"
-CONSTRAINTS = (
-    " CONSTRAINT pk_search_docs PRIMARY KEY (article_id),"
-    " CONSTRAINT fk_search_docs_article_id_articles"
-    "  FOREIGN KEY (article_id) REFERENCES articles (id),"
-    " CONSTRAINT fk_search_docs_version_id_article_versions"
-    "  FOREIGN KEY (version_id) REFERENCES article_versions (id)"
-)
-FTS = (
-    "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "keys, content='', detail='none', columnsize=0, tokenize='ascii')"
-)
 
-
-def _create(dialect: str, sort_column: str) -> None:
+def _recreate(dialect: str, sort_column: str) -> None:
     if dialect == "sqlite":
         op.execute("DROP TABLE IF EXISTS search_fts")
-        op.execute("DROP TABLE search_docs")
-        op.execute(f"CREATE TABLE search_docs ({COLUMNS}{sort_column}{CONSTRAINTS})")
-        op.execute(FTS)
-    else:
-        op.execute("DROP TABLE search_docs")
-        op.execute(
-            f"CREATE TABLE search_docs ({COLUMNS}{sort_column} keys TEXT[] NOT NULL,{CONSTRAINTS})"
-        )
-        # As in 0002: no element statistics, so the planner keeps to the GIN index.
-        op.execute("ALTER TABLE search_docs ALTER COLUMN keys SET STATISTICS 0")
+    op.execute("DROP TABLE search_docs")
+    create_tables(dialect, sort_column)
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
-    _create(dialect, " sort_key BIGINT NOT NULL,")
+    _recreate(dialect, " sort_key BIGINT NOT NULL,")
     reindex_all(Session(bind=bind))
     op.execute("CREATE UNIQUE INDEX ix_search_docs_sort_key ON search_docs (sort_key)")
     op.execute("CREATE INDEX ix_search_docs_published_at ON search_docs (published_at)")
@@ -70,55 +49,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
-    _create(dialect, "")
-    rows = bind.execute(
-        sa.text(
-            "SELECT a.id, a.site_id, v.id AS version_id, v.title, v.body_text, v.published_at,"
-            " v.district, v.source, v.editor, v.category FROM articles a"
-            " JOIN article_versions v ON v.id = a.current_version_id ORDER BY a.id"
-        )
-    ).all()
-    docs = [
-        {
-            "id": row.id,
-            "version_id": row.version_id,
-            "published_at": row.published_at,
-            "keys": " ".join(
-                document_keys(
-                    row.title,
-                    row.body_text,
-                    site_id=row.site_id,
-                    district=row.district,
-                    source=row.source,
-                    editor=row.editor,
-                    category=row.category,
-                )
-            ),
-        }
-        for row in rows
-    ]
-    if dialect == "sqlite":
-        if docs:
-            bind.execute(
-                sa.text("INSERT INTO search_fts (rowid, keys) VALUES (:id, :keys)"),
-                [{"id": d["id"], "keys": d["keys"]} for d in docs],
-            )
-            bind.execute(
-                sa.text(
-                    "INSERT INTO search_docs (article_id, version_id, published_at)"
-                    " VALUES (:id, :version_id, :published_at)"
-                ),
-                [{k: v for k, v in d.items() if k != "keys"} for d in docs],
-            )
-    else:
-        if docs:
-            bind.execute(
-                sa.text(
-                    "INSERT INTO search_docs (article_id, version_id, published_at, keys)"
-                    " VALUES (:id, :version_id, :published_at, string_to_array(:keys, ' '))"
-                ),
-                docs,
-            )
+    _recreate(dialect, "")
+    fill_by_article_id(bind, dialect)
+    if dialect == "postgresql":
         op.execute(
             "CREATE INDEX ix_search_docs_keys ON search_docs USING gin (keys)"
             " WITH (gin_pending_list_limit = 256)"
