@@ -35,8 +35,11 @@ class RawStore:
     def put(self, sha256: str, body: bytes) -> Path:
         path = self.path(sha256)
         if not path.exists():
-            # mtime=0: the same bytes always give the same file.
-            atomic_write(path, gzip.compress(body, mtime=0))
+            # mtime=0: the same bytes always give the same file. Level 6 (zlib's default;
+            # gzip.compress defaults to 9): on the 68 real pages of the test set, 0.5% larger
+            # files in 62% of the time (2.3 against 3.8 ms a page); the archive writer
+            # compresses every capture.
+            atomic_write(path, gzip.compress(body, compresslevel=6, mtime=0))
         return path
 
     def get(self, sha256: str) -> bytes:

@@ -28,7 +28,8 @@ under keys (`document_keys`), all made of [0-9a-z] so no tokenizer can alter the
 A term of 3 or more characters is looked up by the keys of its character pairs, which
 every article containing it has; candidates are then confirmed on the text with
 instr()/strpos(), newest first, until enough are confirmed. Ranking counts come from the
-text of the (at most EXACT_MATCHES) matches with replace(), so results stay exact.
+text of the (at most EXACT_MATCHES) matches, read once and counted with str.count (the
+non-overlapping count SQL replace() gives `matches`), so results stay exact.
 
 Newest first in the index: `sort_key` packs the publication second and the reversed id
 into one integer. SQLite — `search_fts`, a contentless FTS5 table (detail=none, only
@@ -416,12 +417,18 @@ def _as_array(spaced: Any) -> Any:
     return func.string_to_array(spaced, " ", type_=ARRAY(Text))
 
 
-def reindex_all(session: Session) -> int:
+def reindex_all(session: Session, *, build_memory: str = "256MB") -> int:
     """Rebuild the whole index from the current versions; returns the articles indexed.
 
     On PostgreSQL the GIN index is dropped during the load and built again at the end
-    (much faster than maintaining it row by row); searches wait for the rebuild.
+    (much faster than maintaining it row by row), with `build_memory` as the session's
+    maintenance_work_mem (a PostgreSQL size such as "4GB": the more, the fewer passes
+    over the entries); searches wait for the rebuild.
     """
+    if not _MEMORY.fullmatch(build_memory):
+        raise SearchError(
+            f"build_memory {build_memory!r} is not a PostgreSQL size: write e.g. 256MB or 4GB"
+        )
     dialect = _dialect(session)
     session.flush()
     if dialect == "sqlite":
@@ -464,9 +471,12 @@ def reindex_all(session: Session) -> int:
     if dialect == "sqlite":
         session.execute(_FTS_OPTIMIZE)  # one segment: fewest reads per query
     else:
-        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # GIN builds 2x faster
+        session.execute(text(f"SET LOCAL maintenance_work_mem = '{build_memory}'"))
         session.execute(text(GIN_INDEX_DDL))
     return indexed
+
+
+_MEMORY = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")
 
 
 def refresh_index(session: Session) -> int:
@@ -901,6 +911,9 @@ class _Matcher:
                 "SELECT sort_key FROM search_docs WHERE keys @> CAST(:keys AS TEXT[])"
                 f" AND keys && CAST(:window AS TEXT[]){self._range('sort_key', params)}"
             )
+            if not self.long_terms:  # the server keeps the newest of the window only
+                statement += " ORDER BY sort_key DESC LIMIT :still"
+                params["still"] = wanted - len(found)
             candidates = sorted(self.session.scalars(text(statement), params), reverse=True)
             if self.long_terms:
                 candidates = self._confirmed(candidates, wanted - len(found))
@@ -915,7 +928,8 @@ class _Matcher:
         confirmed: list[int] = []
         start = 0
         while start < len(candidates) and len(confirmed) < wanted:
-            chunk = candidates[start : start + max(100, 2 * (wanted - len(confirmed)))]
+            # as many as still wanted: all of them when every candidate holds the terms
+            chunk = candidates[start : start + max(100, wanted - len(confirmed))]
             params: dict[str, Any] = {"chunk": chunk}
             statement = (
                 "SELECT d.sort_key FROM search_docs AS d"
@@ -939,37 +953,47 @@ def _months(top: int, bottom: int) -> list[str]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
 
 
-def _counted(session: Session, dialect: str, terms: list[str], keys: list[int]) -> list[_Counted]:
+def _count(key: int, terms: list[str], title: str, body: str) -> _Counted:
+    """Terms found in the title, and occurrences (non-overlapping, as str.count and SQL
+    replace() count them) in title and body."""
+    return _Counted(
+        key,
+        article_of(key),
+        sum(1 for term in terms if term in title),
+        sum(title.count(term) + body.count(term) for term in terms),
+    )
+
+
+def _counted(
+    session: Session,
+    dialect: str,
+    terms: list[str],
+    keys: list[int],
+    known: dict[int, _Counted] | None = None,
+) -> list[_Counted]:
     """Per sort key, in the given order: terms found in the title and occurrences in title
-    and body (non-overlapping), counted on the indexed version's text."""
+    and body, counted on the indexed version's text (`known`: already counted)."""
     if not terms or not keys:
         return [_Counted(key, article_of(key), 0, 0) for key in keys]
-    sql = _Statement(dialect)
-    counts = []
-    for number, term in enumerate(terms):
-        counts.append(f"{sql.occurrences('v.title', term)} AS title_{number}")
-        counts.append(f"{sql.occurrences('v.body_text', term)} AS body_{number}")
-    if dialect == "sqlite":
-        chosen = f"d.sort_key IN (SELECT value FROM json_each({sql.bind(json.dumps(keys))}))"
-    else:
-        chosen = f"d.sort_key = ANY(CAST({sql.bind(keys)} AS BIGINT[]))"
-    rows = session.execute(
-        text(
-            f"SELECT d.sort_key AS key, {', '.join(counts)} FROM search_docs AS d"
-            f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
-        ),
-        sql.params,
-    ).all()
-    numbers = range(len(terms))
-    by_key = {
-        row.key: _Counted(
-            row.key,
-            article_of(row.key),
-            sum(1 for n in numbers if row[1 + 2 * n] > 0),
-            sum(row[1 + 2 * n] + row[2 + 2 * n] for n in numbers),
-        )
-        for row in rows
-    }
+    known = known or {}
+    missing = [key for key in keys if key not in known]
+    by_key = {key: known[key] for key in keys if key in known}
+    if missing:
+        if dialect == "sqlite":
+            chosen = "d.sort_key IN (SELECT value FROM json_each(:keys))"
+            chosen_keys: Any = json.dumps(missing)
+        else:
+            chosen = "d.sort_key = ANY(CAST(:keys AS BIGINT[]))"
+            chosen_keys = missing
+        rows = session.execute(
+            text(
+                "SELECT d.sort_key, v.title, v.body_text FROM search_docs AS d"
+                f" JOIN article_versions AS v ON v.id = d.version_id WHERE {chosen}"
+            ),
+            {"keys": chosen_keys},
+        ).all()
+        for key, title, body in rows:
+            by_key[key] = _count(key, terms, title, body)
     return [by_key[key] for key in keys if key in by_key]
 
 

@@ -130,10 +130,17 @@ def _handler(portal: BenchPortal) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _PortalServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default listen backlog is 5: with the crawl's 32 connections opening at
+    # once the kernel drops the rest of the handshakes, and the crawler waits out its download
+    # timeout on them. A real portal's server accepts far more; so does this one.
+    request_queue_size = 1024
+
+
 def _serve(count: int, ready: Any) -> None:
     portal = build(count)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(portal))
-    server.daemon_threads = True
+    server = _PortalServer(("127.0.0.1", 0), _handler(portal))
     ready.send((server.server_address[1], portal.start_paths))
     server.serve_forever()
 

@@ -19,6 +19,7 @@ from archive.models import Article, ArticleVersion, CrawlRun, Failure, Site, Ver
 from archive.runs import abandon_dead_runs, drift_text
 from archive.timefmt import human_iso
 from crawler.frontier.scheduler import frontier_settings
+from crawler.memory import crawl_memory
 from crawler.progress import progress_group
 from crawler.spiders.portal import PortalSpider
 
@@ -118,7 +119,8 @@ def run_crawl(
                 abandon_dead_runs(session, list(sites))
         finally:
             archive.close()
-        process.start()
+        with crawl_memory():
+            process.start()
     return [
         c.stats.get_value("wenhua/run_id") for c in crawlers if c.stats.get_value("wenhua/run_id")
     ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections import OrderedDict
 from io import BytesIO
 from pathlib import Path
 from typing import Any, NoReturn
@@ -67,23 +68,31 @@ def image_path(sha256: str, mime: str) -> str:
 MAX_PIXELS = 40_000_000
 
 
-# The last body inspected (by identity) and its facts: Scrapy asks `file_path` and then
-# `file_downloaded` about the same response, and decoding every pixel twice cost the crawl
-# as much as its WARC capture.
-_last: tuple[bytes, int, dict[str, Any]] | None = None
+# Facts of the bodies inspected last, by sha256 of their bytes and the pixel limit. Scrapy
+# asks `file_path` and then `file_downloaded` about the same response, and portals serve the
+# same picture under many URLs (reposts, logos, banners): decoding every pixel each time was a
+# fifth of the crawl process's time. Bounded, so memory stays flat however long the crawl; a
+# body that is not an image is not kept (it raises, every time).
+INSPECTED_CACHE_SIZE = 4096
+_inspected: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
 
 
 def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> dict[str, Any]:
     """The facts the archive keeps about an image; FileException, with Pillow's message,
     when it is not one, and for more than `max_pixels` pixels, before any is decoded."""
-    global _last
-    if _last is None or _last[0] is not data or _last[1] != max_pixels:
-        _last = None  # a body that is not an image leaves nothing behind
-        _last = (data, max_pixels, _inspect(data, max_pixels))
-    return dict(_last[2])
+    key = (hashlib.sha256(data).hexdigest(), max_pixels)
+    facts = _inspected.get(key)
+    if facts is None:
+        facts = _inspect(data, max_pixels, key[0])
+        _inspected[key] = facts
+        if len(_inspected) > INSPECTED_CACHE_SIZE:
+            _inspected.popitem(last=False)
+    else:
+        _inspected.move_to_end(key)
+    return dict(facts)
 
 
-def _inspect(data: bytes, max_pixels: int) -> dict[str, Any]:
+def _inspect(data: bytes, max_pixels: int, sha256: str) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice it: refused as well.
@@ -108,7 +117,6 @@ def _inspect(data: bytes, max_pixels: int) -> dict[str, Any]:
     ) as exc:
         raise FileException(f"not a readable image ({exc.__class__.__name__}: {exc})") from exc
     mime = MIME_BY_FORMAT.get(fmt or "", f"image/{(fmt or 'unknown').lower()}")
-    sha256 = hashlib.sha256(data).hexdigest()
     return {
         "sha256": sha256,
         "mime": mime,

@@ -174,6 +174,7 @@ class WarcWriterThread(threading.Thread):
         self.registry = registry
         self.origins = origins  # (serving, canonical) when they differ
         self.jobs: queue.Queue[Exchange | Metadata | None] = queue.Queue()
+        self._sealing: list[threading.Thread] = []
         self.run_id: int | None = None
         self.locations: dict[str, WarcLocation] = {}
         self.locations_lock = threading.Lock()
@@ -219,6 +220,8 @@ class WarcWriterThread(threading.Thread):
                 logger.exception("WARC writer: cannot write a record")
                 self.errors.append(f"{type(exc).__name__}: {exc}")
         self._close_file()
+        for sealing in self._sealing:
+            sealing.join()
 
     def _open_file(self) -> WARCWriter:
         if self._writer is not None:
@@ -264,8 +267,22 @@ class WarcWriterThread(threading.Thread):
             return
         self._handle.close()
         self._writer = None
-        path = self.data_dir / self._current.name
-        self._current.sha256, self._current.size = file_sha256(path), path.stat().st_size
+        # Hashing and indexing a full file (1 GiB by default) takes tens of seconds; done
+        # here, the crawl's responses would pile up in `jobs`, bodies and all, until it ends.
+        # So a file is sealed by a thread of its own while this one goes on writing the next;
+        # `run` waits for every seal before it returns.
+        sealing = threading.Thread(
+            target=self._seal,
+            args=(self._current,),
+            name=f"warc-seal-{self._current.name.rsplit('/', 1)[-1]}",
+            daemon=True,
+        )
+        sealing.start()
+        self._sealing.append(sealing)
+
+    def _seal(self, written: WrittenFile) -> None:
+        path = self.data_dir / written.name
+        written.sha256, written.size = file_sha256(path), path.stat().st_size
         try:
             write_cdxj(path)
         except Exception as exc:

@@ -532,6 +532,45 @@ def test_title_matches_rank_first_then_occurrences_then_newest(db_url: str) -> N
     archive.close()
 
 
+def test_long_terms_pass_over_candidates_without_the_term(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 3+-character term is looked up by its pairs; articles with the pairs apart but not
+    the term lie between the matches: every match is found once, ranked on its counts
+    below the bound, newest first past it."""
+    archive = Archive(db_url)
+    with archive.session() as session:
+        ids = {}
+        for n in range(24):
+            if n % 3:
+                body = "文化宫旁边是美化馆。"  # 文化 and 化馆, never 文化馆
+            else:
+                body = "文化馆文化馆，又是文化馆。" if n % 2 else "文化馆开放。"
+            rec = record(
+                f"http://demo.wenhua.local/long-{n}.html",
+                "通知",
+                body,
+                published_at=f"{2000 + n}-01-01T08:00:00+08:00",
+            )
+            ids[n] = put(session, rec)
+    with archive.session() as session:
+        ranked = search(session, "文化馆")
+    # three occurrences before one, then newest first
+    assert [hit.id for hit in ranked.items] == [ids[n] for n in (21, 15, 9, 3, 18, 12, 6, 0)]
+    assert ranked.total_exact and ranked.total == 8
+    assert [hit.score for hit in ranked.items[3:5]] == [3 / 4, 1 / 2]
+
+    monkeypatch.setattr(search_module, "EXACT_MATCHES", 3)
+    pages = every_page(archive, "文化馆", 3)
+    assert [hit.id for page in pages for hit in page.items] == [
+        ids[n] for n in (21, 18, 15, 12, 9, 6, 3, 0)
+    ]
+    for number, page in enumerate(pages):
+        assert not page.total_exact
+        assert max(3, 3 * number + len(page.items)) <= page.total <= 8
+    archive.close()
+
+
 def test_snippet_highlights_around_the_first_match(db_url: str) -> None:
     archive = Archive(db_url)
     body = "开头" + "前文" * 100 + "\n\n<b>剪纸</b> & 皮影\n" + "后文" * 100 + "剪纸"
@@ -631,6 +670,9 @@ def test_bad_requests_raise_search_error(db_url: str) -> None:
                 search(session, "文化", **kwargs)
         assert search(session, "文\x00化").total == 0
         assert search(session, "\udcff").total == 0
+        for memory in ("lots", "4 GB", "1TB'; DROP TABLE articles; --"):
+            with pytest.raises(SearchError, match="is not a PostgreSQL size"):
+                reindex_all(session, build_memory=memory)
     archive.close()
 
 

@@ -230,6 +230,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not block shutdown
+    # socketserver listens with a backlog of 5; the demo crawl opens up to 32 connections at
+    # once, and handshakes past the backlog are dropped by the kernel, so the crawler would
+    # wait out its download timeout on them (and retry) instead of crawling.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], portal: DemoPortal) -> None:
         super().__init__(address, _Handler)
