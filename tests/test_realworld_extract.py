@@ -47,15 +47,15 @@ KNOWN_MISSES: dict[str, set[str]] = {
     # script's pubtime has seconds the page does not print.
     "068-qq-omn-yangyan": {"published_instant"},
 }
-# Rates over the pages that state the field, as measured on 68 pages from 45 sites (rounded
-# down); they may only go up.
+# Rates over the pages that state the field, as measured on 83 pages from 54 sites (rounded
+# down: instant 67/69, source 51/52, author 38/42); they may only go up.
 FLOORS = {
     "title": 0.98,
     "published_day": 1.0,
-    "published_instant": 0.96,
-    "source": 0.97,
+    "published_instant": 0.97,
+    "source": 0.98,
     "editor": 0.94,
-    "author": 0.87,
+    "author": 0.90,
     "body_first": 1.0,
     "body_last": 1.0,
 }
