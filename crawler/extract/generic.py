@@ -34,7 +34,7 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
+from crawler.extract.body import CAPTION_MARK, CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
 from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
 from crawler.extract.labels import (
     BYLINE_CLOSING_PATTERNS,
@@ -230,9 +230,8 @@ BYLINE_LEAD_PARAGRAPHS = 4
 # may open with a reporter byline.
 BYLINE_LEAD_BLOCKS = 5
 BYLINE_LINE_MAX = 30
-# A photo caption's opening mark (▲…（圖／記者林悅翻攝） over 074-ettoday's byline): such a
-# paragraph is passed over when looking for the credit line.
-CAPTION_MARK = re.compile(r"^[▲▼△]")
+# A paragraph opening with a photo caption's mark (body.CAPTION_MARK: ▲…（圖／記者林悅翻攝）
+# over 074-ettoday's byline) is passed over when looking for the credit line.
 BYLINE_ROLE = re.compile(BYLINE_ROLES)
 BYLINE_NAME = re.compile(r"[\u3400-\u9fff·]{2,5}")
 BYLINE_MAX_NAMES = 6
