@@ -16,6 +16,7 @@ the oldest generation only when a quarter of it is new since the last full colle
 on a long crawl is almost never: at 100,000 articles the crawl process grew from 220 to over
 300 MB in its last 20,000, and fell back at each of the rare full collections. A full
 collection every few seconds, over a heap whose start-up part is frozen, takes milliseconds.
+
 The collector: the crawl allocates young objects for every request, response, Deferred and
 item; with Python's default thresholds (700, 10, 10) a 1,000-article crawl ran about 1,200
 collections, nine of them over the whole heap of Scrapy's, lxml's and SQLAlchemy's module
