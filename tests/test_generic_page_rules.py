@@ -166,6 +166,29 @@ def test_an_interaction_counter_after_the_source_is_no_part_of_it() -> None:
     assert parse_meta("来源：新华网 参与互动(12)").source == "新华网"
     # Only the counter's shape is cut: the word inside a name stays.
     assert parse_meta("来源：参与互动网").source == "参与互动网"
+    # A comment counter with 条 (130-ent-163-2005's div#subjection).
+    line = '2005-08-01 09:46:42　来源: 京华时报　　　<a href="#0">网友评论 <span>0</span> 条</a>'
+    html = page(f'<div id="subjection">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "京华时报"
+    assert parse_meta("来源：网友评论网").source == "网友评论网"
+
+
+def test_an_outlet_beside_the_date_after_the_site_address_or_with_a_latin_brand() -> None:
+    # The site's address before the date is no label (132-ent-qq-2008's div#ArtFrom).
+    line = (
+        '<a href="http://ent.qq.com">http://ent.QQ.com</a>　2008年05月12日08:53 　'
+        '<a href="http://www.jinghua.cn/">京华时报</a>　　<a href="/c">评论<span>0</span>条</a>'
+    )
+    html = page(f'<div id="ArtFrom">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "京华时报"
+    # An outlet's name may open with a Latin brand (131-et-21cn-2008's channel link).
+    line = '2008-12-11 09:51:57　<a href="http://et.21cn.com">21CN娱乐</a>'
+    html = page(f'<td class="info">{line}</td><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "21CN娱乐"
+    # Other words before the date still say nothing of a source.
+    line = "张三 发表于 2008-12-11 09:51:57 21CN娱乐"
+    html = page(f'<div class="info">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] is None
 
 
 def test_a_self_media_account_beside_the_date_is_the_author() -> None:
@@ -228,6 +251,47 @@ def test_the_meta_line_opening_the_body_container() -> None:
         "謝明俊",
     )
     assert "15:31" not in str(rec["body_text"]) and str(rec["body_text"]).startswith("第1句话")
+
+
+def test_a_traditional_reporter_dateline() -> None:
+    # 香港文匯報訊（記者  鄭治祖）opening the text (140-wenweipo), as 本报讯（记者 X）.
+    lead = f'<p class="content_p">香港文匯報訊（記者  鄭治祖）{PROSE}</p>'
+    assert record(page(f'<div class="text">{lead}</div>'))["author"] == "鄭治祖"
+
+
+def test_a_lead_paragraph_after_the_headline_opens_the_body() -> None:
+    # 142-orientaldaily: the bold lead in div.leadin beside the <h1>, above the ads, outside
+    # the container that holds the rest of the text.
+    lead = "公共屋邨相繼淪為老鼠樂園！葵芳邨鼠患嚴重，居民怒斥房屋署懶理。"
+    html = (
+        "<html><head><title>公屋爆鼠患_東方日報</title></head><body>"
+        f'<div id="leadin"><h1>公屋爆鼠患</h1><div class="leadin"><p>{lead}</p></div></div>'
+        f'<div class="ads">廣告</div><div id="content"><p>{PROSE}</p></div></body></html>'
+    )
+    body = str(record(html)["body_text"])
+    assert body.startswith(lead) and "第39句话" in body
+    # A summary the body repeats is not its opening (064-ednchina's div.art-lead).
+    summary = f'<div class="art-lead">{PROSE[:48]}</div>'
+    html = page(f'{summary}<div class="text"><p>{PROSE}</p></div>')
+    assert str(record(html)["body_text"]).count(PROSE[:48]) == 1
+
+
+def test_a_headline_longer_than_the_title_tag() -> None:
+    # 143-ttv: <title> keeps two parts of the headline; div#Heading prints a third.
+    head = "年終平均1.38月 羨慕!科技業最高30個月　尾牙最期待藝人五月天 三成企業加碼辦"
+    printed = f"{head}　年終比去年多1.8天 獎金太低54%擬離職"
+    menu = f'<dl class="nav-sub"><dd class="PostTitle"><a href="/a">{head}</a></dd></dl>'
+    html = (
+        f"<html><head><title>{head} - 台視新聞</title></head><body>{menu}"
+        f'<div id="Heading">{printed}</div><span>2014/12/12</span>'
+        f'<div class="text"><p>{PROSE}</p></div></body></html>'
+    )
+    assert str(record(html)["title"]) == " ".join(printed.replace("\u3000", " ").split())
+    # A heading that prints a meta line after the title is not a longer title.
+    html = page(f'<div class="text"><p>{PROSE}</p></div>').replace(
+        "<h1>文化节开幕</h1>", '<div class="title">文化节开幕 2019-09-26 来源：某某网</div>'
+    )
+    assert record(html)["title"] == "文化节开幕"
 
 
 def test_taiwanese_bylines() -> None:

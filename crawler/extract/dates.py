@@ -149,11 +149,13 @@ _ZONE = r"(?P<tz>[A-Z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})"
 # An ISO offset: allowed after "T" or after printed seconds, so "11:20-11:30" is not a zone.
 _ISO_OFFSET = r"(?P<off>Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?!\d))"
 
+# The time may stand in brackets after the date: 2014-12-17 (16:31) (141, 144-singtao).
 _NUMERIC = (
     r"(?<![\dA-Za-z./_-])(?P<y>\d{4})(?P<sep>[-/.])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?!\d|/\w)"
     rf"(?:{_SP}*{_WEEKDAY})?"
-    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)){_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?)?"
+    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)|{_SP}*(?P<paren>[（(]){_SP}*)"
+    rf"{_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?(?(paren){_SP}*[)）]))?"
     rf"(?:{_SP}*{_WEEKDAY})?"
 )
 # US notation (ASP.NET under an en-US locale): month first, year last, 12-hour clock:

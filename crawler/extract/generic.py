@@ -206,11 +206,17 @@ WS = re.compile(r"[\s\u00a0\u3000]+")
 # first line above it (新华社, 059-thepaper-xinhua), there after the reporter and a slash
 # (石佳/中国青年报, 058-thepaper-cyol); the date starts its line. An outlet is Chinese, with
 # an optional bracketed note; a shorter one than OUTLET_MIN_LEN must end like an outlet (a
-# name of two or three characters beside the date is a person's).
-OUTLET = re.compile(rf"(?P<core>[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?")
+# name of two or three characters beside the date is a person's). The name may open with a
+# Latin brand, letters and digits: 21CN娱乐 (131-et-21cn-2008).
+OUTLET = re.compile(
+    rf"(?P<core>(?:(?=\d*[A-Za-z])[A-Za-z0-9]{{1,8}})?[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?"
+)
 OUTLET_MIN_LEN = 4
 OUTLET_ENDINGS = frozenset("报台网社刊站")
 PERSON_SLASH_OUTLET = re.compile(rf"(?P<person>[{HAN}·]{{2,4}})[/／](?P<outlet>.+)")
+# The site's own web address printed before the date is no label (http://ent.QQ.com
+# 2008年05月12日08:53 京华时报, 132-ent-qq-2008).
+SITE_ADDRESS = re.compile(r"(?:https?://|www\.)[\w.-]+/?", re.IGNORECASE)
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
 # before the <html> start tag: <text id=... title=...>. What stands before <html> is the
@@ -242,8 +248,19 @@ HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 HEADING_LEAD_MAX = 60
 # How many short lines opening the body container may hold its meta line.
 BODY_LEAD_LINES = 6
+# A lead paragraph printed right after the headline, outside the body container, in an element
+# whose class/id names a lead (東方日報's div.leadin above the ads, 142-orientaldaily), opens
+# the body; a summary that the body repeats (064-ednchina's div.art-lead) does not.
+LEAD_HINT = re.compile(r"(?:^|[-_\s])(?:leadin|lead)(?:$|[-_\s])", re.IGNORECASE)
 # Longest badge a heading may print before the title (原创, 转载, 置顶, 独家).
 TITLE_BADGE_MAX = 4
+# The <title> may keep only the first parts of a headline printed whole: the heading's one
+# text is the <title> head, a space and a further part (年終平均1.38月 … 三成企業加碼辦　年終比去年
+# 多1.8天 獎金太低54%擬離職 in div#Heading, 143-ttv). Headings are h1–h6 or elements whose
+# class/id holds one of TITLE_HINT_WORDS; the further part is at most TITLE_MORE_MAX long and
+# holds no date, label or full stop (a meta line printed in the heading is not the title's).
+TITLE_HINT_WORDS = ("title", "heading")
+TITLE_MORE_MAX = 40
 
 
 def squash(text: str) -> str:
@@ -546,6 +563,27 @@ def _is_heading(el: Any) -> bool:
     return _tag(el) in HEADING_TAGS or "title" in _attrs(el).lower()
 
 
+def _longer_headline(root: Any, head: str) -> Any:
+    """A heading printing the <title> head and a further part in one text (TITLE_MORE_MAX)."""
+    for el in root.iter():
+        if _tag(el) is None or len(el) or not el.text:
+            continue
+        attrs = _attrs(el).lower()
+        if _tag(el) not in HEADING_TAGS and not any(w in attrs for w in TITLE_HINT_WORDS):
+            continue
+        text = squash(el.text)
+        more = text[len(head) :]
+        if (
+            text.startswith(head)
+            and more.startswith(" ")
+            and len(more.strip()) <= TITLE_MORE_MAX
+            and not (DATE_LIKE.search(more) or META_LABEL.search(more) or "。" in more)
+            and not _in_chrome(el)
+        ):
+            return el
+    return None
+
+
 def _head_in_a_heading(root: Any, head: str) -> bool:
     """The <title> head is printed inside a heading along with more (a meta line in <h1>)."""
     return any(
@@ -610,6 +648,11 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     wanted = [title_head(t) for t in declared] + declared
     if page_title:
         wanted.append(page_title)
+    # 0. a heading printing the declared or <title> head with a further part
+    for head in dict.fromkeys(title_head(t) for t in (*declared, page_title) if t):
+        longer = _longer_headline(root, head) if len(head) >= 4 else None
+        if longer is not None:
+            return _node_text(longer), longer
     # 1. an element whose text is the declared title or starts the <title>
     for want in wanted:
         for text, node in candidates:
@@ -703,9 +746,15 @@ def extract_generic(doc: Selector) -> GenericArticle:
     article = GenericArticle(title=title, title_node=title_node, body_node=body_node)
 
     body_lead = ""
+    opening = _lead_after_title(root, title, title_node, body_node)
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
+    if opening is not None:
+        # The lead paragraph is the body's, not the meta block's.
+        above = _between(root, title_node, opening)
+        above = above if title_node is not None else above[-200:]
+        block = "\n".join(p for p in (above, _between(root, opening, body_node)) if p)
     if not block and _contains(body_node, title_node):
         # The chosen container holds the title and its date line: the meta block is what
         # follows the title up to the body's first long line.
@@ -724,7 +773,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
         if with_lead is not None and with_lead.published is not None:
             block, meta, body_lead = joined, with_lead, lead
     if body_node is not None:
-        article.body_html = _body_html(body_node, body_lead)
+        article.body_html = _body_html(body_node, body_lead, opening)
     # A date printed after the post counts only when none is printed before it.
     if meta is not None and meta.published is not None:
         dated = []
@@ -804,7 +853,8 @@ def _source_beside_date(block: str, title: str, site: set[str]) -> tuple[str | N
         dated = [d for d in iter_datetimes(line) if d.parsed is not None]
         if not dated:
             continue
-        if line[: dated[0].start].strip():
+        before = line[: dated[0].start].strip()
+        if before and not SITE_ADDRESS.fullmatch(before):
             # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
             return None, None
         after = line[dated[0].end :].split()
@@ -1069,13 +1119,18 @@ def _credit_paragraph(body: Any) -> str | None:
     return None
 
 
-def _body_html(node: Any, lead: str = "") -> str:
+def _body_html(node: Any, lead: str = "", opening: Any = None) -> str:
     """The container's HTML without the boilerplate blocks inside it, nor, when the meta
-    line was read from its opening lines (``lead``), the elements printing them."""
+    line was read from its opening lines (``lead``), the elements printing them; a lead
+    paragraph printed above the container (``opening``) goes first."""
     clone = copy.deepcopy(node)
     clone.tail = None
     if lead:
         _drop_lead(clone, "".join(lead.split()))
+    if opening is not None:
+        first = copy.deepcopy(opening)
+        first.tail, clone.text = clone.text, None
+        clone.insert(0, first)
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
@@ -1089,6 +1144,39 @@ def _body_html(node: Any, lead: str = "") -> str:
         if listed and 2 * _prose(child) < _prose(clone):
             child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _lead_after_title(root: Any, title: str | None, title_node: Any, body: Any) -> Any:
+    """The lead paragraph printed right after the headline, outside the body (LEAD_HINT)."""
+    heading = title_node
+    if heading is None and title:
+        heading = next(
+            (
+                el
+                for el in root.iter(*HEADING_TAGS)
+                if _node_text(el) == title
+                and not any(_tag(a) in LINK_TAGS for a in el.iterancestors())
+            ),
+            None,
+        )
+    if heading is None or body is None or _contains(body, heading) or _contains(heading, body):
+        return None
+    sibling = heading.getnext()
+    while sibling is not None and (_tag(sibling) in (None, *SKIP_TAGS) or not _node_text(sibling)):
+        sibling = sibling.getnext()
+    if (
+        sibling is None
+        or sibling is body
+        or _contains(sibling, body)
+        or _is_hidden(sibling)
+        or not LEAD_HINT.search(_attrs(sibling))
+    ):
+        return None
+    text = _visible_text(sibling)
+    first = SENTENCE_END.split(text, maxsplit=1)[0]
+    if not SENTENCE_END.search(text) or "".join(first.split()) in "".join(_own_text(body).split()):
+        return None
+    return sibling
 
 
 def _drop_lead(clone: Any, lead: str) -> None:
