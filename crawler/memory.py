@@ -7,12 +7,22 @@ Twisted's pool) gets a malloc arena of its own to fragment. So, while a crawl ru
 arenas are capped and glibc is asked every few seconds to hand free pages back to the kernel
 (`malloc_trim`). Elsewhere (musl, macOS) there is no such call and nothing is done.
 
+Before each trim the whole heap is collected. An HTTP connection lives for many requests, so
+its objects reach the collector's oldest generation; when it closes, the cycles among its
+protocol, factory, connector and Deferreds become garbage there, and with them responses
+they still reference, their bodies and parsed lxml trees (in a 10,000-article crawl, about
+300 closed connections, 100 responses and 7,000 other objects every 30 s). CPython collects
+the oldest generation only when a quarter of it is new since the last full collection, which
+on a long crawl is almost never: at 100,000 articles the crawl process grew from 220 to over
+300 MB in its last 20,000, and fell back at each of the rare full collections. A full
+collection every few seconds, over a heap whose start-up part is frozen, takes milliseconds.
+
 The collector: the crawl allocates young objects for every request, response, Deferred and
 item; with Python's default thresholds (700, 10, 10) a 1,000-article crawl ran about 1,200
 collections, nine of them over the whole heap of Scrapy's, lxml's and SQLAlchemy's module
 objects: 18% of the crawl process's CPU. Freezing what exists when the crawl starts keeps
-those out of every collection, and a larger first generation makes collections rarer. Objects
-freed by reference counting, nearly all, are not affected.
+those out of every collection, and a larger first generation makes collections rarer.
+Objects freed by reference counting, nearly all, are not affected.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ CRAWL_GC_THRESHOLD = (20_000, 20, 20)
 # glibc's mallopt parameter number for the arena cap (M_ARENA_MAX in malloc.h).
 M_ARENA_MAX = -8
 CRAWL_MALLOC_ARENAS = 2
-TRIM_INTERVAL = 10.0  # seconds; WENHUA_MALLOC_TRIM_INTERVAL, 0 turns trimming off
+TRIM_INTERVAL = 10.0  # seconds; WENHUA_MALLOC_TRIM_INTERVAL, 0 turns collecting and trimming off
 
 
 def _libc_call(name: str) -> Callable[..., int] | None:
@@ -58,6 +68,13 @@ def trim_malloc() -> bool:
     return True
 
 
+def collect_and_trim() -> int:
+    """Collect the whole heap, then hand the freed pages back; the objects collected."""
+    found = gc.collect()
+    trim_malloc()
+    return found
+
+
 @contextmanager
 def crawl_memory() -> Iterator[None]:
     """Collector and allocator settings for the length of a crawl; the collector's are
@@ -76,7 +93,7 @@ def crawl_memory() -> Iterator[None]:
 
 
 class MemoryTrim:
-    """Scrapy extension: `trim_malloc` every WENHUA_MALLOC_TRIM_INTERVAL seconds of a crawl."""
+    """Scrapy extension: `collect_and_trim` every WENHUA_MALLOC_TRIM_INTERVAL seconds of a crawl."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.interval = interval
@@ -87,12 +104,12 @@ class MemoryTrim:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MemoryTrim:
         interval = crawler.settings.getfloat("WENHUA_MALLOC_TRIM_INTERVAL", TRIM_INTERVAL)
-        if interval <= 0 or _malloc_trim is None:
+        if interval <= 0:
             raise NotConfigured
         return cls(crawler, interval)
 
     def opened(self, spider: Any = None) -> None:
-        self.loop = task.LoopingCall(trim_malloc)
+        self.loop = task.LoopingCall(collect_and_trim)
         self.loop.start(self.interval, now=False)
 
     def closed(self, spider: Any = None) -> None:

@@ -5,10 +5,19 @@ collector back as it was, with nothing left frozen."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
 
-from crawler.memory import CRAWL_GC_THRESHOLD, crawl_memory, trim_malloc
+from crawler.memory import (
+    CRAWL_GC_THRESHOLD,
+    MemoryTrim,
+    collect_and_trim,
+    crawl_memory,
+    trim_malloc,
+)
 
 
 def test_the_collector_is_restored_after_a_crawl() -> None:
@@ -31,3 +40,29 @@ def test_the_collector_is_restored_when_a_crawl_fails() -> None:
 def test_glibc_gives_free_pages_back() -> None:
     # This machine kind runs glibc; elsewhere trim_malloc says it did nothing.
     assert trim_malloc() is True
+
+
+def test_garbage_in_the_oldest_generation_is_collected_while_a_crawl_runs() -> None:
+    # A closed connection's cycle, long-lived enough to sit in the oldest generation, which
+    # CPython's own thresholds would leave alone for most of a long crawl.
+    class Connection:
+        pass
+
+    with crawl_memory():
+        connection = Connection()
+        connection.cycle = connection  # type: ignore[attr-defined]
+        gone = weakref.ref(connection)
+        gc.collect()  # survives: now in the oldest generation
+        del connection
+        assert gone() is not None
+        collect_and_trim()
+        assert gone() is None
+
+
+def test_collecting_and_trimming_runs_on_the_crawl_interval() -> None:
+    crawler = get_crawler(settings_dict={"WENHUA_MALLOC_TRIM_INTERVAL": 2.5})
+    extension = MemoryTrim.from_crawler(crawler)
+    assert extension.interval == 2.5
+    off = get_crawler(settings_dict={"WENHUA_MALLOC_TRIM_INTERVAL": 0})
+    with pytest.raises(NotConfigured):
+        MemoryTrim.from_crawler(off)
