@@ -364,3 +364,88 @@ def test_the_meta_line_under_a_title_inside_the_body_leaves_the_body() -> None:
     rec = record(html)
     assert rec["published_at"] == "2016-03-19T10:48:00+08:00"
     assert str(rec["body_text"]).startswith("第1句话")
+
+
+def _topic(replies: int) -> str:
+    """A V2EX topic page (161-v2ex-topic): the first post under a box header, then the box of
+    replies, each a cell with its floor, member link, relative time and div.reply_content."""
+    cells = "".join(
+        f'<div id="r_{n}" class="cell"><table><tr><td><img src="/a{n}.png" alt="m{n}"></td>'
+        f'<td><div class="fr"><span class="no">{n}</span></div>'
+        f'<strong><a href="/member/m{n}">m{n}</a></strong>'
+        f' <span class="ago">{n} 小时 7 分钟前</span>'
+        f'<div class="reply_content">第{n}楼的网友回复说这件事情早就该处理了</div>'
+        "</td></tr></table></div>"
+        for n in range(1, replies + 1)
+    )
+    return (
+        "<html><head><title>百度网盘道歉 - V2EX</title>"
+        '<meta property="og:title" content="百度网盘道歉 - V2EX">'
+        '<meta property="article:published_time" content="2020-04-21T02:39:21Z"></head><body>'
+        '<div id="Main"><div class="box"><div class="header"><a href="/">V2EX</a> › '
+        '<a href="/go/share">分享发现</a><h1>百度网盘道歉</h1>'
+        '<small class="gray"><a href="/member/alphadog619">alphadog619</a> · 5 小时 15 分钟前'
+        ' · 2989 次点击</small></div><div class="cell"><div class="topic_content">'
+        "4 月 20 日晚间，百度网盘做出回应，深表歉意。4 月 21 日发布新版本，将对全部用户做取消处理。"
+        "</div></div></div>"
+        f'<div class="box"><div class="cell"><a href="/tag/网盘" class="tag">网盘</a>'
+        f'<span class="gray">{replies} 条回复 • 2020-04-21 15:38:14 +08:00</span></div>{cells}'
+        "</div></div></body></html>"
+    )
+
+
+def test_a_thread_s_replies_are_no_body_and_the_poster_is_the_author() -> None:
+    # 161-v2ex-topic: the replies' headers (floor, member, 5 小时 7 分钟前) outweighed the short
+    # first post; a reply's frame goes with its comment-named content.
+    rec = record(_topic(24))
+    body = str(rec["body_text"])
+    assert body.startswith("4 月 20 日晚间") and body.endswith("做取消处理。")
+    assert "条回复" not in body and "分钟前" not in body and "m3" not in body
+    # The poster is printed as a link to its member page beside the relative time.
+    assert rec["author"] == "alphadog619"
+    # The relative time is read against the fetch; the declared publish time is exact.
+    assert rec["published_at"] == "2020-04-21T10:39:21+08:00"
+
+
+def test_a_member_link_names_the_author_only_by_its_own_name() -> None:
+    # A tag link (/tag/网盘) or a link whose text is not the member in its address is no author.
+    for link in ('<a href="/tag/网盘">网盘</a>', '<a href="/u/840042896107">某某</a>'):
+        html = page(
+            f'<div class="info">{link} 2019-09-26</div><div class="text"><p>{PROSE}</p></div>'
+        )
+        assert record(html)["author"] is None
+    link = '<a href="https://bbs.example.cn/user/%E5%BC%A0%E4%B8%89">张三</a>'
+    html = page(f'<div class="info">{link} 2019-09-26</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["author"] == "张三"
+
+
+def test_a_title_cell_named_tit_under_a_site_name_title_tag() -> None:
+    # 151-changzhou-zfcg: <title> is only the site's name, no heading tag; the title is
+    # td.news_tit over the date cell and the text.
+    html = (
+        "<html><head><title>常州市政府采购网</title></head><body><table>"
+        '<tr><td>您当前的位置：<a href="/">首页</a> >> 正文</td></tr>'
+        '<tr><td class="news_tit">常州市肿瘤医院医用液氧供应成交结果公告</td></tr>'
+        "<tr><td>发布日期：2022-10-13</td></tr>"
+        f'<tr><td id="czfxfontzoom"><p>{PROSE}</p></td></tr></table></body></html>'
+    )
+    assert record(html)["title"] == "常州市肿瘤医院医用液氧供应成交结果公告"
+
+
+def test_a_repost_credit_opening_the_body_is_its_source() -> None:
+    # 162-jianshu-blog: a blockquote opening div.show-content names where the post was copied
+    # from, only as an address; it is the source, and leaves the body.
+    credit = (
+        '<blockquote><p>本文转载自<a href="https://link.jianshu.com?t=http://blog.jobbole.com/24006/">'
+        "http://blog.jobbole.com/24006/</a></p></blockquote>"
+    )
+    rec = record(page(f'<div class="show-content">{credit}<p>{PROSE}</p></div>'))
+    assert rec["source"] == "http://blog.jobbole.com/24006/"
+    assert str(rec["body_text"]).startswith("第1句话")
+    # A site named after 转自 is kept as printed.
+    rec = record(page(f'<div class="text"><p>（转自新华网）</p><p>{PROSE}</p></div>'))
+    assert rec["source"] == "新华网" and "转自" not in str(rec["body_text"])
+    # A notice saying other works were reprinted is no credit (160-sxrb-news's footer).
+    notice = "凡本网未注明来源的作品，均转载自其它媒体，转载目的在于传递更多信息。"
+    rec = record(page(f'<div class="text"><p>{PROSE}</p><p>{notice}</p></div>'))
+    assert rec["source"] is None

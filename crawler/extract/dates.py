@@ -216,7 +216,9 @@ _CN_DATE = (
     r"(?P<cd>[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号號]"
 )
 _JUST_NOW = r"刚刚|剛剛|刚才|剛才"
+# A larger unit may come first: 5 小时 15 分钟前, V2EX's post time (161-v2ex-topic).
 _AGO = (
+    rf"(?:(?P<big>\d{{1,3}}){_SP}*(?P<big_unit>天|个?小时|個?小時){_SP}*)?"
     r"(?P<n>\d{1,3}|半)"
     rf"{_SP}*(?P<unit>秒钟?|秒鐘|分钟|分鐘|分|个?小时|個?小時|天)"
     r"(?:之|以)?前"
@@ -426,11 +428,17 @@ def _build_ago(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | st
     unit = m["unit"]
     key = next(k for k in _AGO_UNITS if k in unit)
     step, precision = _AGO_UNITS[key]
+    before = timedelta()
+    if m["big"]:
+        big, _ = _AGO_UNITS[next(k for k in _AGO_UNITS if k in m["big_unit"])]
+        if big <= step:
+            return REASON_INVALID
+        before = int(m["big"]) * big
     if m["n"] == "半":
         if precision != "hour":
             return REASON_INVALID
-        return ParsedTime(_china_now(fetched_at) - timedelta(minutes=30), "minute")
-    return ParsedTime(_china_now(fetched_at) - int(m["n"]) * step, precision)
+        return ParsedTime(_china_now(fetched_at) - before - timedelta(minutes=30), "minute")
+    return ParsedTime(_china_now(fetched_at) - before - int(m["n"]) * step, precision)
 
 
 def _build_day_word(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:

@@ -30,12 +30,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CAPTION_MARK, CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
-from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
+from crawler.extract.body import (
+    CAPTION_MARK,
+    CHROME_BLOCKS,
+    NOTICE_BLOCK,
+    SECTION_MARKERS,
+    repost_source,
+)
+from crawler.extract.dates import (
+    CHINA_TZ,
+    REASON_NEEDS_FETCH_TIME,
+    REASON_NO_YEAR,
+    iter_datetimes,
+    parse_datetime,
+)
 from crawler.extract.labels import (
     BYLINE_CLOSING_PATTERNS,
     BYLINE_LINE_PATTERNS,
@@ -103,6 +116,12 @@ WRAPPER_MIN_CJK = 500
 WRAPPER_MIN_SENTENCES = 10
 SENTENCE_END = re.compile(r"[。！？]")
 COMMENT_HINT = re.compile(r"comment|pinglun|reply|plun", re.IGNORECASE)
+# A reply's frame goes with the reply: an element holding a comment-named one (V2EX's
+# div.reply_content, 161-v2ex-topic) and, beside it, only the reply's header (floor number,
+# member link, a relative time such as 5 小时 7 分钟前: at most COMMENT_FRAME_MAX_CJK Chinese
+# characters outside links, no sentence punctuation) counts as nothing. So a thread's list
+# of replies does not outweigh its first post.
+COMMENT_FRAME_MAX_CJK = 20
 # Elements the page does not show (a block of spam keywords under style="display:none",
 # 067-njxfhn-repost) are never the body nor the meta block: they count as nothing.
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -185,6 +204,14 @@ AUTHOR_HINT = re.compile(
 AUTHOR_MAX_LEN = 20
 # How many elements after the title may name the author when the body holds the title.
 NAMED_AFTER_TITLE_MAX = 40
+# A forum or blog prints its poster as a link to the member's page between the title and the
+# post: <a href="/member/alphadog619">alphadog619</a> · 5 小时 15 分钟前 (161-v2ex-topic). The
+# link is the author's when its text is the member name its address ends with, under one of
+# these path words (a tag link, /tag/网盘, is not; nor a link to a numbered profile).
+PROFILE_LINK = re.compile(
+    r"/(?:member|members|user|users|u|people|space|profile)/(?P<name>[^/?#]+)/?(?:[?#]|$)",
+    re.IGNORECASE,
+)
 # An author box (<div class="news_paike_author">) names the publishing account in its
 # element of class "name", next to avatars and follow buttons.
 AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
@@ -260,6 +287,10 @@ TITLE_BADGE_MAX = 4
 # class/id holds one of TITLE_HINT_WORDS; the further part is at most TITLE_MORE_MAX long and
 # holds no date, label or full stop (a meta line printed in the heading is not the title's).
 TITLE_HINT_WORDS = ("title", "heading")
+# An element whose class/id names a title is a heading: "title" anywhere in it, or a token
+# ending in the short form "tit" (td.news_tit under a <title> that is only the site's name,
+# 151-changzhou-zfcg; tit, art-tit, newstit, tit1).
+HEADING_HINT = re.compile(r"title|tit(?:$|[-_\s\d])", re.IGNORECASE)
 TITLE_MORE_MAX = 40
 
 
@@ -273,6 +304,7 @@ class Stats:
     punct: int = 0
     link: int = 0
     chars: int = 0  # all visible characters, for short-block tests
+    comment: bool = False  # holds a comment-named element (COMMENT_HINT) counted as nothing
 
 
 @dataclass
@@ -355,6 +387,7 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
         result.chars += len(node.text.strip())
     for child in node:
         sub = _compute(child, stats, exclude)
+        result.comment = result.comment or sub.comment
         if _tag(child) in LINK_TAGS:
             result.link += sub.text + sub.link
         else:
@@ -367,11 +400,14 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result.punct += len(CN_PUNCT.findall(child.tail))
             result.chars += len(child.tail.strip())
     if node in exclude or _is_negative(node) or _opens_with_notice(node):
-        result = Stats(link=result.text + result.link, chars=result.chars)
+        comment = result.comment or bool(COMMENT_HINT.search(_attrs(node)) and _is_negative(node))
+        result = Stats(link=result.text + result.link, chars=result.chars, comment=comment)
+    elif result.comment and result.text <= COMMENT_FRAME_MAX_CJK and not result.punct:
+        result = Stats(link=result.text + result.link, chars=result.chars, comment=True)
     elif result.chars <= META_MAX_LEN:
         text = squash(_own_text(node))
         if _is_chrome_text(text) or (is_meta_line(text) and result.punct <= 3):
-            result = Stats(chars=result.chars)
+            result = Stats(chars=result.chars, comment=result.comment)
     stats[node] = result
     return result
 
@@ -560,7 +596,7 @@ def _in_chrome(node: Any) -> bool:
 
 
 def _is_heading(el: Any) -> bool:
-    return _tag(el) in HEADING_TAGS or "title" in _attrs(el).lower()
+    return _tag(el) in HEADING_TAGS or bool(HEADING_HINT.search(_attrs(el)))
 
 
 def _longer_headline(root: Any, head: str) -> Any:
@@ -785,6 +821,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or next(iter(_jsonld_values(doc, "datePublished")), None)
             or _script_date(doc)
         )
+    elif meta.published is None and any(p.reason == REASON_NEEDS_FETCH_TIME for p in meta.problems):
+        # A relative time (5 小时 15 分钟前) is read against the fetch, to the minute at best; a
+        # publish time the page declares in its meta tags is exact, and wins (161-v2ex-topic).
+        article.published_text = _meta_tag(doc, DATE_META)
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
     publishers = _jsonld_values(doc, "publisher")
@@ -799,6 +839,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or _not_the_site(_meta_tag(doc, SOURCE_META), site)
             or _not_the_site(next(iter(publishers), None), site)
         )
+    if not has_source and article.source is None and body_node is not None:
+        # A repost's credit opening the body (本文转载自X, 162-jianshu-blog) names its source.
+        lines = _text_lines(body_node)[:BODY_LEAD_LINES]
+        article.source = next((s for s in map(repost_source, lines) if s), None)
     reporter = None
     named_author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if not has_source and article.source is None and block:
@@ -809,13 +853,17 @@ def extract_generic(doc: Selector) -> GenericArticle:
     # A printed name (an element whose class names the author) wins over a declared one:
     # 072-chinatimes-2019 prints 謝明俊 while its JSON-LD names another person.
     if not (meta is not None and meta.author):
-        article.author = named_author or next(
-            (
-                a
-                for a in declared_authors
-                if _not_the_site(a, site) and not DECLARED_AUTHOR_NOT.search(a)
-            ),
-            None,
+        article.author = (
+            named_author
+            or _profile_link(root, title_node, body_node, block)
+            or next(
+                (
+                    a
+                    for a in declared_authors
+                    if _not_the_site(a, site) and not DECLARED_AUTHOR_NOT.search(a)
+                ),
+                None,
+            )
         )
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
@@ -1022,6 +1070,32 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
                 and not DATE_LIKE.search(text)
             ):
                 return text
+    return None
+
+
+def _profile_link(root: Any, title: Any, body: Any, block: str) -> str | None:
+    """The member named by a link to its own page (PROFILE_LINK) in the meta block: after
+    the title and before the body, printed in the block's text."""
+    if body is None or not block:
+        return None
+    passed_title = title is None
+    for el in root.iter():
+        if el is body:
+            return None
+        if not passed_title:
+            passed_title = el is title
+            continue
+        if _tag(el) != "a" or _contains(title, el):
+            continue
+        found = PROFILE_LINK.search(el.get("href") or "")
+        text = _node_text(el)
+        if (
+            found is not None
+            and 2 <= len(text) <= AUTHOR_MAX_LEN
+            and unquote(found["name"]).casefold() == text.casefold()
+            and text in block
+        ):
+            return text
     return None
 
 
