@@ -80,6 +80,8 @@ EXTENSIONS = {
     "pipelines.warc.WarcExtension": 600,
     "crawler.memory.MemoryTrim": 700,
 }
+# Seconds between the crawl's full collections and malloc trims (crawler/memory.py).
+WENHUA_COLLECT_INTERVAL = float(os.environ.get("WENHUA_COLLECT_INTERVAL", 2.0))
 # WARC capture: files under DATA/warc/, rolled over at this size.
 WENHUA_WARC_ENABLED = True
 WENHUA_WARC_MAX_BYTES = int(os.environ.get("WENHUA_WARC_MAX_BYTES", 1024**3))

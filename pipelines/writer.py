@@ -24,15 +24,19 @@ crawl process dies, the writer finishes the batch in hand and exits.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
+import json
+import os
 import pickle
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -444,6 +448,24 @@ def commit_batch(archive: Archive, raw: RawStore, batch: list[tuple[int, Job]]) 
     return [(job_id, True, outcome) for (job_id, _), outcome in zip(batch, outcomes, strict=True)]
 
 
+# The writer process's program: the crawl's import path, then `_writer_child`.
+_CHILD_MAIN = (
+    "import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+    "from pipelines.writer import _writer_child; _writer_child(*map(int, sys.argv[2:]))"
+)
+
+
+def _writer_child(jobs_fd: int, results_fd: int) -> None:
+    """The writer process's entry point: its two pipe ends, then its settings from the pipe."""
+    jobs = Connection(jobs_fd, writable=False)
+    results = Connection(results_fd, readable=False)
+    try:
+        db_url, raw_dir, batch_size = jobs.recv()
+    except EOFError:
+        return  # the crawl process died before it sent them
+    _writer_main(db_url, raw_dir, batch_size, jobs, results)
+
+
 def _writer_main(db_url: str, raw_dir: str, batch_size: int, jobs: Any, results: Any) -> None:
     """The child process: take jobs, commit them in batches, send the results back.
 
@@ -524,16 +546,18 @@ class ArchiveWriter:
         self._waiting: dict[int, Deferred[Outcome]] = {}
         self._lock = threading.Lock()
         self._stopped: str | None = None  # why the writer no longer answers
-        # spawn: a fork of a process running a reactor and threads is not safe.
-        context = multiprocessing.get_context("spawn")
-        self._jobs_in, self._jobs_out = context.Pipe(duplex=False)
-        self._results_in, self._results_out = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_writer_main,
-            args=(db_url, str(raw_dir), batch, self._jobs_in, self._results_out),
-            name="archive-writer",
-            daemon=True,
-        )
+        # A fresh interpreter, not a fork: forking a process that runs a reactor and threads
+        # is not safe. Started with subprocess rather than multiprocessing's spawn, which
+        # also starts its resource tracker (a third interpreter, 15 MB, for semaphores and
+        # shared memory this writer never uses); the two pipes are multiprocessing's own
+        # Connection objects over plain file descriptors.
+        jobs_read, jobs_write = os.pipe()
+        results_read, results_write = os.pipe()
+        self._jobs_out = Connection(jobs_write, readable=False)
+        self._results_in = Connection(results_read, writable=False)
+        self._child_fds = (jobs_read, results_write)
+        self._config = (db_url, str(raw_dir), batch)
+        self._process: subprocess.Popen[bytes] | None = None
         # Sending can block while the writer is busy: a thread does it, never the reactor.
         self._outbox: queue.SimpleQueue[tuple[int, Job | Immediate] | None] = queue.SimpleQueue()
         self._sender = threading.Thread(target=self._send, name="archive-jobs", daemon=True)
@@ -541,19 +565,33 @@ class ArchiveWriter:
 
     def start(self) -> None:
         # Started with SIGINT ignored, the child's interpreter keeps ignoring it from its
-        # first instruction: a Ctrl-C while it imports gives no KeyboardInterrupt there.
+        # first instruction (an ignored signal stays ignored across exec): a Ctrl-C while it
+        # imports gives no KeyboardInterrupt there.
         main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
-            self._process.start()
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_MAIN, json.dumps(sys.path)]
+                + [str(fd) for fd in self._child_fds],
+                pass_fds=self._child_fds,
+                stdin=subprocess.DEVNULL,
+            )
         finally:
             if main:
                 signal.signal(signal.SIGINT, previous)
         # Only the child keeps these ends: its death (or ours) is then seen as EOF.
-        self._jobs_in.close()
-        self._results_out.close()
+        for fd in self._child_fds:
+            os.close(fd)
+        # The database URL may carry a password: sent through the pipe, not on a command line.
+        self._jobs_out.send(self._config)
         self._sender.start()
         self._reader.start()
+
+    def kill(self) -> None:
+        """Kill the writer process and wait for it (what a crash or the OOM killer does)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(30)
 
     def submit(self, job: Job | Immediate) -> Deferred[Outcome]:
         from twisted.internet.defer import Deferred
@@ -574,7 +612,8 @@ class ArchiveWriter:
         self._outbox.put(None)
         self._sender.join()
         self._reader.join()
-        self._process.join()
+        if self._process is not None:
+            self._process.wait()
 
     def _send(self) -> None:
         while True:
@@ -594,8 +633,7 @@ class ArchiveWriter:
             try:
                 results = self._results_in.recv()
             except (EOFError, OSError):
-                self._process.join(5)
-                self._fail_all(f"the archive writer process died (exit {self._process.exitcode})")
+                self._fail_all(f"the archive writer process died (exit {self._exit_code()})")
                 return
             if results is None:
                 self._fail_all("the archive writer process stopped")
@@ -615,6 +653,14 @@ class ArchiveWriter:
                 else:
                     error = value if isinstance(value, Exception) else StorageError(value)
                     self.deliver(done.errback, Failure(error))  # type: ignore[no-untyped-call]
+
+    def _exit_code(self) -> int | None:
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _fail_all(self, reason: str) -> None:
         from twisted.python.failure import Failure

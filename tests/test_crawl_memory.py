@@ -60,9 +60,9 @@ def test_garbage_in_the_oldest_generation_is_collected_while_a_crawl_runs() -> N
 
 
 def test_collecting_and_trimming_runs_on_the_crawl_interval() -> None:
-    crawler = get_crawler(settings_dict={"WENHUA_MALLOC_TRIM_INTERVAL": 2.5})
+    crawler = get_crawler(settings_dict={"WENHUA_COLLECT_INTERVAL": 2.5})
     extension = MemoryTrim.from_crawler(crawler)
     assert extension.interval == 2.5
-    off = get_crawler(settings_dict={"WENHUA_MALLOC_TRIM_INTERVAL": 0})
+    off = get_crawler(settings_dict={"WENHUA_COLLECT_INTERVAL": 0})
     with pytest.raises(NotConfigured):
         MemoryTrim.from_crawler(off)

@@ -116,6 +116,9 @@ ABSOLUTE = [
     # surrounding whitespace and brackets
     ("  （2020-11-02）  ", "2020-11-02T00:00:00+08:00", "day"),
     ("[2020-11-02 11:20]", "2020-11-02T11:20:00+08:00", "minute"),
+    # the time in brackets after the date (141, 144-singtao's span.newsheadlinetime)
+    ("2014-12-17 (16:31)", "2014-12-17T16:31:00+08:00", "minute"),
+    ("2014-12-17（16:31:05）", "2014-12-17T16:31:05+08:00", "second"),
 ]
 
 
@@ -145,6 +148,9 @@ RELATIVE = [
     ("3小時前", "2021-03-04T07:00:00+08:00", "hour"),
     ("半小时前", "2021-03-04T10:00:00+08:00", "minute"),
     ("2天前", "2021-03-02T00:00:00+08:00", "day"),
+    # a larger unit first (161-v2ex-topic: alphadog619 · 5 小时 15 分钟前)
+    ("5 小时 15 分钟前", "2021-03-04T05:15:00+08:00", "minute"),
+    ("1天2小时前", "2021-03-03T08:00:00+08:00", "hour"),
     ("昨天 21:30", "2021-03-03T21:30:00+08:00", "minute"),
     ("昨天21:30:05", "2021-03-03T21:30:05+08:00", "second"),
     ("昨天 下午 3:05", "2021-03-03T15:05:00+08:00", "minute"),
@@ -291,6 +297,14 @@ def test_find_datetime_does_not_take_today_words_without_a_time() -> None:
     # "今天是" in a page header is not a relative time; the date after it is.
     found = find_datetime("今天是:2024年05月16日 星期四", fetched_at=FETCHED)
     assert found is not None and found[0].isoformat() == "2024-05-16T00:00:00+08:00"
+
+
+def test_a_bracketed_time_counts_only_when_the_bracket_closes_after_it() -> None:
+    # 2014-12-17 (16:31) is one instant (141); a bracketed time range is not its time.
+    found = find_datetime("星島日報 2014-12-17 (16:31) 港聞")
+    assert found is not None and found[0].isoformat() == "2014-12-17T16:31:00+08:00"
+    found = find_datetime("2014-12-17 (10:00-12:00)")
+    assert found is not None and found[0].precision == "day"
 
 
 def test_find_datetime_none() -> None:

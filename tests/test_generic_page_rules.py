@@ -166,6 +166,29 @@ def test_an_interaction_counter_after_the_source_is_no_part_of_it() -> None:
     assert parse_meta("来源：新华网 参与互动(12)").source == "新华网"
     # Only the counter's shape is cut: the word inside a name stays.
     assert parse_meta("来源：参与互动网").source == "参与互动网"
+    # A comment counter with 条 (130-ent-163-2005's div#subjection).
+    line = '2005-08-01 09:46:42　来源: 京华时报　　　<a href="#0">网友评论 <span>0</span> 条</a>'
+    html = page(f'<div id="subjection">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "京华时报"
+    assert parse_meta("来源：网友评论网").source == "网友评论网"
+
+
+def test_an_outlet_beside_the_date_after_the_site_address_or_with_a_latin_brand() -> None:
+    # The site's address before the date is no label (132-ent-qq-2008's div#ArtFrom).
+    line = (
+        '<a href="http://ent.qq.com">http://ent.QQ.com</a>　2008年05月12日08:53 　'
+        '<a href="http://www.jinghua.cn/">京华时报</a>　　<a href="/c">评论<span>0</span>条</a>'
+    )
+    html = page(f'<div id="ArtFrom">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "京华时报"
+    # An outlet's name may open with a Latin brand (131-et-21cn-2008's channel link).
+    line = '2008-12-11 09:51:57　<a href="http://et.21cn.com">21CN娱乐</a>'
+    html = page(f'<td class="info">{line}</td><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] == "21CN娱乐"
+    # Other words before the date still say nothing of a source.
+    line = "张三 发表于 2008-12-11 09:51:57 21CN娱乐"
+    html = page(f'<div class="info">{line}</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["source"] is None
 
 
 def test_a_self_media_account_beside_the_date_is_the_author() -> None:
@@ -228,6 +251,47 @@ def test_the_meta_line_opening_the_body_container() -> None:
         "謝明俊",
     )
     assert "15:31" not in str(rec["body_text"]) and str(rec["body_text"]).startswith("第1句话")
+
+
+def test_a_traditional_reporter_dateline() -> None:
+    # 香港文匯報訊（記者  鄭治祖）opening the text (140-wenweipo), as 本报讯（记者 X）.
+    lead = f'<p class="content_p">香港文匯報訊（記者  鄭治祖）{PROSE}</p>'
+    assert record(page(f'<div class="text">{lead}</div>'))["author"] == "鄭治祖"
+
+
+def test_a_lead_paragraph_after_the_headline_opens_the_body() -> None:
+    # 142-orientaldaily: the bold lead in div.leadin beside the <h1>, above the ads, outside
+    # the container that holds the rest of the text.
+    lead = "公共屋邨相繼淪為老鼠樂園！葵芳邨鼠患嚴重，居民怒斥房屋署懶理。"
+    html = (
+        "<html><head><title>公屋爆鼠患_東方日報</title></head><body>"
+        f'<div id="leadin"><h1>公屋爆鼠患</h1><div class="leadin"><p>{lead}</p></div></div>'
+        f'<div class="ads">廣告</div><div id="content"><p>{PROSE}</p></div></body></html>'
+    )
+    body = str(record(html)["body_text"])
+    assert body.startswith(lead) and "第39句话" in body
+    # A summary the body repeats is not its opening (064-ednchina's div.art-lead).
+    summary = f'<div class="art-lead">{PROSE[:48]}</div>'
+    html = page(f'{summary}<div class="text"><p>{PROSE}</p></div>')
+    assert str(record(html)["body_text"]).count(PROSE[:48]) == 1
+
+
+def test_a_headline_longer_than_the_title_tag() -> None:
+    # 143-ttv: <title> keeps two parts of the headline; div#Heading prints a third.
+    head = "年終平均1.38月 羨慕!科技業最高30個月　尾牙最期待藝人五月天 三成企業加碼辦"
+    printed = f"{head}　年終比去年多1.8天 獎金太低54%擬離職"
+    menu = f'<dl class="nav-sub"><dd class="PostTitle"><a href="/a">{head}</a></dd></dl>'
+    html = (
+        f"<html><head><title>{head} - 台視新聞</title></head><body>{menu}"
+        f'<div id="Heading">{printed}</div><span>2014/12/12</span>'
+        f'<div class="text"><p>{PROSE}</p></div></body></html>'
+    )
+    assert str(record(html)["title"]) == " ".join(printed.replace("\u3000", " ").split())
+    # A heading that prints a meta line after the title is not a longer title.
+    html = page(f'<div class="text"><p>{PROSE}</p></div>').replace(
+        "<h1>文化节开幕</h1>", '<div class="title">文化节开幕 2019-09-26 来源：某某网</div>'
+    )
+    assert record(html)["title"] == "文化节开幕"
 
 
 def test_taiwanese_bylines() -> None:
@@ -300,3 +364,88 @@ def test_the_meta_line_under_a_title_inside_the_body_leaves_the_body() -> None:
     rec = record(html)
     assert rec["published_at"] == "2016-03-19T10:48:00+08:00"
     assert str(rec["body_text"]).startswith("第1句话")
+
+
+def _topic(replies: int) -> str:
+    """A V2EX topic page (161-v2ex-topic): the first post under a box header, then the box of
+    replies, each a cell with its floor, member link, relative time and div.reply_content."""
+    cells = "".join(
+        f'<div id="r_{n}" class="cell"><table><tr><td><img src="/a{n}.png" alt="m{n}"></td>'
+        f'<td><div class="fr"><span class="no">{n}</span></div>'
+        f'<strong><a href="/member/m{n}">m{n}</a></strong>'
+        f' <span class="ago">{n} 小时 7 分钟前</span>'
+        f'<div class="reply_content">第{n}楼的网友回复说这件事情早就该处理了</div>'
+        "</td></tr></table></div>"
+        for n in range(1, replies + 1)
+    )
+    return (
+        "<html><head><title>百度网盘道歉 - V2EX</title>"
+        '<meta property="og:title" content="百度网盘道歉 - V2EX">'
+        '<meta property="article:published_time" content="2020-04-21T02:39:21Z"></head><body>'
+        '<div id="Main"><div class="box"><div class="header"><a href="/">V2EX</a> › '
+        '<a href="/go/share">分享发现</a><h1>百度网盘道歉</h1>'
+        '<small class="gray"><a href="/member/alphadog619">alphadog619</a> · 5 小时 15 分钟前'
+        ' · 2989 次点击</small></div><div class="cell"><div class="topic_content">'
+        "4 月 20 日晚间，百度网盘做出回应，深表歉意。4 月 21 日发布新版本，将对全部用户做取消处理。"
+        "</div></div></div>"
+        f'<div class="box"><div class="cell"><a href="/tag/网盘" class="tag">网盘</a>'
+        f'<span class="gray">{replies} 条回复 • 2020-04-21 15:38:14 +08:00</span></div>{cells}'
+        "</div></div></body></html>"
+    )
+
+
+def test_a_thread_s_replies_are_no_body_and_the_poster_is_the_author() -> None:
+    # 161-v2ex-topic: the replies' headers (floor, member, 5 小时 7 分钟前) outweighed the short
+    # first post; a reply's frame goes with its comment-named content.
+    rec = record(_topic(24))
+    body = str(rec["body_text"])
+    assert body.startswith("4 月 20 日晚间") and body.endswith("做取消处理。")
+    assert "条回复" not in body and "分钟前" not in body and "m3" not in body
+    # The poster is printed as a link to its member page beside the relative time.
+    assert rec["author"] == "alphadog619"
+    # The relative time is read against the fetch; the declared publish time is exact.
+    assert rec["published_at"] == "2020-04-21T10:39:21+08:00"
+
+
+def test_a_member_link_names_the_author_only_by_its_own_name() -> None:
+    # A tag link (/tag/网盘) or a link whose text is not the member in its address is no author.
+    for link in ('<a href="/tag/网盘">网盘</a>', '<a href="/u/840042896107">某某</a>'):
+        html = page(
+            f'<div class="info">{link} 2019-09-26</div><div class="text"><p>{PROSE}</p></div>'
+        )
+        assert record(html)["author"] is None
+    link = '<a href="https://bbs.example.cn/user/%E5%BC%A0%E4%B8%89">张三</a>'
+    html = page(f'<div class="info">{link} 2019-09-26</div><div class="text"><p>{PROSE}</p></div>')
+    assert record(html)["author"] == "张三"
+
+
+def test_a_title_cell_named_tit_under_a_site_name_title_tag() -> None:
+    # 151-changzhou-zfcg: <title> is only the site's name, no heading tag; the title is
+    # td.news_tit over the date cell and the text.
+    html = (
+        "<html><head><title>常州市政府采购网</title></head><body><table>"
+        '<tr><td>您当前的位置：<a href="/">首页</a> >> 正文</td></tr>'
+        '<tr><td class="news_tit">常州市肿瘤医院医用液氧供应成交结果公告</td></tr>'
+        "<tr><td>发布日期：2022-10-13</td></tr>"
+        f'<tr><td id="czfxfontzoom"><p>{PROSE}</p></td></tr></table></body></html>'
+    )
+    assert record(html)["title"] == "常州市肿瘤医院医用液氧供应成交结果公告"
+
+
+def test_a_repost_credit_opening_the_body_is_its_source() -> None:
+    # 162-jianshu-blog: a blockquote opening div.show-content names where the post was copied
+    # from, only as an address; it is the source, and leaves the body.
+    credit = (
+        '<blockquote><p>本文转载自<a href="https://link.jianshu.com?t=http://blog.jobbole.com/24006/">'
+        "http://blog.jobbole.com/24006/</a></p></blockquote>"
+    )
+    rec = record(page(f'<div class="show-content">{credit}<p>{PROSE}</p></div>'))
+    assert rec["source"] == "http://blog.jobbole.com/24006/"
+    assert str(rec["body_text"]).startswith("第1句话")
+    # A site named after 转自 is kept as printed.
+    rec = record(page(f'<div class="text"><p>（转自新华网）</p><p>{PROSE}</p></div>'))
+    assert rec["source"] == "新华网" and "转自" not in str(rec["body_text"])
+    # A notice saying other works were reprinted is no credit (160-sxrb-news's footer).
+    notice = "凡本网未注明来源的作品，均转载自其它媒体，转载目的在于传递更多信息。"
+    rec = record(page(f'<div class="text"><p>{PROSE}</p><p>{notice}</p></div>'))
+    assert rec["source"] is None

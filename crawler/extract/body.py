@@ -133,6 +133,13 @@ FILE_NAME = re.compile(r"^\S{0,80}\.(?:jpe?g|png|gif|bmp|webp)$", re.IGNORECASE)
 # （原题为《X》） closing a 澎湃 copy (058, 059-thepaper): a line of its own, not article text.
 REPOST_TITLE = re.compile(r"^[（(]?(?:本文)?原(?:标题|题为?)\s*[：:《]")
 REPOST_TITLE_MAX_LEN = 120
+# A repost's credit of where it was copied from, a block of its own: 本文转载自http://blog.
+# jobbole.com/24006/ in the blockquote opening a 简书 post (162-jianshu-blog), 转自X. The block
+# leaves the body; what it names, as printed (a site or only an address), is the source.
+REPOST_SOURCE = re.compile(
+    r"^[（(【\[]?(?:本文|此文|文章|原文)?(?:转载|轉載|转|轉)自\s*[:：]?\s*"
+    r"(?P<source>[^\s，。；,;（）()【】\[\]]{2,100})[）)】\]]?$"
+)
 # A link out of the article: 点击进入“文艺星青年”>> over a 人民网 text (006-people-culture),
 # 返回腾讯网首页>> closing its last paragraph (014-qq-finance).
 LINK_OUT = re.compile(r"^(?:返回.{0,10}首页|点击进入.{0,20})\s*[>》]*$")
@@ -363,7 +370,12 @@ def clean_body(
         text = squash(tag.get_text())
         if not text:
             continue
-        if _is_chrome(text) or FILE_NAME.match(text) or _is_repost_title(text):
+        if (
+            _is_chrome(text)
+            or FILE_NAME.match(text)
+            or _is_repost_title(text)
+            or repost_source(text)
+        ):
             tag.decompose()
     for node in [node for node in soup.descendants if isinstance(node, NavigableString)]:
         text = squash(str(node))
@@ -421,6 +433,12 @@ def _drop_standing_notices(soup: BeautifulSoup) -> None:
 
 def _is_repost_title(text: str) -> bool:
     return len(text) <= REPOST_TITLE_MAX_LEN and bool(REPOST_TITLE.match(text))
+
+
+def repost_source(text: str) -> str | None:
+    """What a repost credit (REPOST_SOURCE) names, when the text is one."""
+    found = REPOST_SOURCE.match(text) if len(text) <= REPOST_TITLE_MAX_LEN else None
+    return found["source"] if found is not None else None
 
 
 def _drop_title_lines(soup: BeautifulSoup, title: str) -> None:

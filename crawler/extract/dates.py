@@ -149,11 +149,13 @@ _ZONE = r"(?P<tz>[A-Z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})"
 # An ISO offset: allowed after "T" or after printed seconds, so "11:20-11:30" is not a zone.
 _ISO_OFFSET = r"(?P<off>Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?!\d))"
 
+# The time may stand in brackets after the date: 2014-12-17 (16:31) (141, 144-singtao).
 _NUMERIC = (
     r"(?<![\dA-Za-z./_-])(?P<y>\d{4})(?P<sep>[-/.])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?!\d|/\w)"
     rf"(?:{_SP}*{_WEEKDAY})?"
-    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)){_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?)?"
+    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)|{_SP}*(?P<paren>[（(]){_SP}*)"
+    rf"{_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?(?(paren){_SP}*[)）]))?"
     rf"(?:{_SP}*{_WEEKDAY})?"
 )
 # US notation (ASP.NET under an en-US locale): month first, year last, 12-hour clock:
@@ -214,7 +216,9 @@ _CN_DATE = (
     r"(?P<cd>[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号號]"
 )
 _JUST_NOW = r"刚刚|剛剛|刚才|剛才"
+# A larger unit may come first: 5 小时 15 分钟前, V2EX's post time (161-v2ex-topic).
 _AGO = (
+    rf"(?:(?P<big>\d{{1,3}}){_SP}*(?P<big_unit>天|个?小时|個?小時){_SP}*)?"
     r"(?P<n>\d{1,3}|半)"
     rf"{_SP}*(?P<unit>秒钟?|秒鐘|分钟|分鐘|分|个?小时|個?小時|天)"
     r"(?:之|以)?前"
@@ -424,11 +428,17 @@ def _build_ago(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | st
     unit = m["unit"]
     key = next(k for k in _AGO_UNITS if k in unit)
     step, precision = _AGO_UNITS[key]
+    before = timedelta()
+    if m["big"]:
+        big, _ = _AGO_UNITS[next(k for k in _AGO_UNITS if k in m["big_unit"])]
+        if big <= step:
+            return REASON_INVALID
+        before = int(m["big"]) * big
     if m["n"] == "半":
         if precision != "hour":
             return REASON_INVALID
-        return ParsedTime(_china_now(fetched_at) - timedelta(minutes=30), "minute")
-    return ParsedTime(_china_now(fetched_at) - int(m["n"]) * step, precision)
+        return ParsedTime(_china_now(fetched_at) - before - timedelta(minutes=30), "minute")
+    return ParsedTime(_china_now(fetched_at) - before - int(m["n"]) * step, precision)
 
 
 def _build_day_word(m: re.Match[str], fetched_at: datetime | None) -> ParsedTime | str:

@@ -30,12 +30,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from lxml import html as lxml_html
 from parsel import Selector
 
-from crawler.extract.body import CAPTION_MARK, CHROME_BLOCKS, NOTICE_BLOCK, SECTION_MARKERS
-from crawler.extract.dates import CHINA_TZ, REASON_NO_YEAR, iter_datetimes, parse_datetime
+from crawler.extract.body import (
+    CAPTION_MARK,
+    CHROME_BLOCKS,
+    NOTICE_BLOCK,
+    SECTION_MARKERS,
+    repost_source,
+)
+from crawler.extract.dates import (
+    CHINA_TZ,
+    REASON_NEEDS_FETCH_TIME,
+    REASON_NO_YEAR,
+    iter_datetimes,
+    parse_datetime,
+)
 from crawler.extract.labels import (
     BYLINE_CLOSING_PATTERNS,
     BYLINE_LINE_PATTERNS,
@@ -103,6 +116,12 @@ WRAPPER_MIN_CJK = 500
 WRAPPER_MIN_SENTENCES = 10
 SENTENCE_END = re.compile(r"[。！？]")
 COMMENT_HINT = re.compile(r"comment|pinglun|reply|plun", re.IGNORECASE)
+# A reply's frame goes with the reply: an element holding a comment-named one (V2EX's
+# div.reply_content, 161-v2ex-topic) and, beside it, only the reply's header (floor number,
+# member link, a relative time such as 5 小时 7 分钟前: at most COMMENT_FRAME_MAX_CJK Chinese
+# characters outside links, no sentence punctuation) counts as nothing. So a thread's list
+# of replies does not outweigh its first post.
+COMMENT_FRAME_MAX_CJK = 20
 # Elements the page does not show (a block of spam keywords under style="display:none",
 # 067-njxfhn-repost) are never the body nor the meta block: they count as nothing.
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -185,6 +204,14 @@ AUTHOR_HINT = re.compile(
 AUTHOR_MAX_LEN = 20
 # How many elements after the title may name the author when the body holds the title.
 NAMED_AFTER_TITLE_MAX = 40
+# A forum or blog prints its poster as a link to the member's page between the title and the
+# post: <a href="/member/alphadog619">alphadog619</a> · 5 小时 15 分钟前 (161-v2ex-topic). The
+# link is the author's when its text is the member name its address ends with, under one of
+# these path words (a tag link, /tag/网盘, is not; nor a link to a numbered profile).
+PROFILE_LINK = re.compile(
+    r"/(?:member|members|user|users|u|people|space|profile)/(?P<name>[^/?#]+)/?(?:[?#]|$)",
+    re.IGNORECASE,
+)
 # An author box (<div class="news_paike_author">) names the publishing account in its
 # element of class "name", next to avatars and follow buttons.
 AUTHOR_BOX_HINT = re.compile(r"(?:^|\s)(?:[\w-]*[_-])?author(?:$|\s)", re.IGNORECASE)
@@ -206,11 +233,17 @@ WS = re.compile(r"[\s\u00a0\u3000]+")
 # first line above it (新华社, 059-thepaper-xinhua), there after the reporter and a slash
 # (石佳/中国青年报, 058-thepaper-cyol); the date starts its line. An outlet is Chinese, with
 # an optional bracketed note; a shorter one than OUTLET_MIN_LEN must end like an outlet (a
-# name of two or three characters beside the date is a person's).
-OUTLET = re.compile(rf"(?P<core>[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?")
+# name of two or three characters beside the date is a person's). The name may open with a
+# Latin brand, letters and digits: 21CN娱乐 (131-et-21cn-2008).
+OUTLET = re.compile(
+    rf"(?P<core>(?:(?=\d*[A-Za-z])[A-Za-z0-9]{{1,8}})?[{HAN}]{{2,12}})(?:[\[【（(][{HAN}]{{1,4}}[\]】）)])?"
+)
 OUTLET_MIN_LEN = 4
 OUTLET_ENDINGS = frozenset("报台网社刊站")
 PERSON_SLASH_OUTLET = re.compile(rf"(?P<person>[{HAN}·]{{2,4}})[/／](?P<outlet>.+)")
+# The site's own web address printed before the date is no label (http://ent.QQ.com
+# 2008年05月12日08:53 京华时报, 132-ent-qq-2008).
+SITE_ADDRESS = re.compile(r"(?:https?://|www\.)[\w.-]+/?", re.IGNORECASE)
 
 # A collector (a crawler or archiving tool) may save a page inside an element of its own
 # before the <html> start tag: <text id=... title=...>. What stands before <html> is the
@@ -242,8 +275,23 @@ HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 HEADING_LEAD_MAX = 60
 # How many short lines opening the body container may hold its meta line.
 BODY_LEAD_LINES = 6
+# A lead paragraph printed right after the headline, outside the body container, in an element
+# whose class/id names a lead (東方日報's div.leadin above the ads, 142-orientaldaily), opens
+# the body; a summary that the body repeats (064-ednchina's div.art-lead) does not.
+LEAD_HINT = re.compile(r"(?:^|[-_\s])(?:leadin|lead)(?:$|[-_\s])", re.IGNORECASE)
 # Longest badge a heading may print before the title (原创, 转载, 置顶, 独家).
 TITLE_BADGE_MAX = 4
+# The <title> may keep only the first parts of a headline printed whole: the heading's one
+# text is the <title> head, a space and a further part (年終平均1.38月 … 三成企業加碼辦　年終比去年
+# 多1.8天 獎金太低54%擬離職 in div#Heading, 143-ttv). Headings are h1–h6 or elements whose
+# class/id holds one of TITLE_HINT_WORDS; the further part is at most TITLE_MORE_MAX long and
+# holds no date, label or full stop (a meta line printed in the heading is not the title's).
+TITLE_HINT_WORDS = ("title", "heading")
+# An element whose class/id names a title is a heading: "title" anywhere in it, or a token
+# ending in the short form "tit" (td.news_tit under a <title> that is only the site's name,
+# 151-changzhou-zfcg; tit, art-tit, newstit, tit1).
+HEADING_HINT = re.compile(r"title|tit(?:$|[-_\s\d])", re.IGNORECASE)
+TITLE_MORE_MAX = 40
 
 
 def squash(text: str) -> str:
@@ -256,6 +304,7 @@ class Stats:
     punct: int = 0
     link: int = 0
     chars: int = 0  # all visible characters, for short-block tests
+    comment: bool = False  # holds a comment-named element (COMMENT_HINT) counted as nothing
 
 
 @dataclass
@@ -338,6 +387,7 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
         result.chars += len(node.text.strip())
     for child in node:
         sub = _compute(child, stats, exclude)
+        result.comment = result.comment or sub.comment
         if _tag(child) in LINK_TAGS:
             result.link += sub.text + sub.link
         else:
@@ -350,11 +400,14 @@ def _compute(node: Any, stats: dict[Any, Stats], exclude: set[Any]) -> Stats:
             result.punct += len(CN_PUNCT.findall(child.tail))
             result.chars += len(child.tail.strip())
     if node in exclude or _is_negative(node) or _opens_with_notice(node):
-        result = Stats(link=result.text + result.link, chars=result.chars)
+        comment = result.comment or bool(COMMENT_HINT.search(_attrs(node)) and _is_negative(node))
+        result = Stats(link=result.text + result.link, chars=result.chars, comment=comment)
+    elif result.comment and result.text <= COMMENT_FRAME_MAX_CJK and not result.punct:
+        result = Stats(link=result.text + result.link, chars=result.chars, comment=True)
     elif result.chars <= META_MAX_LEN:
         text = squash(_own_text(node))
         if _is_chrome_text(text) or (is_meta_line(text) and result.punct <= 3):
-            result = Stats(chars=result.chars)
+            result = Stats(chars=result.chars, comment=result.comment)
     stats[node] = result
     return result
 
@@ -543,7 +596,28 @@ def _in_chrome(node: Any) -> bool:
 
 
 def _is_heading(el: Any) -> bool:
-    return _tag(el) in HEADING_TAGS or "title" in _attrs(el).lower()
+    return _tag(el) in HEADING_TAGS or bool(HEADING_HINT.search(_attrs(el)))
+
+
+def _longer_headline(root: Any, head: str) -> Any:
+    """A heading printing the <title> head and a further part in one text (TITLE_MORE_MAX)."""
+    for el in root.iter():
+        if _tag(el) is None or len(el) or not el.text:
+            continue
+        attrs = _attrs(el).lower()
+        if _tag(el) not in HEADING_TAGS and not any(w in attrs for w in TITLE_HINT_WORDS):
+            continue
+        text = squash(el.text)
+        more = text[len(head) :]
+        if (
+            text.startswith(head)
+            and more.startswith(" ")
+            and len(more.strip()) <= TITLE_MORE_MAX
+            and not (DATE_LIKE.search(more) or META_LABEL.search(more) or "。" in more)
+            and not _in_chrome(el)
+        ):
+            return el
+    return None
 
 
 def _head_in_a_heading(root: Any, head: str) -> bool:
@@ -610,6 +684,11 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     wanted = [title_head(t) for t in declared] + declared
     if page_title:
         wanted.append(page_title)
+    # 0. a heading printing the declared or <title> head with a further part
+    for head in dict.fromkeys(title_head(t) for t in (*declared, page_title) if t):
+        longer = _longer_headline(root, head) if len(head) >= 4 else None
+        if longer is not None:
+            return _node_text(longer), longer
     # 1. an element whose text is the declared title or starts the <title>
     for want in wanted:
         for text, node in candidates:
@@ -703,9 +782,15 @@ def extract_generic(doc: Selector) -> GenericArticle:
     article = GenericArticle(title=title, title_node=title_node, body_node=body_node)
 
     body_lead = ""
+    opening = _lead_after_title(root, title, title_node, body_node)
     block = _between(root, title_node, body_node) if title_node is not None else ""
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
+    if opening is not None:
+        # The lead paragraph is the body's, not the meta block's.
+        above = _between(root, title_node, opening)
+        above = above if title_node is not None else above[-200:]
+        block = "\n".join(p for p in (above, _between(root, opening, body_node)) if p)
     if not block and _contains(body_node, title_node):
         # The chosen container holds the title and its date line: the meta block is what
         # follows the title up to the body's first long line.
@@ -724,7 +809,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
         if with_lead is not None and with_lead.published is not None:
             block, meta, body_lead = joined, with_lead, lead
     if body_node is not None:
-        article.body_html = _body_html(body_node, body_lead)
+        article.body_html = _body_html(body_node, body_lead, opening)
     # A date printed after the post counts only when none is printed before it.
     if meta is not None and meta.published is not None:
         dated = []
@@ -736,6 +821,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or next(iter(_jsonld_values(doc, "datePublished")), None)
             or _script_date(doc)
         )
+    elif meta.published is None and any(p.reason == REASON_NEEDS_FETCH_TIME for p in meta.problems):
+        # A relative time (5 小时 15 分钟前) is read against the fetch, to the minute at best; a
+        # publish time the page declares in its meta tags is exact, and wins (161-v2ex-topic).
+        article.published_text = _meta_tag(doc, DATE_META)
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
     publishers = _jsonld_values(doc, "publisher")
@@ -750,6 +839,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
             or _not_the_site(_meta_tag(doc, SOURCE_META), site)
             or _not_the_site(next(iter(publishers), None), site)
         )
+    if not has_source and article.source is None and body_node is not None:
+        # A repost's credit opening the body (本文转载自X, 162-jianshu-blog) names its source.
+        lines = _text_lines(body_node)[:BODY_LEAD_LINES]
+        article.source = next((s for s in map(repost_source, lines) if s), None)
     reporter = None
     named_author = _named_by_class(root, title_node, body_node, AUTHOR_HINT)
     if not has_source and article.source is None and block:
@@ -760,13 +853,17 @@ def extract_generic(doc: Selector) -> GenericArticle:
     # A printed name (an element whose class names the author) wins over a declared one:
     # 072-chinatimes-2019 prints 謝明俊 while its JSON-LD names another person.
     if not (meta is not None and meta.author):
-        article.author = named_author or next(
-            (
-                a
-                for a in declared_authors
-                if _not_the_site(a, site) and not DECLARED_AUTHOR_NOT.search(a)
-            ),
-            None,
+        article.author = (
+            named_author
+            or _profile_link(root, title_node, body_node, block)
+            or next(
+                (
+                    a
+                    for a in declared_authors
+                    if _not_the_site(a, site) and not DECLARED_AUTHOR_NOT.search(a)
+                ),
+                None,
+            )
         )
     if article.author is None and body_node is not None:
         printed = parse_meta(article.meta_text) if article.meta_text else None
@@ -804,7 +901,8 @@ def _source_beside_date(block: str, title: str, site: set[str]) -> tuple[str | N
         dated = [d for d in iter_datetimes(line) if d.parsed is not None]
         if not dated:
             continue
-        if line[: dated[0].start].strip():
+        before = line[: dated[0].start].strip()
+        if before and not SITE_ADDRESS.fullmatch(before):
             # A labelled date (发表于 D under a forum poster's name) says nothing of a source.
             return None, None
         after = line[dated[0].end :].split()
@@ -975,6 +1073,32 @@ def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> 
     return None
 
 
+def _profile_link(root: Any, title: Any, body: Any, block: str) -> str | None:
+    """The member named by a link to its own page (PROFILE_LINK) in the meta block: after
+    the title and before the body, printed in the block's text."""
+    if body is None or not block:
+        return None
+    passed_title = title is None
+    for el in root.iter():
+        if el is body:
+            return None
+        if not passed_title:
+            passed_title = el is title
+            continue
+        if _tag(el) != "a" or _contains(title, el):
+            continue
+        found = PROFILE_LINK.search(el.get("href") or "")
+        text = _node_text(el)
+        if (
+            found is not None
+            and 2 <= len(text) <= AUTHOR_MAX_LEN
+            and unquote(found["name"]).casefold() == text.casefold()
+            and text in block
+        ):
+            return text
+    return None
+
+
 def _only_a_link(el: Any) -> bool:
     """The element holds one link and nothing else, and the link is no furniture heading
     (<div class="author"><a>相关文章</a></div> over 028-021news's related list)."""
@@ -1069,13 +1193,18 @@ def _credit_paragraph(body: Any) -> str | None:
     return None
 
 
-def _body_html(node: Any, lead: str = "") -> str:
+def _body_html(node: Any, lead: str = "", opening: Any = None) -> str:
     """The container's HTML without the boilerplate blocks inside it, nor, when the meta
-    line was read from its opening lines (``lead``), the elements printing them."""
+    line was read from its opening lines (``lead``), the elements printing them; a lead
+    paragraph printed above the container (``opening``) goes first."""
     clone = copy.deepcopy(node)
     clone.tail = None
     if lead:
         _drop_lead(clone, "".join(lead.split()))
+    if opening is not None:
+        first = copy.deepcopy(opening)
+        first.tail, clone.text = clone.text, None
+        clone.insert(0, first)
     for child in list(clone.iterdescendants()):
         if _tag(child) is None or child.getparent() is None:
             continue
@@ -1089,6 +1218,39 @@ def _body_html(node: Any, lead: str = "") -> str:
         if listed and 2 * _prose(child) < _prose(clone):
             child.drop_tree()
     return str(lxml_html.tostring(clone, encoding="unicode"))
+
+
+def _lead_after_title(root: Any, title: str | None, title_node: Any, body: Any) -> Any:
+    """The lead paragraph printed right after the headline, outside the body (LEAD_HINT)."""
+    heading = title_node
+    if heading is None and title:
+        heading = next(
+            (
+                el
+                for el in root.iter(*HEADING_TAGS)
+                if _node_text(el) == title
+                and not any(_tag(a) in LINK_TAGS for a in el.iterancestors())
+            ),
+            None,
+        )
+    if heading is None or body is None or _contains(body, heading) or _contains(heading, body):
+        return None
+    sibling = heading.getnext()
+    while sibling is not None and (_tag(sibling) in (None, *SKIP_TAGS) or not _node_text(sibling)):
+        sibling = sibling.getnext()
+    if (
+        sibling is None
+        or sibling is body
+        or _contains(sibling, body)
+        or _is_hidden(sibling)
+        or not LEAD_HINT.search(_attrs(sibling))
+    ):
+        return None
+    text = _visible_text(sibling)
+    first = SENTENCE_END.split(text, maxsplit=1)[0]
+    if not SENTENCE_END.search(text) or "".join(first.split()) in "".join(_own_text(body).split()):
+        return None
+    return sibling
 
 
 def _drop_lead(clone: Any, lead: str) -> None:

@@ -43,6 +43,28 @@ VARIANTS: dict[str, str] = {
 TO_SIMPLIFIED: dict[int, str] = {ord(t): s for s, ts in VARIANTS.items() for t in ts}
 
 
+def spelling(name: str) -> str:
+    """A regex matching a label in any mix of simplified and traditional characters."""
+    return "".join(f"[{c}{VARIANTS[c]}]" if c in VARIANTS else re.escape(c) for c in name)
+
+
+def spellings(names: Iterable[str], *, lone_single_chars: bool = False) -> str:
+    """An alternation of labels, the longest first (so 责任编辑 wins over 编辑).
+
+    With ``lone_single_chars`` a one-character label (文, 图, 摄) counts only after a
+    non-Han character, as it is a label only when it does not end a word.
+    """
+    ordered = sorted(set(names), key=lambda n: (-len(n), n))
+    return "|".join(
+        f"(?<![{HAN}]){spelling(n)}" if lone_single_chars and len(n) == 1 else spelling(n)
+        for n in ordered
+    )
+
+
+def simplified(text: str) -> str:
+    return text.translate(TO_SIMPLIFIED)
+
+
 def words(text: str) -> tuple[str, ...]:
     """Tables are written as whitespace-separated words to keep them readable."""
     return tuple(text.split())
@@ -143,7 +165,11 @@ META_LINE_BARE_LABELS = words("发表于")
 # Reporter bylines printed in the article's opening words rather than under a label:
 # 本报讯（记者 X 通讯员 Y）, （记者 X）, 本报记者 X, 光明日报记者 X, 文/图 X, 通讯员 X. Each
 # pattern's group "names" holds the credit; the role words in it (BYLINE_ROLES) are dropped.
-BYLINE_ROLES = rf"[{HAN}]{{0,8}}?(?:记者|通讯员)|文/图|图/文|文/摄|摄影"
+# The roles in any spelling: 香港文匯報訊（記者  鄭治祖）, 140-wenweipo.
+BYLINE_ROLES = (
+    rf"[{HAN}]{{0,8}}?(?:{spellings(words('记者 通讯员'))})"
+    rf"|{spellings(words('文/图 图/文 文/摄 摄影'))}"
+)
 BYLINE_PATTERNS: tuple[str, ...] = (
     # A wire dateline naming its reporter, the place and day glued after the name:
     # （中央社記者邱俊欽桃園19日電） (073-cna). The place takes what the name (two or three
@@ -239,25 +265,3 @@ for _group in (
     _missing = [name for name in _group if name not in LABELS]
     if _missing:
         raise ValueError(f"labels used but not in LABEL_TABLE: {', '.join(_missing)}")
-
-
-def spelling(name: str) -> str:
-    """A regex matching a label in any mix of simplified and traditional characters."""
-    return "".join(f"[{c}{VARIANTS[c]}]" if c in VARIANTS else re.escape(c) for c in name)
-
-
-def spellings(names: Iterable[str], *, lone_single_chars: bool = False) -> str:
-    """An alternation of labels, the longest first (so 责任编辑 wins over 编辑).
-
-    With ``lone_single_chars`` a one-character label (文, 图, 摄) counts only after a
-    non-Han character, as it is a label only when it does not end a word.
-    """
-    ordered = sorted(set(names), key=lambda n: (-len(n), n))
-    return "|".join(
-        f"(?<![{HAN}]){spelling(n)}" if lone_single_chars and len(n) == 1 else spelling(n)
-        for n in ordered
-    )
-
-
-def simplified(text: str) -> str:
-    return text.translate(TO_SIMPLIFIED)

@@ -93,9 +93,11 @@ _SEPARATED_NOISE = words("""
 # Words that make a short bracketed segment at the end of a value a widget: 【我要打印】.
 _WIDGET_WORDS = words("打印 关闭 收藏 分享 字体 字号 纠错 返回 顶部 推荐 评论 复制 链接")
 
-# A comment or interaction counter at the end of a value, its count in brackets: 来源：新华网
-# 参与互动(0), the link after the source on 120-chinanews's date line.
-_COUNTER_WORDS = words("参与互动")
+# A comment or interaction counter at the end of a value, its count in brackets or followed
+# by 条: 来源：新华网 参与互动(0), the link after the source on 120-chinanews's date line;
+# 来源: 京华时报 网友评论 0 条 (130-ent-163-2005).
+_COUNTER_WORDS = words("参与互动 网友评论")
+_COUNTS = (r"[（(]\s*\d*\s*[)）]", r"\d+\s*条")
 
 # Where an editor's value ends, whatever follows on its line: a tip line (澎湃新闻报料：
 # 4009-20-4009, 058/059-thepaper), a copyright notice (未经授权不得转载), a phone number, or
@@ -297,7 +299,7 @@ _TRAILING_NOISE = re.compile(
     rf"\s*{_COLON}?\s*(?:\d+\s*次?|大\s*中\s*小|默认|默認|[大中小])?\s*[】\]）)]?\s*$"
 )
 _TRAILING_COUNTER = re.compile(
-    rf"(?:(?<=\s)|^)(?:{_alternation(_COUNTER_WORDS)})\s*[（(]\s*\d*\s*[)）]\s*$"
+    rf"(?:(?<=\s)|^)(?:{_alternation(_COUNTER_WORDS)})\s*(?:{'|'.join(_COUNTS)})\s*$"
 )
 _TRAILING_FONT = re.compile(r"(?:(?<=\s)|^)大\s*中\s*小\s*[】\]）)]?\s*$")
 # A short bracketed widget at the end of a value: 【我要打印】, [纠错], 【收藏本页】.
