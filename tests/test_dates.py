@@ -119,6 +119,8 @@ ABSOLUTE = [
     # the time in brackets after the date (141, 144-singtao's span.newsheadlinetime)
     ("2014-12-17 (16:31)", "2014-12-17T16:31:00+08:00", "minute"),
     ("2014-12-17（16:31:05）", "2014-12-17T16:31:05+08:00", "second"),
+    # a China-time zone word between the date and the time (170-rthk)
+    ("2014-12-25 HKT 22:40", "2014-12-25T22:40:00+08:00", "minute"),
 ]
 
 
@@ -305,6 +307,13 @@ def test_a_bracketed_time_counts_only_when_the_bracket_closes_after_it() -> None
     assert found is not None and found[0].isoformat() == "2014-12-17T16:31:00+08:00"
     found = find_datetime("2014-12-17 (10:00-12:00)")
     assert found is not None and found[0].precision == "day"
+
+
+def test_a_date_run_into_the_outlet_s_latin_name() -> None:
+    # 174-newtalk opens its text with 新頭殼newtalk2014.10.24 金名/高雄報導.
+    found = find_datetime("新頭殼newtalk2014.10.24 金名/高雄報導")
+    assert found is not None and found[0].isoformat() == "2014-10-24T00:00:00+08:00"
+    assert found[1] == len("新頭殼newtalk")
 
 
 def test_find_datetime_none() -> None:

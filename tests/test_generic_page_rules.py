@@ -449,3 +449,91 @@ def test_a_repost_credit_opening_the_body_is_its_source() -> None:
     notice = "凡本网未注明来源的作品，均转载自其它媒体，转载目的在于传递更多信息。"
     rec = record(page(f'<div class="text"><p>{PROSE}</p><p>{notice}</p></div>'))
     assert rec["source"] is None
+
+
+def test_a_desk_word_beside_the_date_is_no_source() -> None:
+    # 173-cts: div.timebar prints 2014/11/11 12:07 綜合報導 (a compiled report, no outlet).
+    timebar = (
+        '<div class="timebar">2014/11/11 12:07 綜合報導 &nbsp;&nbsp;&nbsp;地區：台北市報導</div>'
+    )
+    rec = record(page(f'{timebar}<div id="article"><p>{PROSE}</p></div>'))
+    assert rec["source"] is None and rec["published_at"] == "2014-11-11T12:07:00+08:00"
+
+
+def test_a_date_printed_in_parts_as_archive_links() -> None:
+    # 177-nownews: div#reporter_info prints 2014年 / 12月 / 05日 as three links, then the time.
+    info = (
+        '<div id="reporter_info"><h2>NOWnews.com 今日新聞網</h2><p>'
+        '<a href="/n/2014">2014年</a>\n<a href="/n/2014/12">12月</a>\n'
+        '<a href="/n/2014/12/05">05日</a>&nbsp;\n    19:21\n</p></div>'
+    )
+    rec = record(page(f'{info}<div class="story_content"><p>{PROSE}</p></div>'))
+    assert rec["published_at"] == "2014-12-05T19:21:00+08:00"
+
+
+def test_an_opening_line_of_outlet_date_and_byline_and_a_caption_above_it() -> None:
+    # 174-newtalk: the text opens with 新頭殼newtalk2014.10.24 金名/高雄報導 (the outlet run
+    # into the date, the reporter and place); the photo caption above it ends 。圖：X提供.
+    caption = (
+        '<div class="news_ctxt_area_rt1"><div>2014高雄電影節今(24)日開幕，導演大森、日星瑛太'
+        "及女主角黃姵嘉等受邀出席，與影迷相見歡，現場氣氛熱烈。圖：高雄市政府提供</div></div>"
+    )
+    text = (
+        '<div class="news_ctxt_area_word">新頭殼newtalk2014.10.24 金名/高雄報導<br /><br />'
+        f"{PROSE}</div>"
+    )
+    rec = record(page(f"{caption}{text}"))
+    assert rec["published_at"] == "2014-10-24T00:00:00+08:00"
+    assert rec["author"] == "金名"
+    # A desk compiling the story names no one.
+    assert parse_meta("2014.10.24 社會中心／綜合報導").author is None
+
+
+def test_the_place_after_the_reporters_is_no_name() -> None:
+    # 171-pts closes its text with 記者賴淑敏 蔣龍祥 台北報導.
+    assert parse_meta("記者賴淑敏 蔣龍祥 台北報導").author == "賴淑敏、蔣龍祥"
+
+
+def test_a_heading_printing_a_part_of_the_declared_title_and_its_time() -> None:
+    # 172-tvb: og:title puts the site and section first; the h4 prints the headline and
+    # span.time; the header's date bar above it is the day the page was saved.
+    html = (
+        "<html><head><title>無綫新聞 - 財經 - 市料美零售銷售與消費者信心續升 - tvb.com</title>"
+        '<meta property="og:title" content="無綫新聞 - 財經 - 市料美零售銷售與消費者信心續升">'
+        '</head><body><label class="today_date">2014年12月13日(六)</label>'
+        '<h4 class="">市料美零售銷售與消費者信心續升'
+        '<span class="time">　2014-12-08 06:49</span></h4>'
+        f'<div id="c1_afterplayer"><pre>{PROSE}</pre></div></body></html>'
+    )
+    rec = record(html)
+    assert rec["title"] == "市料美零售銷售與消費者信心續升"
+    assert rec["published_at"] == "2014-12-08T06:49:00+08:00"
+
+
+def test_a_declared_title_wrapping_the_headline_in_brackets() -> None:
+    # 175-singpao: og:title 成報新聞(T), <title> only the site's name, T in td.news_title.
+    headline = "輕鐵屯門泳池站月台沉降 驚見石屎躉「離地」60毫米"
+    html = (
+        "<html><head><title>成報 SING PAO DAILY NEWS</title>"
+        f'<meta property="og:title" content="成報新聞({headline})">'
+        f"</head><body><table><tr><td class='news_title'>{headline}"
+        f"</td></tr><tr><td class='date'>發佈日期 : 2018-08-02</td></tr><tr><td><p>{PROSE}</p>"
+        "</td></tr></table></body></html>"
+    )
+    assert record(html)["title"] == headline
+
+
+def test_a_headline_cell_under_titles_naming_only_the_site_and_a_closing_date() -> None:
+    # 171-pts: og:title -公視新聞網 and <title> 公共電視台 新聞網 name no headline; the headline
+    # is a plain td under the breadcrumb; the date is printed in brackets after the text.
+    html = (
+        '<html><head><meta property="og:title" content="-公視新聞網"/>'
+        "<title>公共電視台 新聞網</title></head><body><table><tr><td>"
+        "<b><a href='/'>公視新聞網</a>&nbsp;/&nbsp;<a href='more.php'>醫療</a></b></td></tr>"
+        "<tr><td align='left'>中風年輕化 劉泰英14歲孫子腦溢血</td></tr>"
+        f"<tr><td><p class='Page'>{PROSE}</p><div class='shareaholic-canvas'></div>"
+        "<p class='Page'>(2014-12-12&nbsp;12:00)&nbsp; 中晝新聞</p></td></tr></table></body></html>"
+    )
+    rec = record(html)
+    assert rec["title"] == "中風年輕化 劉泰英14歲孫子腦溢血"
+    assert rec["published_at"] == "2014-12-12T12:00:00+08:00"

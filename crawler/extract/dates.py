@@ -149,12 +149,15 @@ _ZONE = r"(?P<tz>[A-Z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})"
 # An ISO offset: allowed after "T" or after printed seconds, so "11:20-11:30" is not a zone.
 _ISO_OFFSET = r"(?P<off>Z(?![A-Za-z])|[+-]\d{2}:?\d{2}(?!\d))"
 
-# The time may stand in brackets after the date: 2014-12-17 (16:31) (141, 144-singtao).
+# The time may stand in brackets after the date: 2014-12-17 (16:31) (141, 144-singtao), or
+# after a China-time zone word: 2014-12-25 HKT 22:40 (170-rthk). A Latin word may run into
+# the year: the outlet's name, 新頭殼newtalk2014.10.24 (174-newtalk).
+_CHINA_ZONE_WORD = r"(?:HKT|CST|BJT)"
 _NUMERIC = (
-    r"(?<![\dA-Za-z./_-])(?P<y>\d{4})(?P<sep>[-/.])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"(?<![\d./_-])(?P<y>\d{4})(?P<sep>[-/.])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?!\d|/\w)"
     rf"(?:{_SP}*{_WEEKDAY})?"
-    rf"(?:(?:(?P<isoT>T)|{_SP}+|-(?=\d{{1,2}}:\d\d)|{_SP}*(?P<paren>[（(]){_SP}*)"
+    rf"(?:(?:(?P<isoT>T)|{_SP}+(?:{_CHINA_ZONE_WORD}{_SP}+)?|-(?=\d{{1,2}}:\d\d)|{_SP}*(?P<paren>[（(]){_SP}*)"
     rf"{_TIME}(?:(?(isoT)|(?(S)|(?!))){_ISO_OFFSET})?(?(paren){_SP}*[)）]))?"
     rf"(?:{_SP}*{_WEEKDAY})?"
 )

@@ -178,6 +178,9 @@ SCRIPT_DATES = tuple(
         r"""["'](?P<text>(?:19|20)\d\d-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?)["']""",
     )
 )
+# A date in brackets opening one of the last lines of the body container, after the text and
+# its share buttons: (2014-12-12&nbsp;12:00)&nbsp;中晝新聞 (171-pts; the bulletin's name after it).
+CLOSING_DATE = re.compile(r"[(（]\s*(?P<date>(?:19|20)\d\d[-/.年][^()（）]{3,24}?)\s*[)）]")
 SCRIPT_EPOCHS = (re.compile(r"""\bvar\s+ct\s*=\s*["'](?P<epoch>1\d{9})["']"""),)
 SOURCE_META = ("ContentSource", "source", "og:article:source", "article:source", "Source")
 # Where a page names its own site. A source or author that a page only declares (meta tags,
@@ -240,6 +243,9 @@ OUTLET = re.compile(
 )
 OUTLET_MIN_LEN = 4
 OUTLET_ENDINGS = frozenset("报台网社刊站")
+# A word ending in 报道 (報導) beside the date is a report's kind or place, no outlet: a desk
+# credit (2014/11/11 12:07 綜合報導, 173-cts; 台北報導).
+OUTLET_NOT_ENDINGS = ("报道", "报导")
 PERSON_SLASH_OUTLET = re.compile(rf"(?P<person>[{HAN}·]{{2,4}})[/／](?P<outlet>.+)")
 # The site's own web address printed before the date is no label (http://ent.QQ.com
 # 2008年05月12日08:53 京华时报, 132-ent-qq-2008).
@@ -275,6 +281,8 @@ HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 HEADING_LEAD_MAX = 60
 # How many short lines opening the body container may hold its meta line.
 BODY_LEAD_LINES = 6
+# What may stand before the date opening that meta line: the outlet's name, with no space.
+DATELINE_OUTLET = re.compile(rf"[{HAN}A-Za-z]{{2,16}}")
 # A lead paragraph printed right after the headline, outside the body container, in an element
 # whose class/id names a lead (東方日報's div.leadin above the ads, 142-orientaldaily), opens
 # the body; a summary that the body repeats (064-ednchina's div.art-lead) does not.
@@ -292,6 +300,15 @@ TITLE_HINT_WORDS = ("title", "heading")
 # 151-changzhou-zfcg; tit, art-tit, newstit, tit1).
 HEADING_HINT = re.compile(r"title|tit(?:$|[-_\s\d])", re.IGNORECASE)
 TITLE_MORE_MAX = 40
+# A declared title opening with a separator: the template printed the site's part only.
+EMPTY_HEAD = re.compile(r"\s*(?:[-_|｜—–]|--)")
+# A declared title wrapping the headline in brackets after a short site word: 成報新聞(T).
+TITLE_WRAPPER = re.compile(r"[^()（）]{1,8}[（(](?P<inner>.{4,})[)）]")
+# A date printed in parts on lines of their own, as links to the day's archive: 2014年 / 12月 /
+# 05日 / 19:21 in div#reporter_info (177-nownews). The parts are joined before the block is read.
+SPLIT_DATE = re.compile(
+    r"(?<=\d[年])\n(?=\d{1,2}月)|(?<=\d月)\n(?=\d{1,2}[日号號])|(?<=\d[日号號])\n(?=\d{1,2}:\d\d(?!\d))"
+)
 
 
 def squash(text: str) -> str:
@@ -673,6 +690,9 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     root = doc.root
     page_title = squash(" ".join(doc.xpath("//title//text()").getall()))
     declared = [squash(t) for x in TITLE_META for t in doc.xpath(x).getall() if squash(t)]
+    # A declared title opening with a separator left its headline out (og:title -公視新聞網,
+    # 171-pts): it names the site only.
+    declared = [t for t in declared if not EMPTY_HEAD.match(t)]
     declared += [t for t in _jsonld_values(doc, "headline") if t]
     candidates: list[tuple[str, Any]] = []
     for xpath in TITLE_CANDIDATES:
@@ -698,6 +718,18 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
         matches = [(t, n) for t, n in candidates if page_title.startswith(t)]
         if matches:
             return max(matches, key=lambda pair: len(pair[0]))
+    # 2. a part of the declared title or <title> that an element prints as its text, or a
+    # heading as its own text before its children: the site's name may come first (無綫新聞 -
+    # 財經 - T in og:title, T printed in <h4>T<span class="time">D</span></h4>, 172-tvb), or
+    # wrap it in brackets (成報新聞(T) over td.news_title, 175-singpao).
+    for part in _title_parts((*declared, page_title)):
+        for text, node in candidates:
+            if text == part:
+                return text, node
+        for el in root.iter():
+            heading = _tag(el) is not None and _is_heading(el)
+            if heading and squash(el.text or "") == part and not _in_chrome(el):
+                return part, el
     if declared:
         return title_head(declared[0]), _find_text_node(root, title_head(declared[0]))
     if page_title:
@@ -709,10 +741,50 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
             heading = _heading_near_body(root)
             if heading is not None:
                 return _node_text(heading), heading
+            # A <title> head printed nowhere on the page (公共電視台 新聞網 over 171-pts's
+            # headline cell) is the site's; the headline is the line above the body.
+            printed = "".join(head.split()) in "".join(_visible_text(root).split())
+            line = None if printed else _line_before_body(root)
+            if line is not None:
+                return _node_text(line), line
         return head, shown
     for text, node in candidates:
         return text, node
     return None, None
+
+
+def _line_before_body(root: Any) -> Any:
+    """The last element before the body container printing a line of its own (at least four
+    characters, no date, label or full stop), outside links and page chrome."""
+    body = find_body(root, set())
+    last: Any = None
+    for el in root.iter():
+        if el is body:
+            return last
+        if _tag(el) is None or _tag(el) in LINK_TAGS:
+            continue
+        text = squash(el.text or "")
+        if (
+            4 <= len(text) <= 120
+            and CJK.search(text)
+            and squash(_own_text(el)) == text
+            and not (DATE_LIKE.search(text) or META_LABEL.search(text) or "。" in text)
+            and not _in_chrome(el)
+        ):
+            last = el
+    return None
+
+
+def _title_parts(titles: tuple[str, ...]) -> list[str]:
+    """The parts of declared titles between separators, and the text inside a bracket
+    wrapper (TITLE_WRAPPER), the longest first."""
+    parts: set[str] = set()
+    for title in titles:
+        parts.update(p.strip() for p in TITLE_SEPARATORS.split(title or ""))
+        wrapped = TITLE_WRAPPER.fullmatch(title or "")
+        if wrapped is not None:
+            parts.add(wrapped["inner"].strip())
+    return sorted((p for p in parts if len(p) >= 4), key=lambda p: (-len(p), p))
 
 
 def _find_text_node(root: Any, text: str) -> Any:
@@ -784,6 +856,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
     body_lead = ""
     opening = _lead_after_title(root, title, title_node, body_node)
     block = _between(root, title_node, body_node) if title_node is not None else ""
+    shown = _node_text(title_node) if title_node is not None else ""
+    if title and shown.startswith(title) and shown != title:
+        # The heading prints the meta line after the title (<span class="time">, 172-tvb).
+        block = "\n".join(p for p in (shown[len(title) :].strip(), block) if p)
     if title_node is None and body_node is not None:
         block = _between(root, None, body_node)[-200:]
     if opening is not None:
@@ -796,6 +872,10 @@ def extract_generic(doc: Selector) -> GenericArticle:
         # follows the title up to the body's first long line.
         block = _lead_in(root, title_node)
         body_lead = block
+    # A sentence in the block is a caption's or the text's, no meta line: a photo caption
+    # ending 。圖：高雄市政府提供 above the text names no author (174-newtalk).
+    block = "\n".join(line for line in block.split("\n") if not _is_prose_line(line))
+    block = SPLIT_DATE.sub(lambda m: "" if m.string[m.start() - 1] in "年月" else " ", block)
     credits, dated = _tail_lines(body_node) if body_node is not None else ([], [])
     meta = parse_meta(block) if block else None
     if meta is None or meta.published is None:
@@ -820,6 +900,7 @@ def extract_generic(doc: Selector) -> GenericArticle:
             _meta_tag(doc, DATE_META)
             or next(iter(_jsonld_values(doc, "datePublished")), None)
             or _script_date(doc)
+            or (_closing_date(body_node) if body_node is not None else None)
         )
     elif meta.published is None and any(p.reason == REASON_NEEDS_FETCH_TIME for p in meta.problems):
         # A relative time (5 小时 15 分钟前) is read against the fetch, to the minute at best; a
@@ -929,11 +1010,23 @@ def _is_outlet(token: str, title: str, site: set[str]) -> bool:
     if shape is None or token in title or simplified(shape["core"]) in LABELS:
         return False
     core = shape["core"]
+    if simplified(core).endswith(OUTLET_NOT_ENDINGS):
+        return False
     # A short name that opens the site's own name is its outlet's (中時 of 中時電子報, 071).
     opens_site = any(name.startswith(core) and name != core for name in site)
     # 聯合報 ends like 联合报 (081).
     ends_like_outlet = simplified(core[-1]) in OUTLET_ENDINGS
     return len(core) >= OUTLET_MIN_LEN or ends_like_outlet or opens_site
+
+
+def _closing_date(body: Any) -> str | None:
+    """A date printed in brackets opening one of the body container's last lines
+    (CLOSING_DATE), read when the page prints and declares no other."""
+    for line in reversed(_text_lines(body)[-TAIL_MAX_NODES:]):
+        found = CLOSING_DATE.match(line)
+        if found is not None and parse_datetime(found["date"]) is not None:
+            return found["date"]
+    return None
 
 
 def _script_date(doc: Selector) -> str | None:
@@ -956,6 +1049,10 @@ def _contains(outer: Any, inner: Any) -> bool:
     return outer is not None and inner is not None and outer in inner.iterancestors()
 
 
+def _is_prose_line(line: str) -> bool:
+    return len(line) > HEADING_LEAD_MAX and bool(SENTENCE_END.search(line))
+
+
 def _body_lead(body: Any) -> str:
     """The short lines opening the body container from the first that starts with a date,
     before its first long line of prose (at most BODY_LEAD_LINES lines are read)."""
@@ -976,7 +1073,11 @@ def _body_lead(body: Any) -> str:
             break
         # The meta line starts with its date; a date inside a sentence (（2007年6月29日…会议
         # 通过） opening a resolution, 002-gov-cn-gongbao) is the text's.
-        starts_dated = any(d.start == 0 and d.parsed is not None for d in iter_datetimes(line))
+        # The outlet's name may run into the date: 新頭殼newtalk2014.10.24 金名/高雄報導 (174).
+        starts_dated = any(
+            (d.start == 0 or DATELINE_OUTLET.fullmatch(line[: d.start])) and d.parsed is not None
+            for d in iter_datetimes(line)
+        )
         if lead or starts_dated:
             lead.append(line)
     return "\n".join(lead[:BODY_LEAD_LINES])

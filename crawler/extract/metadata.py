@@ -122,6 +122,8 @@ _ROLE_SUFFIXES = words("报道 供图 整理 撰文 摄影 摄")
 # A token ending with one of these after an outlet's name describes a role, not a person:
 # 【文/观察者网专栏作者 王文】 (047-guancha-column), 新华社记者 X.
 _ROLE_TAILS = words("专栏作者 特约作者 作者 记者 通讯员 评论员 特约评论员 撰稿人")
+# A token after the names ending so is the report's place: 台北報導 (simplified 报导).
+_DATELINE_ENDINGS = ("报道", "报导")
 _ROLE_WORDS = frozenset(
     words("""
         文 图 摄 摄影 报道 供图 整理 撰文 记者 通讯员 本报记者 本台记者 编辑 责编 等 实习生 文字
@@ -180,6 +182,15 @@ _UNLABELLED_RULES: tuple[tuple[FieldName, re.Pattern[str]], ...] = (
         re.compile(
             r"(?:^|(?<=[\s\u00a0\u3000]))[记記]者[ \t\u00a0\u3000]*"
             r"(?P<value>[\u3400-\u9fff·]{2,4})[/／][\u3400-\u9fff]{1,10}(?:报道|報導|報道)"
+        ),
+    ),
+    # The same right after the date, with no 記者: 新頭殼newtalk2014.10.24 金名/高雄報導
+    # (174-newtalk); a desk compiling a story (社會中心／綜合報導) names no one.
+    (
+        "author",
+        re.compile(
+            r"(?<=[\d日])[ \t\u00a0\u3000]+(?P<value>[\u3400-\u9fff·]{2,4})[/／]"
+            r"(?![综綜]合)[\u3400-\u9fff]{1,10}(?:报道|報導|報道)(?=[\s\u00a0\u3000]|$)"
         ),
     ),
     # □张三 李四 报道 (newspaper byline)
@@ -427,8 +438,11 @@ def _strip_roles(token: str) -> str:
 def _people(values: Iterable[str]) -> list[str]:
     names: list[str] = []
     for value in values:
-        for token in _PEOPLE_SPLIT.split(value):
+        for number, token in enumerate(_PEOPLE_SPLIT.split(value)):
             token = _strip_brackets(token)
+            if number and len(token) > 2 and simplified(token).endswith(_DATELINE_ENDINGS):
+                # The place after the names is the dateline: 記者賴淑敏 蔣龍祥 台北報導 (171).
+                continue
             token = _strip_roles(token)
             if token in _NOT_PEOPLE:
                 continue
