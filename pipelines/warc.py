@@ -393,8 +393,9 @@ def _reason(status: int) -> str:
 
 
 # Index lines sorted in memory at a time; more are sorted in runs on disk and merged
-# (cdxj_indexer's own external sort). Its default, 32 MB of line text, held 40-70 MB in the
-# crawl process while a full 1 GiB WARC file (about 110 MB of index lines) was sealed.
+# (cdxj_indexer's own external sort). Its default buffers 32 MB of line text, which the crawl
+# process holds (as str objects in a list, then joined) while a full 1 GiB WARC file, about
+# 110 MB of index lines, is sealed: on a 100 MB file 92 MB peak against 84 MB at 4 MB.
 CDXJ_SORT_BUFFER = 4 * 1024 * 1024
 
 
