@@ -657,10 +657,9 @@ def _badged_heading(root: Any, head: str) -> Any:
     return None
 
 
-def _heading_near_body(root: Any) -> Any:
+def _heading_near_body(root: Any, body: Any) -> Any:
     """The heading that introduces the body container: the first heading at the start of
     the container, else the last heading before it, outside links and page chrome."""
-    body = find_body(root, set())
     if body is None:
         return None
     before: Any = None
@@ -738,13 +737,14 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
         if shown is None:
             shown = _badged_heading(root, head)
         if shown is None and not _head_in_a_heading(root, head):
-            heading = _heading_near_body(root)
+            body = find_body(root, set())  # scored once for both fallbacks below
+            heading = _heading_near_body(root, body)
             if heading is not None:
                 return _node_text(heading), heading
             # A <title> head printed nowhere on the page (公共電視台 新聞網 over 171-pts's
             # headline cell) is the site's; the headline is the line above the body.
             printed = "".join(head.split()) in "".join(_visible_text(root).split())
-            line = None if printed else _line_before_body(root)
+            line = None if printed else _line_before_body(root, body)
             if line is not None:
                 return _node_text(line), line
         return head, shown
@@ -753,10 +753,11 @@ def find_title(doc: Selector) -> tuple[str | None, Any]:
     return None, None
 
 
-def _line_before_body(root: Any) -> Any:
+def _line_before_body(root: Any, body: Any) -> Any:
     """The last element before the body container printing a line of its own (at least four
     characters, no date, label or full stop), outside links and page chrome."""
-    body = find_body(root, set())
+    if body is None:
+        return None
     last: Any = None
     for el in root.iter():
         if el is body:
