@@ -580,8 +580,15 @@ def _check_images(session: Session, config: ArchiveConfig, report: FixityReport)
 
 def _check_raw(session: Session, config: ArchiveConfig, report: FixityReport) -> None:
     store = RawStore(config.raw_dir)
-    wanted = set(session.scalars(select(ArticleVersion.raw_sha256)))
-    wanted |= {sha for sha in session.scalars(select(Failure.raw_sha256)) if sha}
+    recorded = list(session.scalars(select(ArticleVersion.raw_sha256)))
+    # A damaged page of the versions table can read back as NULLs or other types.
+    wanted = {sha for sha in recorded if isinstance(sha, str)}
+    unreadable = sum(1 for sha in recorded if not isinstance(sha, str))
+    if unreadable:
+        report.problems.append(
+            f"article versions: {unreadable} raw sha256 values are missing or not text"
+        )
+    wanted |= {sha for sha in session.scalars(select(Failure.raw_sha256)) if isinstance(sha, str)}
     on_disk = {p.name.removesuffix(".gz") for p in config.raw_dir.glob("*/*.gz")}
     for sha in sorted(wanted | on_disk):
         path = store.path(sha)
@@ -806,6 +813,7 @@ def _check_articles(archive: Archive, report: FixityReport) -> None:
 def verify(archive: Archive, config: ArchiveConfig) -> FixityReport:
     report = FixityReport()
     name = _database_name(config)
+    damaged = False  # set once SQLite's own check has found damaged pages
 
     def step(what: str, check: Callable[[], Any]) -> Any:
         # A damaged database fails some reads: each is one problem, the other checks go on.
@@ -814,12 +822,21 @@ def verify(archive: Archive, config: ArchiveConfig) -> FixityReport:
         except SQLDatabaseError as exc:
             report.problems.append(f"{name}: cannot read {what}: {_brief(exc.orig)}")
             return None
+        except (TypeError, ValueError, AttributeError) as exc:
+            if not damaged:
+                raise
+            # Rows of a damaged page can read back as values of any type.
+            report.problems.append(
+                f"{name}: cannot check {what}: a damaged row ({type(exc).__name__}: {_brief(exc)})"
+            )
+            return None
 
     def with_session(check: Callable[[Session, ArchiveConfig, FixityReport], None]) -> None:
         with archive.session() as session:
             check(session, config, report)
 
     step("its pages", lambda: _check_database(archive, name, report))
+    damaged = bool(report.problems)
     scan = step("the WARC file rows", lambda: _check_warcs(archive, config, report)) or WarcScan()
     step("the image rows", lambda: with_session(_check_images))
     step("the raw capture names", lambda: with_session(_check_raw))
