@@ -117,7 +117,11 @@ def _pager(lst: DemoList, page: int) -> str:
         parts.append(f'<a class="prev" href="{lst.page_path(page - 1)}">上一页</a>')
     else:
         parts.append('<span class="disabled">上一页</span>')
-    for n in range(1, last + 1):
+    numbers = range(1, last + 1)
+    if lst.pager_window:
+        low = max(1, min(page - lst.pager_window // 2, last - lst.pager_window + 1))
+        numbers = range(low, min(last, low + lst.pager_window - 1) + 1)
+    for n in numbers:
         if n == page:
             parts.append(f'<span class="current">{n}</span>')
         else:
