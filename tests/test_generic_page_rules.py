@@ -537,3 +537,19 @@ def test_a_headline_cell_under_titles_naming_only_the_site_and_a_closing_date() 
     rec = record(html)
     assert rec["title"] == "中風年輕化 劉泰英14歲孫子腦溢血"
     assert rec["published_at"] == "2014-12-12T12:00:00+08:00"
+
+
+def test_a_printed_minute_takes_its_seconds_from_a_declared_time_of_that_minute() -> None:
+    # 031-baijiahao: 发布时间：18-03-08 printed with 23:16; <meta itemprop="dateUpdate">
+    # 2018-03-08 23:16:24 names the same minute to the second.
+    head = '<meta itemprop="dateUpdate" content="2018-03-08 23:16:24">'
+    meta = '<div class="info"><span>发布时间：18-03-08</span><span>23:16</span></div>'
+    html = f"<html><head>{head}</head><body><h1>文化节开幕</h1>{meta}<p>{PROSE}</p></body></html>"
+    rec = record(html)
+    assert rec["published_at"] == "2018-03-08T23:16:24+08:00"
+    assert rec["published_precision"] == "second"
+    # A declared time of another minute (an update an hour later) is not this one's seconds.
+    later = html.replace("23:16:24", "00:16:24").replace("2018-03-08 00", "2018-03-09 00")
+    rec = record(later)
+    assert rec["published_at"] == "2018-03-08T23:16:00+08:00"
+    assert rec["published_precision"] == "minute"

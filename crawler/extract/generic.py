@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,6 +46,7 @@ from crawler.extract.dates import (
     CHINA_TZ,
     REASON_NEEDS_FETCH_TIME,
     REASON_NO_YEAR,
+    ParsedTime,
     iter_datetimes,
     parse_datetime,
 )
@@ -909,6 +910,8 @@ def extract_generic(doc: Selector) -> GenericArticle:
         article.published_text = _meta_tag(doc, DATE_META)
     elif meta.published is None:
         article.published_text = _year_from_meta_tags(doc, meta.problems)
+    elif meta.published.precision == "minute":
+        article.published_text = _seconds_from_declared(doc, meta.published)
     publishers = _jsonld_values(doc, "publisher")
     declared_authors = _jsonld_values(doc, "author")
     site = _site_names(doc, publishers, declared_authors)
@@ -1126,6 +1129,18 @@ def _year_from_meta_tags(doc: Selector, problems: list[Any]) -> str | None:
     if shown.precision != "day" and shown.value.strftime("%H:%M") != full.value.strftime("%H:%M"):
         return None
     return declared
+
+
+def _seconds_from_declared(doc: Selector, printed: ParsedTime) -> str | None:
+    """A declared time (meta tags, script data) to the second, when the page prints the same
+    minute: 百家号 prints 18-03-08 23:16 and declares dateUpdate 2018-03-08 23:16:24 (031)."""
+    for declared in (_meta_tag(doc, YEAR_META), _script_date(doc)):
+        full = parse_datetime(declared) if declared else None
+        if full is None or full.precision != "second":
+            continue
+        if timedelta(0) <= full.value - printed.value < timedelta(minutes=1):
+            return declared
+    return None
 
 
 def _named_by_class(root: Any, title: Any, body: Any, hint: re.Pattern[str]) -> str | None:
