@@ -679,20 +679,21 @@ def test_any_damaged_page_is_reported_not_raised(
     db = connect(data)
     page_size = db.execute("PRAGMA page_size").fetchone()[0]
     pages = db.execute(
-        "SELECT pageno, unused FROM dbstat WHERE name = ? AND pagetype = 'leaf' "
+        "SELECT pageno, ncell, unused FROM dbstat WHERE name = ? AND pagetype = 'leaf' "
         "AND ncell > 0 ORDER BY pageno",
         (table,),
     ).fetchall()
     db.close()
     assert pages, table
     with (data / "archive.sqlite").open("r+b") as handle:
-        for page, unused in pages[:: max(1, len(pages) // 3)]:
-            # Cells fill a leaf page from its end; the pointers to them follow its header.
-            used_from = page_size - (page_size - unused - 8) // 2
+        for page, ncell, unused in pages[:: max(1, len(pages) // 3)]:
+            # A leaf page: 8-byte header, 2-byte pointer per cell, free space, then the
+            # cells, filled from the page's end.
+            cells_from = 8 + 2 * ncell + unused
             position = {
                 "cell pointers": 8,
                 "last cell": page_size - 64,
-                "middle cell": (used_from + page_size) // 2,
+                "middle cell": (cells_from + page_size) // 2,
             }[where]
             handle.seek((page - 1) * page_size + position)
             handle.write(b"\xff" * 64)
